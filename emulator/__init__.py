@@ -1,0 +1,1 @@
+"""A fake Twilio: REST API, signed webhooks, status callbacks, faults and a control API."""

@@ -1,0 +1,66 @@
+"""The Quart application: Twilio's REST API, the control API, the dispatcher, the state file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart, Response, jsonify, request
+
+from emulator.control import Notifier, control
+from emulator.errors import ControlError, TwilioError
+from emulator.models import Backend
+from emulator.responses import rest
+from emulator.store import StateFile
+from emulator.webhooks import Dispatcher
+
+
+def create_app(backend: Backend, state_path: Path | None = None) -> Quart:
+    app = Quart("emulator")
+    app.config["BACKEND"] = backend
+    app.config["DISPATCHER"] = dispatcher = Dispatcher(backend)
+    app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    app.register_blueprint(rest)
+    app.register_blueprint(control)
+    state_file = StateFile(backend, state_path) if state_path else None
+
+    @app.before_serving
+    async def start() -> None:
+        await dispatcher.open()
+        notifier = Notifier()
+        app.config["NOTIFIER"] = notifier
+
+        def changed() -> None:
+            notifier.notify()
+            if state_file:
+                state_file.changed()
+
+        backend.on_change = changed
+
+    @app.after_serving
+    async def stop() -> None:
+        await dispatcher.close()
+        backend.on_change = None
+        if state_file:
+            state_file.flush()
+
+    @app.errorhandler(404)
+    async def not_found(_: Exception) -> Response:
+        if request.path.startswith("/_emulator/"):
+            return _render(ControlError(f"no control endpoint {request.method} {request.path}", 404))
+        return _render(TwilioError(20404, path=request.path))
+
+    @app.errorhandler(405)
+    async def bad_method(_: Exception) -> Response:
+        return _render(ControlError(f"method {request.method} not allowed on {request.path}", 405))
+
+    @app.errorhandler(ControlError)
+    async def control_error(exc: ControlError) -> Response:
+        return _render(exc)
+
+    return app
+
+
+def _render(exc: ControlError | TwilioError) -> Response:
+    response = jsonify(exc.to_json())
+    response.status_code = exc.status
+    return response

@@ -1,0 +1,293 @@
+"""The emulator's own API under /_emulator/: drive the handset, provision, inspect, wait, inject faults.
+
+JSON in, JSON out; mistakes get a Twilio-shaped error with `code: null`.
+Auth tokens appear only in the answer to the call that created them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from emulator import render
+from emulator.errors import ControlError
+from emulator.models import Backend, Message
+from emulator.openapi import OPENAPI
+from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, apply_settings, only, provision
+
+control = Blueprint("control", __name__, url_prefix="/_emulator")
+MAX_WAIT_SECONDS = 120.0
+
+
+class Notifier:
+    """Wakes long polls whenever the backend changes."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        await asyncio.wait_for(self._event.wait(), timeout)
+
+
+def backend() -> Backend:
+    return current_app.config["BACKEND"]
+
+
+async def body() -> dict[str, Any]:
+    data = await request.get_json(force=True, silent=True)
+    if data is None:
+        raw = await request.get_data(as_text=True)
+        if not raw.strip():
+            return {}
+        raise ControlError("request body must be a JSON object")
+    if not isinstance(data, dict):
+        raise ControlError("request body must be a JSON object")
+    return data
+
+
+# -- renderings -------------------------------------------------------------------------------
+
+def message_view(message: Message) -> dict[str, Any]:
+    return dict(render.message_json(message), seq=message.seq, media_urls=message.media_urls,
+                status_callback=message.status_callback, status_history=message.status_history)
+
+
+def account_view(account: Any, reveal: bool = False) -> dict[str, Any]:
+    return {"sid": account.sid, "auth_token": account.auth_token if reveal else render.REDACTED,
+            "friendly_name": account.friendly_name, "trial": account.trial,
+            "verified_caller_ids": account.verified_caller_ids}
+
+
+def number_view(number: Any) -> dict[str, Any]:
+    return dict(render.number_json(number), messaging_service_sid=number.messaging_service_sid)
+
+
+def service_view(service: Any) -> dict[str, Any]:
+    view = render.service_json(service)
+    view["phone_numbers"] = [n.phone_number for n in backend().service_numbers(service.sid)]
+    return view
+
+
+COLLECTIONS = {
+    "messages": (lambda b: list(b.messages.values()), message_view),
+    "calls": (lambda b: b.calls, asdict),
+    "deliveries": (lambda b: b.deliveries, asdict),
+}
+
+
+def select(collection: str, after: int = 0, match: dict[str, Any] | None = None,
+           contains: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    if collection not in COLLECTIONS:
+        raise ControlError(f"unknown collection {collection!r}; one of: {', '.join(COLLECTIONS)}")
+    items, view = COLLECTIONS[collection]
+    found = []
+    for item in items(backend()):
+        if item.seq <= after:
+            continue
+        shown = view(item)
+        if all(shown.get(k) == v for k, v in (match or {}).items()) and all(
+                str(sub) in str(shown.get(k) or "") for k, sub in (contains or {}).items()):
+            found.append(shown)
+    return found
+
+
+# -- health, state, reset, settings --------------------------------------------------------------
+
+@control.get("/health")
+async def health() -> Response:
+    state = backend()
+    return jsonify({"status": "ok", "seq": state.seq, "seed": state.seed})
+
+
+@control.get("/openapi.json")
+async def openapi() -> Response:
+    return jsonify(OPENAPI)
+
+
+@control.post("/reset")
+async def reset() -> Response:
+    backend().reset()
+    return jsonify({"status": "reset", "seq": backend().seq})
+
+
+@control.route("/settings", methods=["GET", "PUT"])
+async def settings() -> Response:
+    if request.method == "PUT":
+        apply_settings(backend(), await body())
+    return jsonify(backend().settings)
+
+
+@control.get("/state")
+async def state() -> Response:
+    """Everything, tokens redacted: what a report attaches."""
+    b = backend()
+    return jsonify({
+        "seq": b.seq,
+        "accounts": [account_view(a) for a in b.accounts.values()],
+        "numbers": [number_view(n) for n in b.numbers.values()],
+        "services": [service_view(s) for s in b.services.values()],
+        "routes": [asdict(r) for r in b.routes],
+        "optouts": sorted(list(o) for o in b.optouts),
+        "faults": [f.to_json() for f in b.faults.faults],
+        "settings": b.settings,
+    })
+
+
+# -- provisioning ---------------------------------------------------------------------------------
+
+@control.post("/provision")
+async def provision_all() -> Response:
+    created = provision(backend(), await body())
+    response = jsonify({
+        "accounts": [{"account": account_view(c["account"], reveal=True),
+                      "numbers": [number_view(n) for n in c["numbers"]],
+                      "services": [service_view(s) for s in c["services"]]} for c in created["accounts"]],
+        "routes": [asdict(r) for r in created["routes"]],
+    })
+    response.status_code = 201
+    return response
+
+
+@control.post("/accounts")
+async def create_account() -> Response:
+    data = await body()
+    created = provision(backend(), {"accounts": [data]})["accounts"][0]
+    response = jsonify({"account": account_view(created["account"], reveal=True),
+                        "numbers": [number_view(n) for n in created["numbers"]],
+                        "services": [service_view(s) for s in created["services"]]})
+    response.status_code = 201
+    return response
+
+
+@control.get("/accounts")
+async def list_accounts() -> Response:
+    return jsonify([account_view(a) for a in backend().accounts.values()])
+
+
+@control.post("/accounts/<sid>/numbers")
+async def add_number(sid: str) -> Response:
+    number = backend().add_number(sid, **only(await body(), NUMBER_KEYS, "number"))
+    response = jsonify(number_view(number))
+    response.status_code = 201
+    return response
+
+
+@control.post("/accounts/<sid>/services")
+async def add_service(sid: str) -> Response:
+    service = backend().add_service(sid, **only(await body(), SERVICE_KEYS, "service"))
+    response = jsonify(service_view(service))
+    response.status_code = 201
+    return response
+
+
+@control.route("/routes", methods=["GET", "POST"])
+async def routes() -> Response:
+    if request.method == "POST":
+        data = await body()
+        backend().add_route(str(data.get("public", "")), str(data.get("local", "")))
+    return jsonify([asdict(r) for r in backend().routes])
+
+
+# -- the handset --------------------------------------------------------------------------------
+
+@control.post("/inbound")
+async def inbound() -> Response:
+    """A handset texts a number or Messaging Service; answers once the webhook exchange is over."""
+    data = await body()
+    handset, to = data.get("from"), data.get("to")
+    if not isinstance(handset, str) or not isinstance(to, str):
+        raise ControlError("inbound needs 'from' (the handset, E.164) and 'to' (a number or MG sid)")
+    text = data.get("body", "")
+    media = data.get("media_urls", [])
+    if not isinstance(text, str) or not isinstance(media, list):
+        raise ControlError("'body' must be a string and 'media_urls' a list of URLs")
+    message, number, url, method = backend().receive(handset, to, text, [str(m) for m in media])
+    dispatcher = current_app.config["DISPATCHER"]
+    deliveries = await dispatcher.deliver_inbound(message, number, url, method)
+    response = jsonify({"message": message_view(message), "deliveries": [asdict(d) for d in deliveries]})
+    response.status_code = 201
+    return response
+
+
+# -- inspection and waiting -----------------------------------------------------------------------
+
+@control.get("/<any(messages, calls, deliveries):collection>")
+async def listing(collection: str) -> Response:
+    args = request.args
+    try:
+        after = int(args.get("after", 0))
+    except ValueError:
+        raise ControlError("after must be an integer sequence number") from None
+    match = {k: v for k, v in args.items() if k != "after"}
+    return jsonify(select(collection, after, match))
+
+
+@control.post("/wait")
+async def wait() -> Response:
+    """Long poll: the first item of a collection after `after` that matches, or 408 with what was seen."""
+    data = await body()
+    collection = str(data.get("collection", "messages"))
+    after = data.get("after", 0)
+    match, contains = data.get("match", {}), data.get("contains", {})
+    timeout = data.get("timeout", 10)
+    if not isinstance(after, int) or not isinstance(match, dict) or not isinstance(contains, dict):
+        raise ControlError("wait takes after (int), match (object), contains (object), timeout (seconds)")
+    if not isinstance(timeout, (int, float)) or not 0 <= timeout <= MAX_WAIT_SECONDS:
+        raise ControlError(f"timeout must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}")
+    notifier: Notifier = current_app.config["NOTIFIER"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + float(timeout)
+    while True:
+        found = select(collection, after, match, contains)
+        if found:
+            return jsonify(found[0])
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        try:
+            await notifier.wait(left)
+        except asyncio.TimeoutError:
+            continue
+    seen = select(collection, after)
+    response = jsonify({"code": None, "status": 408, "more_info": "/_emulator/openapi.json",
+                        "message": f"no {collection} after seq {after} matching {match} containing {contains} "
+                                   f"within {timeout}s", "seen": seen[-20:]})
+    response.status_code = 408
+    return response
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+@control.route("/faults", methods=["GET", "POST", "DELETE"])
+async def faults() -> Response:
+    book = backend().faults
+    if request.method == "POST":
+        data = await body()
+        times = data.get("times", 1)
+        if times is not None and not isinstance(times, int):
+            raise ControlError("times must be an integer or null (until removed)")
+        fault = book.add(str(data.get("kind", "")), data.get("params") or {}, account_sid=data.get("account_sid"),
+                         phone_number=data.get("phone_number"), times=times)
+        backend().changed()
+        response = jsonify(fault.to_json())
+        response.status_code = 201
+        return response
+    if request.method == "DELETE":
+        book.clear()
+        backend().changed()
+    return jsonify([f.to_json() for f in book.faults])
+
+
+@control.delete("/faults/<fault_id>")
+async def remove_fault(fault_id: str) -> Response:
+    if not backend().faults.remove(fault_id):
+        raise ControlError(f"no active fault {fault_id}", 404)
+    backend().changed()
+    return jsonify({"removed": fault_id})

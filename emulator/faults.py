@@ -1,0 +1,121 @@
+"""Faults injected on demand: what can go wrong, where, and how many times.
+
+A fault is state (it survives in snapshots and is listed by the control API);
+the webhook and REST layers ask `FaultBook.take` whether one applies to the
+operation at hand, which also consumes one use of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from emulator.errors import ControlError
+
+SIGNATURE_VARIANTS = (
+    "wrong_token",      # signed with a token that is not the account's
+    "port_added",       # signed over the URL with its default port written out
+    "port_stripped",    # signed over the URL without its explicit port
+    "other_scheme",     # http <-> https
+    "other_host",       # a different host name (a proxy rewrite)
+    "query_dropped",    # the query string left out of the signed URL
+    "param_changed",    # a form parameter altered after signing
+    "header_missing",   # no X-Twilio-Signature at all
+)
+
+KINDS: dict[str, str] = {
+    "signature": "tamper with the signature of webhook deliveries (params.variant)",
+    "webhook_unreachable": "deliver webhooks to a closed port (connection refused, 11205)",
+    "webhook_slow": "wait params.delay_ms before delivering a webhook",
+    "webhook_timeout": "give webhook deliveries a read timeout of params.timeout_ms (11200)",
+    "duplicate_delivery": "deliver the same inbound webhook params.copies times (same MessageSid)",
+    "status_out_of_order": "send a message's status callbacks in reverse order",
+    "message_outcome": "end outbound messages as params.status (failed|undelivered) with params.error_code",
+    "rest_error": "answer REST calls with params.status and Twilio code params.code (params.path_contains, params.method)",
+    "rest_latency": "delay REST answers by params.delay_ms",
+}
+
+
+@dataclass
+class Fault:
+    """One injected fault. `remaining` None means until removed."""
+
+    id: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    account_sid: str | None = None
+    phone_number: str | None = None
+    remaining: int | None = 1
+    used: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate(kind: str, params: dict[str, Any]) -> None:
+    """Refuse faults that could never apply, so a typo fails loudly."""
+    if kind not in KINDS:
+        raise ControlError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
+    if kind == "signature" and params.get("variant") not in SIGNATURE_VARIANTS:
+        raise ControlError(f"signature fault needs params.variant, one of: {', '.join(SIGNATURE_VARIANTS)}")
+    if kind == "rest_error" and not isinstance(params.get("status"), int):
+        raise ControlError("rest_error fault needs an integer params.status (and params.code)")
+    if kind == "message_outcome" and params.get("status") not in ("failed", "undelivered"):
+        raise ControlError("message_outcome fault needs params.status failed or undelivered")
+
+
+class FaultBook:
+    """The active faults, matched by kind and scope."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self._next = 0
+
+    def add(self, kind: str, params: dict[str, Any] | None = None, *, account_sid: str | None = None,
+            phone_number: str | None = None, times: int | None = 1) -> Fault:
+        params = dict(params or {})
+        validate(kind, params)
+        if times is not None and times < 1:
+            raise ControlError("times must be a positive integer, or null for until removed")
+        self._next += 1
+        fault = Fault(f"FT{self._next:04d}", kind, params, account_sid, phone_number, times)
+        self.faults.append(fault)
+        return fault
+
+    def take(self, kind: str, *, account_sid: str | None, numbers: tuple[str | None, ...] = (),
+             predicate: Any = None) -> Fault | None:
+        """The first matching fault of `kind`, consuming one use; None if none applies."""
+        for fault in self.faults:
+            if fault.kind != kind:
+                continue
+            if fault.account_sid and fault.account_sid != account_sid:
+                continue
+            if fault.phone_number and fault.phone_number not in numbers:
+                continue
+            if predicate is not None and not predicate(fault):
+                continue
+            fault.used += 1
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.faults.remove(fault)
+            return fault
+        return None
+
+    def remove(self, fault_id: str) -> bool:
+        before = len(self.faults)
+        self.faults = [f for f in self.faults if f.id != fault_id]
+        return len(self.faults) != before
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"next": self._next, "faults": [f.to_json() for f in self.faults]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultBook:
+        book = cls()
+        book._next = data.get("next", 0)
+        book.faults = [Fault(**f) for f in data.get("faults", [])]
+        return book

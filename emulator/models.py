@@ -1,0 +1,654 @@
+"""Twilio's state: accounts, phone numbers, Messaging Services, messages.
+
+Pure and synchronous, with no HTTP in it (the `moto` split): `responses.py`
+renders it as Twilio's REST API and `control.py` as the emulator's own API.
+Everything the emulator records (REST calls, webhook deliveries) lives here
+too, so one snapshot holds the whole run.
+"""
+
+from __future__ import annotations
+
+import hmac
+import mimetypes
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import phonenumbers
+from faker import Faker
+
+from emulator import segments
+from emulator.errors import ControlError, TwilioError
+from emulator.faults import FaultBook
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+TRIAL_PREFIX = "Sent from your Twilio trial account - "
+MAX_BODY = 1600
+MAX_MEDIA = 10
+
+# Twilio's magic test numbers (honoured on every account: the emulator has no live network).
+MAGIC_FROM_VALID = "+15005550006"
+MAGIC_TO_ERRORS = {
+    "+15005550001": 21211,
+    "+15005550002": 21612,
+    "+15005550003": 21408,
+    "+15005550004": 21610,
+    "+15005550009": 21614,
+}
+
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+HELP = frozenset({"HELP", "INFO"})
+AUTO_REPLIES = {
+    "stop": "You have successfully been unsubscribed. You will not receive any more messages from this number. "
+    "Reply START to resubscribe.",
+    "start": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+    "help": "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+}
+
+DEFAULT_CAPABILITIES = {"voice": True, "sms": True, "mms": True, "fax": False}
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "canceled", "read"})
+
+
+@dataclass
+class Account:
+    sid: str
+    auth_token: str
+    friendly_name: str
+    trial: bool = False
+    verified_caller_ids: list[str] = field(default_factory=list)
+    date_created: float = field(default_factory=time.time)
+
+
+@dataclass
+class PhoneNumber:
+    sid: str
+    account_sid: str
+    phone_number: str
+    friendly_name: str
+    sms_url: str = ""
+    sms_method: str = "POST"
+    voice_url: str = ""
+    voice_method: str = "POST"
+    capabilities: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_CAPABILITIES))
+    messaging_service_sid: str | None = None
+    locality: dict[str, str] = field(default_factory=dict)
+    date_created: float = field(default_factory=time.time)
+    date_updated: float = field(default_factory=time.time)
+
+
+@dataclass
+class MessagingService:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    inbound_request_url: str = ""
+    inbound_method: str = "POST"
+    fallback_url: str = ""
+    status_callback: str = ""
+    use_inbound_webhook_on_number: bool = False
+    date_created: float = field(default_factory=time.time)
+    date_updated: float = field(default_factory=time.time)
+
+
+@dataclass
+class Message:
+    seq: int
+    sid: str
+    account_sid: str
+    from_: str | None
+    to: str
+    body: str
+    direction: str
+    status: str
+    messaging_service_sid: str | None = None
+    media_urls: list[str] = field(default_factory=list)
+    num_segments: int = 1
+    error_code: int | None = None
+    error_message: str | None = None
+    price: str | None = None
+    price_unit: str = "USD"
+    status_callback: str | None = None
+    date_created: float = field(default_factory=time.time)
+    date_sent: float | None = None
+    date_updated: float = field(default_factory=time.time)
+    status_history: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass
+class CallRecord:
+    """One REST request as the emulator saw it. Never holds the auth token."""
+
+    seq: int
+    at: float
+    method: str
+    host: str
+    path: str
+    query: list[list[str]]
+    form: list[list[str]]
+    account_sid: str | None
+    auth: str  # ok | invalid | missing
+    status: int
+    response: Any
+    duration_ms: float
+
+
+@dataclass
+class Attempt:
+    at: float
+    target_url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    latency_ms: float = 0.0
+    error: str | None = None  # connect | timeout | bad_host | http
+
+
+@dataclass
+class Delivery:
+    """One webhook Twilio made (inbound message or status callback), with every attempt."""
+
+    seq: int
+    kind: str  # inbound | status_callback
+    message_sid: str
+    account_sid: str
+    url: str  # the URL as configured (what the signature covers, fragment aside)
+    method: str
+    form: list[list[str]]
+    headers: dict[str, str]
+    attempts: list[Attempt] = field(default_factory=list)
+    outcome: str = "pending"  # pending | delivered | failed
+    error_code: int | None = None
+    faults: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Route:
+    """Public URL prefix -> local URL prefix: what a tunnel does."""
+
+    public: str
+    local: str
+
+
+def _hex(fake: Faker, n: int = 32) -> str:
+    return fake.hexify("^" * n)
+
+
+def is_e164(number: str) -> bool:
+    """Shape and length of an E.164 number, as Twilio accepts it (fictional 555 numbers included)."""
+    if not E164.match(number or ""):
+        return False
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def is_landline(number: str) -> bool:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def content_type_for(url: str) -> str:
+    return mimetypes.guess_type(url.split("?")[0])[0] or "image/jpeg"
+
+
+class Backend:
+    """All of Twilio's state for one emulator, plus what it recorded."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.fake = Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.accounts: dict[str, Account] = {}
+        self.numbers: dict[str, PhoneNumber] = {}
+        self.services: dict[str, MessagingService] = {}
+        self.messages: dict[str, Message] = {}
+        self.calls: list[CallRecord] = []
+        self.deliveries: list[Delivery] = []
+        self.routes: list[Route] = []
+        self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
+        self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
+        self.faults = FaultBook()
+        self.settings: dict[str, Any] = {"status_pace_ms": 0, "webhook_timeout_ms": 15000}
+        self.seq = 0
+        self.on_change: Callable[[], None] | None = None
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def changed(self) -> None:
+        """Tell waiters (long polls) and the state file that something moved."""
+        if self.on_change:
+            self.on_change()
+
+    # -- provisioning ----------------------------------------------------------------
+
+    def create_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str | None = None,
+                       trial: bool = False, verified_caller_ids: Iterable[str] = ()) -> Account:
+        sid = sid or "AC" + _hex(self.fake)
+        if not re.fullmatch(r"AC[0-9a-f]{32}", sid):
+            raise ControlError(f"account sid must be AC followed by 32 lowercase hex digits, got {sid!r}")
+        if sid in self.accounts:
+            raise ControlError(f"account {sid} exists already", 409)
+        verified = list(verified_caller_ids)
+        for number in verified:
+            if not is_e164(number):
+                raise ControlError(f"verified caller id {number!r} is not an E.164 number")
+        account = Account(sid, auth_token or _hex(self.fake), friendly_name or f"{self.fake.company()} account",
+                          bool(trial), verified)
+        self.accounts[sid] = account
+        self.changed()
+        return account
+
+    def account(self, sid: str) -> Account:
+        try:
+            return self.accounts[sid]
+        except KeyError:
+            raise ControlError(f"no account {sid}", 404) from None
+
+    def add_number(self, account_sid: str, phone_number: str | None = None, sms_url: str = "", sms_method: str = "POST",
+                   voice_url: str = "", friendly_name: str | None = None, capabilities: dict[str, bool] | None = None,
+                   sid: str | None = None) -> PhoneNumber:
+        self.account(account_sid)
+        phone_number = phone_number or self.fake.numerify("+1555%######")
+        if not is_e164(phone_number):
+            raise ControlError(f"phone_number {phone_number!r} is not an E.164 number")
+        if self.number_by_e164(phone_number):
+            raise ControlError(f"{phone_number} is provisioned already", 409)
+        self._check_method(sms_method, "sms_method")
+        number = PhoneNumber(
+            sid or "PN" + _hex(self.fake), account_sid, phone_number,
+            friendly_name or phonenumbers.format_number(phonenumbers.parse(phone_number),
+                                                        phonenumbers.PhoneNumberFormat.NATIONAL),
+            sms_url, sms_method.upper(), voice_url, capabilities=dict(capabilities or DEFAULT_CAPABILITIES), locality=self.locality(),
+        )
+        self.numbers[number.sid] = number
+        self.changed()
+        return number
+
+    def add_service(self, account_sid: str, friendly_name: str | None = None, inbound_request_url: str = "",
+                    inbound_method: str = "POST", use_inbound_webhook_on_number: bool = False,
+                    numbers: Iterable[str] = (), sid: str | None = None, status_callback: str = "") -> MessagingService:
+        self.account(account_sid)
+        self._check_method(inbound_method, "inbound_method")
+        service = MessagingService(sid or "MG" + _hex(self.fake), account_sid,
+                                   friendly_name or f"{self.fake.word().title()} service", inbound_request_url,
+                                   inbound_method.upper(), status_callback=status_callback,
+                                   use_inbound_webhook_on_number=bool(use_inbound_webhook_on_number))
+        self.services[service.sid] = service
+        for e164 in numbers:
+            number = self.number_by_e164(e164) or self.add_number(account_sid, e164)
+            if number.account_sid != account_sid:
+                raise ControlError(f"{e164} belongs to another account")
+            number.messaging_service_sid = service.sid
+        self.changed()
+        return service
+
+    @staticmethod
+    def _check_method(method: str, name: str) -> None:
+        if method.upper() not in ("GET", "POST"):
+            raise ControlError(f"{name} must be GET or POST, got {method!r}")
+
+    def locality(self) -> dict[str, str]:
+        return {"city": self.fake.city().upper(), "state": self.fake.state_abbr(), "zip": self.fake.zipcode(),
+                "country": "US"}
+
+    def number_by_e164(self, e164: str) -> PhoneNumber | None:
+        return next((n for n in self.numbers.values() if n.phone_number == e164), None)
+
+    def service_numbers(self, service_sid: str) -> list[PhoneNumber]:
+        return [n for n in self.numbers.values() if n.messaging_service_sid == service_sid]
+
+    # -- REST: authentication ---------------------------------------------------------
+
+    def authenticate(self, path_sid: str | None, username: str | None, password: str | None) -> Account:
+        """HTTP Basic AccountSid:AuthToken; the path's account must be the caller's."""
+        account = self.accounts.get(username or "")
+        if account is None or password is None or not _same(account.auth_token, password):
+            raise TwilioError(20003)
+        if path_sid is not None and path_sid != account.sid:
+            raise TwilioError(20003)
+        return account
+
+    # -- REST: messages ----------------------------------------------------------------
+
+    def create_message(self, account: Account, form: dict[str, list[str]]) -> Message:
+        """Validate a Messages.json create as Twilio does, then queue the message."""
+        first = {k: v[0] for k, v in form.items() if v}
+        to = first.get("To", "").strip()
+        body = first.get("Body", "")
+        media = form.get("MediaUrl", [])
+        sender = first.get("From", "").strip()
+        service_sid = first.get("MessagingServiceSid", "").strip() or None
+        if not to:
+            raise TwilioError(21604)
+        if to in MAGIC_TO_ERRORS:
+            raise TwilioError(MAGIC_TO_ERRORS[to], value=to)
+        if not is_e164(to):
+            raise TwilioError(21211, value=to)
+        if not sender and not service_sid:
+            raise TwilioError(21603)
+        service = None
+        if service_sid:
+            service = self.services.get(service_sid)
+            if service is None or service.account_sid != account.sid:
+                raise TwilioError(21701, value=service_sid)
+        if sender:
+            if not is_e164(sender):
+                raise TwilioError(21212, value=sender)
+            owned = self.number_by_e164(sender)
+            if sender != MAGIC_FROM_VALID and (owned is None or owned.account_sid != account.sid):
+                raise TwilioError(21606, value=sender)
+        if not body and not media:
+            raise TwilioError(21602)
+        if len(body) > MAX_BODY:
+            raise TwilioError(21617)
+        if len(media) > MAX_MEDIA:
+            raise TwilioError(21623)
+        if account.trial and to not in account.verified_caller_ids:
+            raise TwilioError(21608, value=to)
+        if is_landline(to):
+            raise TwilioError(21614, value=to)
+        keys = {k for k in (sender, service_sid) if k}
+        if any((account.sid, to, k) in self.optouts for k in keys):
+            raise TwilioError(21610)
+        if account.trial:
+            body = TRIAL_PREFIX + body
+        message = self._new_message(
+            account.sid, sender or None, to, body, "outbound-api", "queued" if sender else "accepted",
+            service_sid=service_sid, media=media, status_callback=first.get("StatusCallback") or
+            (service.status_callback if service else None) or None,
+        )
+        return message
+
+    def _new_message(self, account_sid: str, from_: str | None, to: str, body: str, direction: str, status: str, *,
+                     service_sid: str | None = None, media: Iterable[str] = (), status_callback: str | None = None) -> Message:
+        now = time.time()
+        message = Message(self.next_seq(), "SM" + _hex(self.fake), account_sid, from_, to, body, direction, status,
+                          service_sid, list(media), segments.count(body), status_callback=status_callback,
+                          date_created=now, date_updated=now, status_history=[[status, now]])
+        if direction == "inbound":
+            message.date_sent = now
+        self.messages[message.sid] = message
+        self.changed()
+        return message
+
+    def choose_sender(self, message: Message) -> None:
+        """A Messaging Service picks a number from its pool (sticky per recipient)."""
+        if message.from_ or not message.messaging_service_sid:
+            return
+        key = (message.messaging_service_sid, message.to)
+        pool = [n.phone_number for n in self.service_numbers(message.messaging_service_sid)]
+        message.from_ = self.sticky.get(key) if self.sticky.get(key) in pool else (pool[0] if pool else None)
+        if message.from_:
+            self.sticky[key] = message.from_
+
+    def set_status(self, message: Message, status: str, error_code: int | None = None,
+                   error_message: str | None = None) -> None:
+        now = time.time()
+        message.status = status
+        message.date_updated = now
+        if status == "sent":
+            message.date_sent = now
+            message.price = f"-{0.0079 * message.num_segments:.5f}"
+        if error_code is not None:
+            message.error_code = error_code
+            message.error_message = error_message
+        message.status_history.append([status, now])
+        self.changed()
+
+    def message(self, account: Account, sid: str, path: str) -> Message:
+        message = self.messages.get(sid)
+        if message is None or message.account_sid != account.sid:
+            raise TwilioError(20404, path=path)
+        return message
+
+    def list_messages(self, account: Account, to: str | None = None, from_: str | None = None,
+                      sent_on: str | None = None, sent_before: str | None = None,
+                      sent_after: str | None = None) -> list[Message]:
+        """Newest first, as Twilio lists them."""
+        def day(m: Message) -> str:
+            return time.strftime("%Y-%m-%d", time.gmtime(m.date_sent or m.date_created))
+
+        found = [m for m in self.messages.values() if m.account_sid == account.sid
+                 and (to is None or m.to == to) and (from_ is None or m.from_ == from_)
+                 and (sent_on is None or day(m) == sent_on) and (sent_before is None or day(m) <= sent_before)
+                 and (sent_after is None or day(m) >= sent_after)]
+        return sorted(found, key=lambda m: m.seq, reverse=True)
+
+    def redact(self, message: Message, body: str) -> None:
+        if body != "":
+            raise TwilioError(21602, message="Message body can only be updated to empty (redaction).")
+        message.body = ""
+        message.date_updated = time.time()
+        self.changed()
+
+    def delete_message(self, message: Message) -> None:
+        if message.status not in FINAL_STATUSES:
+            raise TwilioError(20009)
+        del self.messages[message.sid]
+        self.changed()
+
+    # -- REST: numbers and services ---------------------------------------------------
+
+    def number(self, account: Account, sid: str, path: str) -> PhoneNumber:
+        number = self.numbers.get(sid)
+        if number is None or number.account_sid != account.sid:
+            raise TwilioError(20404, path=path)
+        return number
+
+    def update_number(self, number: PhoneNumber, form: dict[str, str]) -> None:
+        for param, attr in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"), ("VoiceUrl", "voice_url"),
+                            ("VoiceMethod", "voice_method"), ("FriendlyName", "friendly_name")):
+            if param in form:
+                value = form[param].upper() if attr.endswith("method") else form[param]
+                if attr.endswith("method") and value not in ("GET", "POST"):
+                    raise TwilioError(20001, message=f"{param} must be GET or POST")
+                setattr(number, attr, value)
+        number.date_updated = time.time()
+        self.changed()
+
+    def service(self, account: Account, sid: str, path: str) -> MessagingService:
+        service = self.services.get(sid)
+        if service is None or service.account_sid != account.sid:
+            raise TwilioError(20404, path=path)
+        return service
+
+    def update_service(self, service: MessagingService, form: dict[str, str]) -> None:
+        for param, attr in (("InboundRequestUrl", "inbound_request_url"), ("InboundMethod", "inbound_method"),
+                            ("FallbackUrl", "fallback_url"), ("StatusCallback", "status_callback"),
+                            ("FriendlyName", "friendly_name")):
+            if param in form:
+                setattr(service, attr, form[param].upper() if attr.endswith("method") else form[param])
+        if "UseInboundWebhookOnNumber" in form:
+            service.use_inbound_webhook_on_number = form["UseInboundWebhookOnNumber"].lower() == "true"
+        service.date_updated = time.time()
+        self.changed()
+
+    # -- the handset ------------------------------------------------------------------
+
+    def receive(self, handset: str, to: str, body: str, media: list[str]) -> tuple[Message, PhoneNumber, str, str]:
+        """A handset texts a number (or a Messaging Service): record it, apply keywords.
+
+        Returns the inbound message, the number it reached, and the webhook URL
+        and method Twilio would use for it.
+        """
+        if not is_e164(handset):
+            raise ControlError(f"from {handset!r} is not an E.164 number")
+        if len(media) > MAX_MEDIA:
+            raise ControlError(f"at most {MAX_MEDIA} media URLs, got {len(media)}")
+        if to.startswith("MG"):
+            pool = self.service_numbers(to)
+            if not pool:
+                raise ControlError(f"Messaging Service {to} has no numbers in its sender pool", 404)
+            number = pool[0]
+        else:
+            found = self.number_by_e164(to)
+            if found is None:
+                raise ControlError(f"{to} is not a provisioned number", 404)
+            number = found
+        service = self.services.get(number.messaging_service_sid or "")
+        if service and not service.use_inbound_webhook_on_number:
+            url, method = service.inbound_request_url, service.inbound_method
+        else:
+            url, method = number.sms_url, number.sms_method
+        message = self._new_message(number.account_sid, handset, number.phone_number, body, "inbound", "received",
+                                    service_sid=service.sid if service else None, media=media)
+        self._keywords(message, number, service)
+        return message, number, url, method
+
+    def _keywords(self, message: Message, number: PhoneNumber, service: MessagingService | None) -> None:
+        """STOP/START/HELP: change the opt-out list and answer as Twilio's defaults do."""
+        word = message.body.strip().upper()
+        keys = [number.phone_number] + ([service.sid] if service else [])
+        if word in OPT_OUT:
+            self.optouts.update((message.account_sid, message.from_ or "", k) for k in keys)
+            reply = AUTO_REPLIES["stop"]
+        elif word in OPT_IN:
+            self.optouts.difference_update((message.account_sid, message.from_ or "", k) for k in keys)
+            reply = AUTO_REPLIES["start"]
+        elif word in HELP:
+            reply = AUTO_REPLIES["help"]
+        else:
+            return
+        auto = self._new_message(message.account_sid, number.phone_number, message.from_ or "", reply,
+                                 "outbound-reply", "delivered", service_sid=message.messaging_service_sid)
+        auto.date_sent = auto.date_created
+
+    def inbound_form(self, message: Message, number: PhoneNumber) -> list[tuple[str, str]]:
+        """The form Twilio posts for an inbound SMS, fields in Twilio's order."""
+        here = number.locality
+        there = self.handset_locality(message.from_ or "")
+        form = [
+            ("ToCountry", here.get("country", "US")), ("ToState", here.get("state", "")),
+            ("SmsMessageSid", message.sid), ("NumMedia", str(len(message.media_urls))),
+            ("ToCity", here.get("city", "")), ("FromZip", there["zip"]), ("SmsSid", message.sid),
+            ("FromState", there["state"]), ("SmsStatus", "received"), ("FromCity", there["city"]),
+            ("Body", message.body), ("FromCountry", there["country"]), ("To", message.to),
+        ]
+        if message.messaging_service_sid:
+            form.append(("MessagingServiceSid", message.messaging_service_sid))
+        form += [("ToZip", here.get("zip", "")), ("NumSegments", str(message.num_segments)),
+                 ("MessageSid", message.sid), ("AccountSid", message.account_sid), ("From", message.from_ or ""),
+                 ("ApiVersion", "2010-04-01")]
+        for i, url in enumerate(message.media_urls):
+            form += [(f"MediaContentType{i}", content_type_for(url)), (f"MediaUrl{i}", url)]
+        return form
+
+    def handset_locality(self, handset: str) -> dict[str, str]:
+        """Stable per number and seed, so a run can be reproduced."""
+        local = Faker("en_US")
+        local.seed_instance(f"{self.seed}:{handset}")
+        return {"city": local.city().upper(), "state": local.state_abbr(), "zip": local.zipcode(), "country": "US"}
+
+    @staticmethod
+    def status_form(message: Message, status: str, error_code: int | None) -> list[tuple[str, str]]:
+        form = [("SmsSid", message.sid), ("SmsStatus", status), ("MessageStatus", status), ("To", message.to),
+                ("MessageSid", message.sid), ("AccountSid", message.account_sid), ("From", message.from_ or ""),
+                ("ApiVersion", "2010-04-01")]
+        if message.messaging_service_sid:
+            form.append(("MessagingServiceSid", message.messaging_service_sid))
+        if error_code is not None:
+            form.append(("ErrorCode", str(error_code)))
+        if status == "delivered":
+            form.append(("RawDlrDoneDate", time.strftime("%y%m%d%H%M", time.gmtime())))
+        return form
+
+    # -- routes (the tunnel) ---------------------------------------------------------
+
+    def add_route(self, public: str, local: str) -> Route:
+        if not public.startswith(("http://", "https://")) or not local.startswith(("http://", "https://")):
+            raise ControlError("route public and local must be absolute http(s) URLs")
+        self.routes = [r for r in self.routes if r.public != public]
+        route = Route(public, local)
+        self.routes.append(route)
+        self.routes.sort(key=lambda r: len(r.public), reverse=True)
+        self.changed()
+        return route
+
+    def route(self, url: str) -> str:
+        """The local URL a public one reaches, longest prefix first; unchanged if none."""
+        for route in self.routes:
+            if url.startswith(route.public):
+                return route.local + url[len(route.public):]
+        return url
+
+    # -- recording ---------------------------------------------------------------------
+
+    def record_call(self, **values: Any) -> CallRecord:
+        call = CallRecord(seq=self.next_seq(), **values)
+        self.calls.append(call)
+        self.changed()
+        return call
+
+    def new_delivery(self, **values: Any) -> Delivery:
+        delivery = Delivery(seq=self.next_seq(), **values)
+        self.deliveries.append(delivery)
+        self.changed()
+        return delivery
+
+    def reset(self) -> None:
+        """Forget everything, keeping the seed (a fresh run)."""
+        on_change, settings = self.on_change, self.settings
+        self.__init__(self.seed)  # type: ignore[misc]
+        self.on_change, self.settings = on_change, settings
+        self.changed()
+
+    # -- persistence -------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed, "seq": self.seq, "settings": self.settings,
+            "accounts": [asdict(a) for a in self.accounts.values()],
+            "numbers": [asdict(n) for n in self.numbers.values()],
+            "services": [asdict(s) for s in self.services.values()],
+            "messages": [asdict(m) for m in self.messages.values()],
+            "calls": [asdict(c) for c in self.calls],
+            "deliveries": [asdict(d) for d in self.deliveries],
+            "routes": [asdict(r) for r in self.routes],
+            "optouts": sorted(list(o) for o in self.optouts),
+            "sticky": [[s, t, f] for (s, t), f in self.sticky.items()],
+            "faults": self.faults.to_json(),
+            "fake_state": self.fake.random.getstate(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Backend:
+        backend = cls(data.get("seed", 0))
+        backend.seq = data["seq"]
+        backend.settings.update(data.get("settings", {}))
+        backend.accounts = {a["sid"]: Account(**a) for a in data["accounts"]}
+        backend.numbers = {n["sid"]: PhoneNumber(**n) for n in data["numbers"]}
+        backend.services = {s["sid"]: MessagingService(**s) for s in data["services"]}
+        backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
+        backend.calls = [CallRecord(**c) for c in data["calls"]]
+        backend.deliveries = [_delivery(d) for d in data["deliveries"]]
+        backend.routes = [Route(**r) for r in data["routes"]]
+        backend.optouts = {tuple(o) for o in data["optouts"]}  # type: ignore[misc]
+        backend.sticky = {(s, t): f for s, t, f in data["sticky"]}
+        backend.faults = FaultBook.from_json(data["faults"])
+        state = data.get("fake_state")
+        if state:
+            backend.fake.random.setstate((state[0], tuple(state[1]), state[2]))
+        return backend
+
+
+def _delivery(data: dict[str, Any]) -> Delivery:
+    names = {f.name for f in fields(Delivery)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
+    return Delivery(**values)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

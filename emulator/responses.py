@@ -1,0 +1,179 @@
+"""Twilio's REST API over the state in `models.py`: auth, parsing, recording, faults.
+
+Every request is recorded (form, auth result, response) without the auth
+token; REST faults (errors, latency) are applied here, before the model runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from emulator import render
+from emulator.errors import TwilioError
+from emulator.models import Account, Backend
+
+rest = Blueprint("rest", __name__)
+
+Handler = Callable[..., Awaitable[tuple[Any, int]]]
+
+
+def backend() -> Backend:
+    return current_app.config["BACKEND"]
+
+
+def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
+    """Authenticate, apply REST faults, render errors the Twilio way, record the call."""
+
+    @wraps(handler)
+    async def wrapper(**path: str) -> Response:
+        started = time.monotonic()
+        state = backend()
+        form = await request.form
+        auth = request.authorization
+        username = auth.username if auth and auth.type == "basic" else None
+        password = auth.password if auth and auth.type == "basic" else None
+        auth_result = "missing" if username is None else "invalid"
+        account_sid = username if username in state.accounts else None
+        numbers = tuple(form.getlist("From") + form.getlist("To") + request.args.getlist("PhoneNumber")
+                        + request.args.getlist("To") + request.args.getlist("From"))
+        try:
+            account = state.authenticate(path.get("AccountSid"), username, password)
+            auth_result = "ok"
+            latency = state.faults.take("rest_latency", account_sid=account.sid, numbers=numbers)
+            if latency:
+                await asyncio.sleep(float(latency.params.get("delay_ms", 0)) / 1000)
+            error = state.faults.take("rest_error", account_sid=account.sid, numbers=numbers,
+                                      predicate=lambda f: _fault_matches_request(f.params))
+            if error:
+                raise TwilioError(int(error.params.get("code", 20500)), int(error.params["status"]),
+                                  error.params.get("message"))
+            body, status = await handler(account, form, **path)
+        except TwilioError as exc:
+            body, status = exc.to_json(), exc.status
+        response = jsonify(body) if body is not None else Response("", status=status)
+        response.status_code = status
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        state.record_call(
+            at=time.time(), method=request.method, host=request.host, path=request.path,
+            query=[[k, v] for k, v in request.args.items(multi=True)],
+            form=[[k, v] for k, v in form.items(multi=True)], account_sid=account_sid, auth=auth_result,
+            status=status, response=_redact(body), duration_ms=round((time.monotonic() - started) * 1000, 3),
+        )
+        return response
+
+    return wrapper
+
+
+def _fault_matches_request(params: dict[str, Any]) -> bool:
+    method = params.get("method")
+    fragment = params.get("path_contains")
+    return (not method or method.upper() == request.method) and (not fragment or fragment in request.path)
+
+
+def _redact(body: Any) -> Any:
+    if isinstance(body, dict) and "auth_token" in body:
+        return dict(body, auth_token=render.REDACTED)
+    return body
+
+
+def _first(form: Any) -> dict[str, str]:
+    return {k: form.get(k) for k in form}
+
+
+def _paging(default: int = 50) -> tuple[int, int]:
+    try:
+        size = int(request.args.get("PageSize", default))
+        number = int(request.args.get("Page", 0))
+    except ValueError:
+        raise TwilioError(20001, message="PageSize and Page must be integers") from None
+    if not 1 <= size <= 1000 or number < 0:
+        raise TwilioError(20001, message="PageSize must be between 1 and 1000 and Page not negative")
+    return size, number
+
+
+def _list(key: str, items: list[Any], to_json: Callable[[Any], dict[str, Any]], filters: dict[str, str]) -> dict:
+    size, number = _paging()
+    chunk = items[number * size:(number + 1) * size]
+    return render.page(key, request.path, [to_json(i) for i in chunk], filters, size, number, len(items),
+                       chunk[-1].sid if chunk else None)
+
+
+# -- Accounts -------------------------------------------------------------------------
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>.json", methods=["GET"])
+@twilio_endpoint
+async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+    return render.account_json(account, reveal_token=True), 200
+
+
+# -- Messages -------------------------------------------------------------------------
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["POST"])
+@twilio_endpoint
+async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+    message = backend().create_message(account, form.to_dict(flat=False))
+    current_app.config["DISPATCHER"].start_lifecycle(message)
+    return render.message_json(message), 201
+
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["GET"])
+@twilio_endpoint
+async def list_messages(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+    args = request.args
+    filters = {k: args[k] for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if k in args}
+    found = backend().list_messages(account, to=args.get("To"), from_=args.get("From"),
+                                    sent_on=args.get("DateSent"), sent_before=args.get("DateSent<"),
+                                    sent_after=args.get("DateSent>"))
+    return _list("messages", found, render.message_json, filters), 200
+
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>/Messages/<MessageSid>.json", methods=["GET", "POST", "DELETE"])
+@twilio_endpoint
+async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: str) -> tuple[Any, int]:  # noqa: N803
+    state = backend()
+    message = state.message(account, MessageSid, request.path)
+    if request.method == "DELETE":
+        state.delete_message(message)
+        return None, 204
+    if request.method == "POST" and "Body" in form:
+        state.redact(message, form["Body"])
+    return render.message_json(message), 200
+
+
+# -- IncomingPhoneNumbers ---------------------------------------------------------------
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json", methods=["GET"])
+@twilio_endpoint
+async def list_numbers(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+    wanted = request.args.get("PhoneNumber")
+    found = [n for n in backend().numbers.values()
+             if n.account_sid == account.sid and (wanted is None or n.phone_number == wanted)]
+    filters = {"PhoneNumber": wanted} if wanted is not None else {}
+    return _list("incoming_phone_numbers", found, render.number_json, filters), 200
+
+
+@rest.route("/2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<NumberSid>.json", methods=["GET", "POST"])
+@twilio_endpoint
+async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: str) -> tuple[Any, int]:  # noqa: N803
+    number = backend().number(account, NumberSid, request.path)
+    if request.method == "POST":
+        backend().update_number(number, _first(form))
+    return render.number_json(number), 200
+
+
+# -- Messaging v1 (host-independent: messaging.twilio.com's paths) ---------------------------
+
+@rest.route("/v1/Services/<ServiceSid>", methods=["GET", "POST"])
+@twilio_endpoint
+async def one_service(account: Account, form: Any, ServiceSid: str) -> tuple[Any, int]:  # noqa: N803
+    service = backend().service(account, ServiceSid, request.path)
+    if request.method == "POST":
+        backend().update_service(service, _first(form))
+    return render.service_json(service), 200

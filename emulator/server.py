@@ -1,0 +1,154 @@
+"""Serving the emulator with hypercorn on loopback: in a thread (tests) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from emulator import store
+from emulator.app import create_app
+from emulator.errors import ControlError
+from emulator.models import Backend
+from emulator.provision import load_config, provision
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on loopback; port 0 picks a free one."""
+    if host not in LOOPBACK:
+        raise ControlError(f"host {host!r} is not loopback; the emulator listens on 127.0.0.1 or ::1 only")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ControlError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def hypercorn_config(sock: socket.socket) -> Config:
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.accesslog = None
+    config.errorlog = None
+    config.graceful_timeout = 2.0
+    config.keep_alive_timeout = 30.0
+    return config
+
+
+def build_backend(seed: int = 0, config: Path | None = None, state: Path | None = None) -> Backend:
+    """The backend a run starts from: the state file if any, then the config's provisioning."""
+    backend = store.load(state, seed) if state else Backend(seed)
+    if config is not None:
+        spec = load_config(config)
+        if state is None or not backend.accounts:
+            if "seed" in spec and not backend.accounts:
+                backend = Backend(int(spec["seed"]))
+            provision(backend, {k: v for k, v in spec.items() if k != "seed"})
+    return backend
+
+
+async def serve_until(backend: Backend, sock: socket.socket, shutdown: Callable[[], Any],
+                      state: Path | None = None, ready: Callable[[], None] | None = None) -> None:
+    app = create_app(backend, state)
+    if ready:
+        app.before_serving(_async(ready))
+    await serve(app, hypercorn_config(sock), shutdown_trigger=shutdown)
+
+
+def _async(fn: Callable[[], None]) -> Callable[[], Any]:
+    async def call() -> None:
+        fn()
+
+    return call
+
+
+class EmulatorServer:
+    """The emulator on a free loopback port in a background thread; a context manager."""
+
+    def __init__(self, backend: Backend | None = None, host: str = "127.0.0.1", port: int = 0,
+                 state: Path | None = None) -> None:
+        self.backend = backend or Backend()
+        self.host, self.port, self.state = host, port, state
+        self.url = ""
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 5.0) -> str:
+        sock = bind(self.host, self.port)
+        self.url = base_url(sock)
+        started = threading.Event()
+
+        def run() -> None:
+            async def main() -> None:
+                self._loop = asyncio.get_running_loop()
+                self._stop = asyncio.Event()
+                started.set()
+                await serve_until(self.backend, sock, self._stop.wait, self.state)
+
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # surfaced by start()/stop()
+                self._error = exc
+                started.set()
+            finally:
+                with contextlib.suppress(OSError):  # hypercorn usually closed it already
+                    sock.close()
+
+        self._thread = threading.Thread(target=run, name="twilio-emulator", daemon=True)
+        self._thread.start()
+        if not started.wait(timeout):
+            raise TimeoutError(f"emulator thread did not start within {timeout}s")
+        self._wait_ready(timeout)
+        return self.url
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last: str = "no answer yet"
+        with httpx.Client(trust_env=False, timeout=1.0) as client:
+            while time.monotonic() < deadline:
+                if self._error:
+                    raise RuntimeError(f"emulator failed to start: {self._error}") from self._error
+                try:
+                    if client.get(f"{self.url}/_emulator/health").status_code == 200:
+                        return
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                time.sleep(0.01)
+        raise TimeoutError(f"emulator at {self.url} not ready within {timeout}s (last: {last})")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._loop and self._stop and self._thread and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"emulator did not stop within {timeout}s")
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

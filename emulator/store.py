@@ -1,0 +1,50 @@
+"""The state file behind `--state FILE`: everything recorded survives a restart.
+
+Writes are coalesced (one snapshot per burst of changes) and atomic (write to
+a temporary file, then rename), and the last snapshot is written on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+from emulator.errors import ControlError
+from emulator.models import Backend
+
+COALESCE_SECONDS = 0.05
+
+
+def load(path: Path, seed: int) -> Backend:
+    """The backend saved at `path`, or a fresh one if there is no file yet."""
+    if not path.exists():
+        return Backend(seed)
+    try:
+        return Backend.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ControlError(f"state file {path} is not an emulator state file ({exc.__class__.__name__}: {exc})") from None
+
+
+def save(backend: Backend, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(backend.to_json(), separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class StateFile:
+    """Schedules a snapshot shortly after each change."""
+
+    def __init__(self, backend: Backend, path: Path) -> None:
+        self.backend = backend
+        self.path = path
+        self._pending: asyncio.TimerHandle | None = None
+
+    def changed(self) -> None:
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self._pending = None
+        save(self.backend, self.path)

@@ -1,0 +1,1 @@
+"""The conformance harness: pytest plugin, gateway drivers, senders and reports."""

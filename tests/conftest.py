@@ -1,0 +1,51 @@
+"""Fixtures for unit and HTTP tests: a real emulator on loopback, a real webhook sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from emulator.client import EmulatorClient, Provisioned
+from emulator.models import Backend
+from emulator.server import EmulatorServer
+from harness.sink import Sink
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(Backend(seed=1234)) as server:
+        yield server
+
+
+@pytest.fixture
+def emu(emulator_server: EmulatorServer) -> Iterator[EmulatorClient]:
+    client = EmulatorClient(emulator_server.url)
+    client.reset()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with Sink() as s:
+        yield s
+
+
+@pytest.fixture
+def account(emu: EmulatorClient, sink: Sink) -> Provisioned:
+    return emu.create_account(numbers=[{"phone_number": "+15551230001", "sms_url": f"{sink.url}/webhooks/sms"}])
+
+
+@pytest.fixture
+def rest(emulator_server: EmulatorServer, account: Provisioned) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as `account`, rooted at its /Accounts/{sid} path."""
+    with httpx.Client(base_url=f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}",
+                      auth=(account.sid, account.auth_token), trust_env=False, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def sink_url(sink: Sink) -> str:
+    return sink.url
