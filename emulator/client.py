@@ -56,8 +56,15 @@ class EmulatorClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, json: Any = None, params: Any = None, timeout: float | None = None,
-              error: type[EmulatorError] = EmulatorError) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: Any = None,
+        timeout: float | None = None,
+        error: type[EmulatorError] = EmulatorError,
+    ) -> Any:
         kwargs: dict[str, Any] = {"json": json, "params": params}
         if timeout is not None:
             kwargs["timeout"] = timeout
@@ -84,11 +91,17 @@ class EmulatorClient:
     def settings(self, **values: int) -> JSON:
         return self._call("PUT", "/settings", json=values) if values else self._call("GET", "/settings")
 
-    def create_account(self, *, numbers: list[JSON] | None = None, services: list[JSON] | None = None,
-                       **account: Any) -> Provisioned:
+    def create_account(
+        self, *, numbers: list[JSON] | None = None, services: list[JSON] | None = None, **account: Any
+    ) -> Provisioned:
         body = self._call("POST", "/accounts", json=dict(account, numbers=numbers or [], services=services or []))
-        return Provisioned(body["account"]["sid"], body["account"]["auth_token"],
-                           [n["phone_number"] for n in body["numbers"]], [s["sid"] for s in body["services"]], body)
+        return Provisioned(
+            body["account"]["sid"],
+            body["account"]["auth_token"],
+            [n["phone_number"] for n in body["numbers"]],
+            [s["sid"] for s in body["services"]],
+            body,
+        )
 
     def add_number(self, account_sid: str, **number: Any) -> JSON:
         return self._call("POST", f"/accounts/{account_sid}/numbers", json=number)
@@ -101,11 +114,16 @@ class EmulatorClient:
 
     # -- the handset ----------------------------------------------------------------------
 
-    def send_inbound(self, from_: str, to: str, body: str = "", media_urls: list[str] | None = None,
-                     timeout: float = 60.0) -> JSON:
+    def send_inbound(
+        self, from_: str, to: str, body: str = "", media_urls: list[str] | None = None, timeout: float = 60.0
+    ) -> JSON:
         """Text `to` from handset `from_`; returns {message, deliveries} once the webhook exchange is over."""
-        return self._call("POST", "/inbound", json={"from": from_, "to": to, "body": body,
-                                                    "media_urls": media_urls or []}, timeout=timeout)
+        return self._call(
+            "POST",
+            "/inbound",
+            json={"from": from_, "to": to, "body": body, "media_urls": media_urls or []},
+            timeout=timeout,
+        )
 
     # -- records --------------------------------------------------------------------------
 
@@ -122,19 +140,52 @@ class EmulatorClient:
         """The current sequence number: wait for things after it."""
         return int(self.health()["seq"])
 
-    def wait(self, collection: str = "messages", *, after: int = 0, match: JSON | None = None,
-             contains: JSON | None = None, timeout: float = 10.0) -> JSON:
+    def wait(
+        self,
+        collection: str = "messages",
+        *,
+        after: int = 0,
+        match: JSON | None = None,
+        contains: JSON | None = None,
+        timeout: float = 10.0,
+    ) -> JSON:
         """The first matching item after `after`; raises WaitTimeout (with what was seen) otherwise."""
-        return self._call("POST", "/wait", json={"collection": collection, "after": after, "match": match or {},
-                                                 "contains": contains or {}, "timeout": timeout},
-                          timeout=timeout + 10.0, error=WaitTimeout)
+        return self._call(
+            "POST",
+            "/wait",
+            json={
+                "collection": collection,
+                "after": after,
+                "match": match or {},
+                "contains": contains or {},
+                "timeout": timeout,
+            },
+            timeout=timeout + 10.0,
+            error=WaitTimeout,
+        )
 
     # -- faults ---------------------------------------------------------------------------
 
-    def add_fault(self, kind: str, params: JSON | None = None, *, account_sid: str | None = None,
-                  phone_number: str | None = None, times: int | None = 1) -> JSON:
-        return self._call("POST", "/faults", json={"kind": kind, "params": params or {}, "account_sid": account_sid,
-                                                   "phone_number": phone_number, "times": times})
+    def add_fault(
+        self,
+        kind: str,
+        params: JSON | None = None,
+        *,
+        account_sid: str | None = None,
+        phone_number: str | None = None,
+        times: int | None = 1,
+    ) -> JSON:
+        return self._call(
+            "POST",
+            "/faults",
+            json={
+                "kind": kind,
+                "params": params or {},
+                "account_sid": account_sid,
+                "phone_number": phone_number,
+                "times": times,
+            },
+        )
 
     def faults(self) -> list[JSON]:
         return self._call("GET", "/faults")

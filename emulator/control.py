@@ -54,15 +54,25 @@ async def body() -> dict[str, Any]:
 
 # -- renderings -------------------------------------------------------------------------------
 
+
 def message_view(message: Message) -> dict[str, Any]:
-    return dict(render.message_json(message), seq=message.seq, media_urls=message.media_urls,
-                status_callback=message.status_callback, status_history=message.status_history)
+    return dict(
+        render.message_json(message),
+        seq=message.seq,
+        media_urls=message.media_urls,
+        status_callback=message.status_callback,
+        status_history=message.status_history,
+    )
 
 
 def account_view(account: Any, reveal: bool = False) -> dict[str, Any]:
-    return {"sid": account.sid, "auth_token": account.auth_token if reveal else render.REDACTED,
-            "friendly_name": account.friendly_name, "trial": account.trial,
-            "verified_caller_ids": account.verified_caller_ids}
+    return {
+        "sid": account.sid,
+        "auth_token": account.auth_token if reveal else render.REDACTED,
+        "friendly_name": account.friendly_name,
+        "trial": account.trial,
+        "verified_caller_ids": account.verified_caller_ids,
+    }
 
 
 def number_view(number: Any) -> dict[str, Any]:
@@ -82,8 +92,9 @@ COLLECTIONS = {
 }
 
 
-def select(collection: str, after: int = 0, match: dict[str, Any] | None = None,
-           contains: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def select(
+    collection: str, after: int = 0, match: dict[str, Any] | None = None, contains: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     if collection not in COLLECTIONS:
         raise ControlError(f"unknown collection {collection!r}; one of: {', '.join(COLLECTIONS)}")
     items, view = COLLECTIONS[collection]
@@ -93,12 +104,14 @@ def select(collection: str, after: int = 0, match: dict[str, Any] | None = None,
             continue
         shown = view(item)
         if all(shown.get(k) == v for k, v in (match or {}).items()) and all(
-                str(sub) in str(shown.get(k) or "") for k, sub in (contains or {}).items()):
+            str(sub) in str(shown.get(k) or "") for k, sub in (contains or {}).items()
+        ):
             found.append(shown)
     return found
 
 
 # -- health, state, reset, settings --------------------------------------------------------------
+
 
 @control.get("/health")
 async def health() -> Response:
@@ -128,29 +141,39 @@ async def settings() -> Response:
 async def state() -> Response:
     """Everything, tokens redacted: what a report attaches."""
     b = backend()
-    return jsonify({
-        "seq": b.seq,
-        "accounts": [account_view(a) for a in b.accounts.values()],
-        "numbers": [number_view(n) for n in b.numbers.values()],
-        "services": [service_view(s) for s in b.services.values()],
-        "routes": [asdict(r) for r in b.routes],
-        "optouts": sorted(list(o) for o in b.optouts),
-        "faults": [f.to_json() for f in b.faults.faults],
-        "settings": b.settings,
-    })
+    return jsonify(
+        {
+            "seq": b.seq,
+            "accounts": [account_view(a) for a in b.accounts.values()],
+            "numbers": [number_view(n) for n in b.numbers.values()],
+            "services": [service_view(s) for s in b.services.values()],
+            "routes": [asdict(r) for r in b.routes],
+            "optouts": sorted(list(o) for o in b.optouts),
+            "faults": [f.to_json() for f in b.faults.faults],
+            "settings": b.settings,
+        }
+    )
 
 
 # -- provisioning ---------------------------------------------------------------------------------
 
+
 @control.post("/provision")
 async def provision_all() -> Response:
     created = provision(backend(), await body())
-    response = jsonify({
-        "accounts": [{"account": account_view(c["account"], reveal=True),
-                      "numbers": [number_view(n) for n in c["numbers"]],
-                      "services": [service_view(s) for s in c["services"]]} for c in created["accounts"]],
-        "routes": [asdict(r) for r in created["routes"]],
-    })
+    response = jsonify(
+        {
+            "accounts": [
+                {
+                    "account": account_view(c["account"], reveal=True),
+                    "numbers": [number_view(n) for n in c["numbers"]],
+                    "services": [service_view(s) for s in c["services"]],
+                }
+                for c in created["accounts"]
+            ],
+            "routes": [asdict(r) for r in created["routes"]],
+        }
+    )
     response.status_code = 201
     return response
 
@@ -159,9 +182,13 @@ async def provision_all() -> Response:
 async def create_account() -> Response:
     data = await body()
     created = provision(backend(), {"accounts": [data]})["accounts"][0]
-    response = jsonify({"account": account_view(created["account"], reveal=True),
-                        "numbers": [number_view(n) for n in created["numbers"]],
-                        "services": [service_view(s) for s in created["services"]]})
+    response = jsonify(
+        {
+            "account": account_view(created["account"], reveal=True),
+            "numbers": [number_view(n) for n in created["numbers"]],
+            "services": [service_view(s) for s in created["services"]],
+        }
+    )
     response.status_code = 201
     return response
 
@@ -197,6 +224,7 @@ async def routes() -> Response:
 
 # -- the handset --------------------------------------------------------------------------------
 
+
 @control.post("/inbound")
 async def inbound() -> Response:
     """A handset texts a number or Messaging Service; answers once the webhook exchange is over."""
@@ -217,6 +245,7 @@ async def inbound() -> Response:
 
 
 # -- inspection and waiting -----------------------------------------------------------------------
+
 
 @control.get("/<any(messages, calls, deliveries):collection>")
 async def listing(collection: str) -> Response:
@@ -253,17 +282,24 @@ async def wait() -> Response:
             break
         try:
             await notifier.wait(left)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
     seen = select(collection, after)
-    response = jsonify({"code": None, "status": 408, "more_info": "/_emulator/openapi.json",
-                        "message": f"no {collection} after seq {after} matching {match} containing {contains} "
-                                   f"within {timeout}s", "seen": seen[-20:]})
+    response = jsonify(
+        {
+            "code": None,
+            "status": 408,
+            "more_info": "/_emulator/openapi.json",
+            "message": f"no {collection} after seq {after} matching {match} containing {contains} within {timeout}s",
+            "seen": seen[-20:],
+        }
+    )
     response.status_code = 408
     return response
 
 
 # -- faults ---------------------------------------------------------------------------------------
+
 
 @control.route("/faults", methods=["GET", "POST", "DELETE"])
 async def faults() -> Response:
@@ -273,8 +309,13 @@ async def faults() -> Response:
         times = data.get("times", 1)
         if times is not None and not isinstance(times, int):
             raise ControlError("times must be an integer or null (until removed)")
-        fault = book.add(str(data.get("kind", "")), data.get("params") or {}, account_sid=data.get("account_sid"),
-                         phone_number=data.get("phone_number"), times=times)
+        fault = book.add(
+            str(data.get("kind", "")),
+            data.get("params") or {},
+            account_sid=data.get("account_sid"),
+            phone_number=data.get("phone_number"),
+            times=times,
+        )
         backend().changed()
         response = jsonify(fault.to_json())
         response.status_code = 201

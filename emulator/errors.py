@@ -22,8 +22,14 @@ CATALOGUE: dict[int, tuple[int, str]] = {
     21602: (400, "Message body is required."),
     21603: (400, "A 'From' or 'MessagingServiceSid' parameter is required to send a message"),
     21604: (400, "A 'To' phone number is required."),
-    21606: (400, "The From phone number {value} is not a valid, SMS-capable inbound phone number or short code for your account."),
-    21608: (400, "The number {value} is unverified. Trial accounts cannot send messages to unverified numbers; verify {value} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers."),
+    21606: (
+        400,
+        "The From phone number {value} is not a valid, SMS-capable inbound phone number or short code for your account.",
+    ),
+    21608: (
+        400,
+        "The number {value} is unverified. Trial accounts cannot send messages to unverified numbers; verify {value} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers.",
+    ),
     21610: (400, "Attempt to send to unsubscribed recipient"),
     21612: (400, "The 'To' phone number: {value}, is not currently reachable using the 'From' phone number via SMS."),
     21614: (400, "'To' number {value} is not a valid mobile number"),

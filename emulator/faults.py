@@ -13,14 +13,14 @@ from typing import Any
 from emulator.errors import ControlError
 
 SIGNATURE_VARIANTS = (
-    "wrong_token",      # signed with a token that is not the account's
-    "port_added",       # signed over the URL with its default port written out
-    "port_stripped",    # signed over the URL without its explicit port
-    "other_scheme",     # http <-> https
-    "other_host",       # a different host name (a proxy rewrite)
-    "query_dropped",    # the query string left out of the signed URL
-    "param_changed",    # a form parameter altered after signing
-    "header_missing",   # no X-Twilio-Signature at all
+    "wrong_token",  # signed with a token that is not the account's
+    "port_added",  # signed over the URL with its default port written out
+    "port_stripped",  # signed over the URL without its explicit port
+    "other_scheme",  # http <-> https
+    "other_host",  # a different host name (a proxy rewrite)
+    "query_dropped",  # the query string left out of the signed URL
+    "param_changed",  # a form parameter altered after signing
+    "header_missing",  # no X-Twilio-Signature at all
 )
 
 KINDS: dict[str, str] = {
@@ -71,8 +71,15 @@ class FaultBook:
         self.faults: list[Fault] = []
         self._next = 0
 
-    def add(self, kind: str, params: dict[str, Any] | None = None, *, account_sid: str | None = None,
-            phone_number: str | None = None, times: int | None = 1) -> Fault:
+    def add(
+        self,
+        kind: str,
+        params: dict[str, Any] | None = None,
+        *,
+        account_sid: str | None = None,
+        phone_number: str | None = None,
+        times: int | None = 1,
+    ) -> Fault:
         params = dict(params or {})
         validate(kind, params)
         if times is not None and times < 1:
@@ -82,8 +89,9 @@ class FaultBook:
         self.faults.append(fault)
         return fault
 
-    def take(self, kind: str, *, account_sid: str | None, numbers: tuple[str | None, ...] = (),
-             predicate: Any = None) -> Fault | None:
+    def take(
+        self, kind: str, *, account_sid: str | None, numbers: tuple[str | None, ...] = (), predicate: Any = None
+    ) -> Fault | None:
         """The first matching fault of `kind`, consuming one use; None if none applies."""
         for fault in self.faults:
             if fault.kind != kind:

@@ -233,8 +233,14 @@ class Backend:
 
     # -- provisioning ----------------------------------------------------------------
 
-    def create_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str | None = None,
-                       trial: bool = False, verified_caller_ids: Iterable[str] = ()) -> Account:
+    def create_account(
+        self,
+        sid: str | None = None,
+        auth_token: str | None = None,
+        friendly_name: str | None = None,
+        trial: bool = False,
+        verified_caller_ids: Iterable[str] = (),
+    ) -> Account:
         sid = sid or "AC" + _hex(self.fake)
         if not re.fullmatch(r"AC[0-9a-f]{32}", sid):
             raise ControlError(f"account sid must be AC followed by 32 lowercase hex digits, got {sid!r}")
@@ -244,8 +250,9 @@ class Backend:
         for number in verified:
             if not is_e164(number):
                 raise ControlError(f"verified caller id {number!r} is not an E.164 number")
-        account = Account(sid, auth_token or _hex(self.fake), friendly_name or f"{self.fake.company()} account",
-                          bool(trial), verified)
+        account = Account(
+            sid, auth_token or _hex(self.fake), friendly_name or f"{self.fake.company()} account", bool(trial), verified
+        )
         self.accounts[sid] = account
         self.changed()
         return account
@@ -256,9 +263,17 @@ class Backend:
         except KeyError:
             raise ControlError(f"no account {sid}", 404) from None
 
-    def add_number(self, account_sid: str, phone_number: str | None = None, sms_url: str = "", sms_method: str = "POST",
-                   voice_url: str = "", friendly_name: str | None = None, capabilities: dict[str, bool] | None = None,
-                   sid: str | None = None) -> PhoneNumber:
+    def add_number(
+        self,
+        account_sid: str,
+        phone_number: str | None = None,
+        sms_url: str = "",
+        sms_method: str = "POST",
+        voice_url: str = "",
+        friendly_name: str | None = None,
+        capabilities: dict[str, bool] | None = None,
+        sid: str | None = None,
+    ) -> PhoneNumber:
         self.account(account_sid)
         phone_number = phone_number or self.fake.numerify("+1555%######")
         if not is_e164(phone_number):
@@ -267,24 +282,43 @@ class Backend:
             raise ControlError(f"{phone_number} is provisioned already", 409)
         self._check_method(sms_method, "sms_method")
         number = PhoneNumber(
-            sid or "PN" + _hex(self.fake), account_sid, phone_number,
-            friendly_name or phonenumbers.format_number(phonenumbers.parse(phone_number),
-                                                        phonenumbers.PhoneNumberFormat.NATIONAL),
-            sms_url, sms_method.upper(), voice_url, capabilities=dict(capabilities or DEFAULT_CAPABILITIES), locality=self.locality(),
+            sid or "PN" + _hex(self.fake),
+            account_sid,
+            phone_number,
+            friendly_name
+            or phonenumbers.format_number(phonenumbers.parse(phone_number), phonenumbers.PhoneNumberFormat.NATIONAL),
+            sms_url,
+            sms_method.upper(),
+            voice_url,
+            capabilities=dict(capabilities or DEFAULT_CAPABILITIES),
+            locality=self.locality(),
         )
         self.numbers[number.sid] = number
         self.changed()
         return number
 
-    def add_service(self, account_sid: str, friendly_name: str | None = None, inbound_request_url: str = "",
-                    inbound_method: str = "POST", use_inbound_webhook_on_number: bool = False,
-                    numbers: Iterable[str] = (), sid: str | None = None, status_callback: str = "") -> MessagingService:
+    def add_service(
+        self,
+        account_sid: str,
+        friendly_name: str | None = None,
+        inbound_request_url: str = "",
+        inbound_method: str = "POST",
+        use_inbound_webhook_on_number: bool = False,
+        numbers: Iterable[str] = (),
+        sid: str | None = None,
+        status_callback: str = "",
+    ) -> MessagingService:
         self.account(account_sid)
         self._check_method(inbound_method, "inbound_method")
-        service = MessagingService(sid or "MG" + _hex(self.fake), account_sid,
-                                   friendly_name or f"{self.fake.word().title()} service", inbound_request_url,
-                                   inbound_method.upper(), status_callback=status_callback,
-                                   use_inbound_webhook_on_number=bool(use_inbound_webhook_on_number))
+        service = MessagingService(
+            sid or "MG" + _hex(self.fake),
+            account_sid,
+            friendly_name or f"{self.fake.word().title()} service",
+            inbound_request_url,
+            inbound_method.upper(),
+            status_callback=status_callback,
+            use_inbound_webhook_on_number=bool(use_inbound_webhook_on_number),
+        )
         self.services[service.sid] = service
         for e164 in numbers:
             number = self.number_by_e164(e164) or self.add_number(account_sid, e164)
@@ -300,8 +334,12 @@ class Backend:
             raise ControlError(f"{name} must be GET or POST, got {method!r}")
 
     def locality(self) -> dict[str, str]:
-        return {"city": self.fake.city().upper(), "state": self.fake.state_abbr(), "zip": self.fake.zipcode(),
-                "country": "US"}
+        return {
+            "city": self.fake.city().upper(),
+            "state": self.fake.state_abbr(),
+            "zip": self.fake.zipcode(),
+            "country": "US",
+        }
 
     def number_by_e164(self, e164: str) -> PhoneNumber | None:
         return next((n for n in self.numbers.values() if n.phone_number == e164), None)
@@ -365,18 +403,49 @@ class Backend:
         if account.trial:
             body = TRIAL_PREFIX + body
         message = self._new_message(
-            account.sid, sender or None, to, body, "outbound-api", "queued" if sender else "accepted",
-            service_sid=service_sid, media=media, status_callback=first.get("StatusCallback") or
-            (service.status_callback if service else None) or None,
+            account.sid,
+            sender or None,
+            to,
+            body,
+            "outbound-api",
+            "queued" if sender else "accepted",
+            service_sid=service_sid,
+            media=media,
+            status_callback=first.get("StatusCallback") or (service.status_callback if service else None) or None,
         )
         return message
 
-    def _new_message(self, account_sid: str, from_: str | None, to: str, body: str, direction: str, status: str, *,
-                     service_sid: str | None = None, media: Iterable[str] = (), status_callback: str | None = None) -> Message:
+    def _new_message(
+        self,
+        account_sid: str,
+        from_: str | None,
+        to: str,
+        body: str,
+        direction: str,
+        status: str,
+        *,
+        service_sid: str | None = None,
+        media: Iterable[str] = (),
+        status_callback: str | None = None,
+    ) -> Message:
         now = time.time()
-        message = Message(self.next_seq(), "SM" + _hex(self.fake), account_sid, from_, to, body, direction, status,
-                          service_sid, list(media), segments.count(body), status_callback=status_callback,
-                          date_created=now, date_updated=now, status_history=[[status, now]])
+        message = Message(
+            self.next_seq(),
+            "SM" + _hex(self.fake),
+            account_sid,
+            from_,
+            to,
+            body,
+            direction,
+            status,
+            service_sid,
+            list(media),
+            segments.count(body),
+            status_callback=status_callback,
+            date_created=now,
+            date_updated=now,
+            status_history=[[status, now]],
+        )
         if direction == "inbound":
             message.date_sent = now
         self.messages[message.sid] = message
@@ -393,8 +462,9 @@ class Backend:
         if message.from_:
             self.sticky[key] = message.from_
 
-    def set_status(self, message: Message, status: str, error_code: int | None = None,
-                   error_message: str | None = None) -> None:
+    def set_status(
+        self, message: Message, status: str, error_code: int | None = None, error_message: str | None = None
+    ) -> None:
         now = time.time()
         message.status = status
         message.date_updated = now
@@ -413,17 +483,30 @@ class Backend:
             raise TwilioError(20404, path=path)
         return message
 
-    def list_messages(self, account: Account, to: str | None = None, from_: str | None = None,
-                      sent_on: str | None = None, sent_before: str | None = None,
-                      sent_after: str | None = None) -> list[Message]:
+    def list_messages(
+        self,
+        account: Account,
+        to: str | None = None,
+        from_: str | None = None,
+        sent_on: str | None = None,
+        sent_before: str | None = None,
+        sent_after: str | None = None,
+    ) -> list[Message]:
         """Newest first, as Twilio lists them."""
+
         def day(m: Message) -> str:
             return time.strftime("%Y-%m-%d", time.gmtime(m.date_sent or m.date_created))
 
-        found = [m for m in self.messages.values() if m.account_sid == account.sid
-                 and (to is None or m.to == to) and (from_ is None or m.from_ == from_)
-                 and (sent_on is None or day(m) == sent_on) and (sent_before is None or day(m) <= sent_before)
-                 and (sent_after is None or day(m) >= sent_after)]
+        found = [
+            m
+            for m in self.messages.values()
+            if m.account_sid == account.sid
+            and (to is None or m.to == to)
+            and (from_ is None or m.from_ == from_)
+            and (sent_on is None or day(m) == sent_on)
+            and (sent_before is None or day(m) <= sent_before)
+            and (sent_after is None or day(m) >= sent_after)
+        ]
         return sorted(found, key=lambda m: m.seq, reverse=True)
 
     def redact(self, message: Message, body: str) -> None:
@@ -448,8 +531,13 @@ class Backend:
         return number
 
     def update_number(self, number: PhoneNumber, form: dict[str, str]) -> None:
-        for param, attr in (("SmsUrl", "sms_url"), ("SmsMethod", "sms_method"), ("VoiceUrl", "voice_url"),
-                            ("VoiceMethod", "voice_method"), ("FriendlyName", "friendly_name")):
+        for param, attr in (
+            ("SmsUrl", "sms_url"),
+            ("SmsMethod", "sms_method"),
+            ("VoiceUrl", "voice_url"),
+            ("VoiceMethod", "voice_method"),
+            ("FriendlyName", "friendly_name"),
+        ):
             if param in form:
                 value = form[param].upper() if attr.endswith("method") else form[param]
                 if attr.endswith("method") and value not in ("GET", "POST"):
@@ -465,9 +553,13 @@ class Backend:
         return service
 
     def update_service(self, service: MessagingService, form: dict[str, str]) -> None:
-        for param, attr in (("InboundRequestUrl", "inbound_request_url"), ("InboundMethod", "inbound_method"),
-                            ("FallbackUrl", "fallback_url"), ("StatusCallback", "status_callback"),
-                            ("FriendlyName", "friendly_name")):
+        for param, attr in (
+            ("InboundRequestUrl", "inbound_request_url"),
+            ("InboundMethod", "inbound_method"),
+            ("FallbackUrl", "fallback_url"),
+            ("StatusCallback", "status_callback"),
+            ("FriendlyName", "friendly_name"),
+        ):
             if param in form:
                 setattr(service, attr, form[param].upper() if attr.endswith("method") else form[param])
         if "UseInboundWebhookOnNumber" in form:
@@ -502,8 +594,16 @@ class Backend:
             url, method = service.inbound_request_url, service.inbound_method
         else:
             url, method = number.sms_url, number.sms_method
-        message = self._new_message(number.account_sid, handset, number.phone_number, body, "inbound", "received",
-                                    service_sid=service.sid if service else None, media=media)
+        message = self._new_message(
+            number.account_sid,
+            handset,
+            number.phone_number,
+            body,
+            "inbound",
+            "received",
+            service_sid=service.sid if service else None,
+            media=media,
+        )
         self._keywords(message, number, service)
         return message, number, url, method
 
@@ -521,8 +621,15 @@ class Backend:
             reply = AUTO_REPLIES["help"]
         else:
             return
-        auto = self._new_message(message.account_sid, number.phone_number, message.from_ or "", reply,
-                                 "outbound-reply", "delivered", service_sid=message.messaging_service_sid)
+        auto = self._new_message(
+            message.account_sid,
+            number.phone_number,
+            message.from_ or "",
+            reply,
+            "outbound-reply",
+            "delivered",
+            service_sid=message.messaging_service_sid,
+        )
         auto.date_sent = auto.date_created
 
     def inbound_form(self, message: Message, number: PhoneNumber) -> list[tuple[str, str]]:
@@ -530,17 +637,30 @@ class Backend:
         here = number.locality
         there = self.handset_locality(message.from_ or "")
         form = [
-            ("ToCountry", here.get("country", "US")), ("ToState", here.get("state", "")),
-            ("SmsMessageSid", message.sid), ("NumMedia", str(len(message.media_urls))),
-            ("ToCity", here.get("city", "")), ("FromZip", there["zip"]), ("SmsSid", message.sid),
-            ("FromState", there["state"]), ("SmsStatus", "received"), ("FromCity", there["city"]),
-            ("Body", message.body), ("FromCountry", there["country"]), ("To", message.to),
+            ("ToCountry", here.get("country", "US")),
+            ("ToState", here.get("state", "")),
+            ("SmsMessageSid", message.sid),
+            ("NumMedia", str(len(message.media_urls))),
+            ("ToCity", here.get("city", "")),
+            ("FromZip", there["zip"]),
+            ("SmsSid", message.sid),
+            ("FromState", there["state"]),
+            ("SmsStatus", "received"),
+            ("FromCity", there["city"]),
+            ("Body", message.body),
+            ("FromCountry", there["country"]),
+            ("To", message.to),
         ]
         if message.messaging_service_sid:
             form.append(("MessagingServiceSid", message.messaging_service_sid))
-        form += [("ToZip", here.get("zip", "")), ("NumSegments", str(message.num_segments)),
-                 ("MessageSid", message.sid), ("AccountSid", message.account_sid), ("From", message.from_ or ""),
-                 ("ApiVersion", "2010-04-01")]
+        form += [
+            ("ToZip", here.get("zip", "")),
+            ("NumSegments", str(message.num_segments)),
+            ("MessageSid", message.sid),
+            ("AccountSid", message.account_sid),
+            ("From", message.from_ or ""),
+            ("ApiVersion", "2010-04-01"),
+        ]
         for i, url in enumerate(message.media_urls):
             form += [(f"MediaContentType{i}", content_type_for(url)), (f"MediaUrl{i}", url)]
         return form
@@ -553,9 +673,16 @@ class Backend:
 
     @staticmethod
     def status_form(message: Message, status: str, error_code: int | None) -> list[tuple[str, str]]:
-        form = [("SmsSid", message.sid), ("SmsStatus", status), ("MessageStatus", status), ("To", message.to),
-                ("MessageSid", message.sid), ("AccountSid", message.account_sid), ("From", message.from_ or ""),
-                ("ApiVersion", "2010-04-01")]
+        form = [
+            ("SmsSid", message.sid),
+            ("SmsStatus", status),
+            ("MessageStatus", status),
+            ("To", message.to),
+            ("MessageSid", message.sid),
+            ("AccountSid", message.account_sid),
+            ("From", message.from_ or ""),
+            ("ApiVersion", "2010-04-01"),
+        ]
         if message.messaging_service_sid:
             form.append(("MessagingServiceSid", message.messaging_service_sid))
         if error_code is not None:
@@ -580,7 +707,7 @@ class Backend:
         """The local URL a public one reaches, longest prefix first; unchanged if none."""
         for route in self.routes:
             if url.startswith(route.public):
-                return route.local + url[len(route.public):]
+                return route.local + url[len(route.public) :]
         return url
 
     # -- recording ---------------------------------------------------------------------
@@ -608,7 +735,9 @@ class Backend:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "seed": self.seed, "seq": self.seq, "settings": self.settings,
+            "seed": self.seed,
+            "seq": self.seq,
+            "settings": self.settings,
             "accounts": [asdict(a) for a in self.accounts.values()],
             "numbers": [asdict(n) for n in self.numbers.values()],
             "services": [asdict(s) for s in self.services.values()],

@@ -7,15 +7,31 @@ from typing import Any
 from emulator.faults import KINDS, SIGNATURE_VARIANTS
 
 OBJ: dict[str, Any] = {"type": "object"}
-ERROR = {"description": "Twilio-shaped error (code null)", "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"code": {"type": ["integer", "null"]}, "message": {"type": "string"},
-                                     "more_info": {"type": "string"}, "status": {"type": "integer"}}}}}}
+ERROR = {
+    "description": "Twilio-shaped error (code null)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": ["integer", "null"]},
+                    "message": {"type": "string"},
+                    "more_info": {"type": "string"},
+                    "status": {"type": "integer"},
+                },
+            }
+        }
+    },
+}
 
 
-def op(summary: str, request: dict[str, Any] | None = None, ok: str = "200",
-       params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "responses": {
-        ok: {"description": "OK", "content": {"application/json": {"schema": OBJ}}}, "400": ERROR}}
+def op(
+    summary: str, request: dict[str, Any] | None = None, ok: str = "200", params: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": OBJ}}}, "400": ERROR},
+    }
     if request is not None:
         operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": request}}}
     if params:
@@ -36,45 +52,106 @@ OPENAPI: dict[str, Any] = {
     "paths": {
         "/_emulator/health": {"get": op("Liveness and the current sequence number")},
         "/_emulator/reset": {"post": op("Forget all state (accounts, messages, records, faults)")},
-        "/_emulator/settings": {"get": op("Current settings"), "put": op(
-            "Change settings", props(status_pace_ms="integer", webhook_timeout_ms="integer"))},
+        "/_emulator/settings": {
+            "get": op("Current settings"),
+            "put": op("Change settings", props(status_pace_ms="integer", webhook_timeout_ms="integer")),
+        },
         "/_emulator/state": {"get": op("Accounts, numbers, services, routes, opt-outs, faults (tokens redacted)")},
-        "/_emulator/provision": {"post": op(
-            "Provision accounts with numbers and services, and routes, from one spec",
-            props(accounts={"type": "array"}, routes={"type": "array"}, settings=OBJ), "201")},
+        "/_emulator/provision": {
+            "post": op(
+                "Provision accounts with numbers and services, and routes, from one spec",
+                props(accounts={"type": "array"}, routes={"type": "array"}, settings=OBJ),
+                "201",
+            )
+        },
         "/_emulator/accounts": {
             "get": op("Accounts (tokens redacted)"),
-            "post": op("Create an account (answer holds its auth token)", props(
-                sid="string", auth_token="string", friendly_name="string", trial="boolean",
-                verified_caller_ids={"type": "array"}, numbers={"type": "array"}, services={"type": "array"}),
-                "201")},
-        "/_emulator/accounts/{sid}/numbers": {"post": op("Add a phone number", props(
-            phone_number="string", sms_url="string", sms_method="string", voice_url="string",
-            capabilities=OBJ), "201", [SID])},
-        "/_emulator/accounts/{sid}/services": {"post": op("Add a Messaging Service", props(
-            friendly_name="string", inbound_request_url="string", inbound_method="string",
-            use_inbound_webhook_on_number="boolean", numbers={"type": "array"}), "201", [SID])},
-        "/_emulator/routes": {"get": op("Public URL routes"), "post": op(
-            "Map a public URL prefix to a local one (what a tunnel does)", props(public="string", local="string"))},
-        "/_emulator/inbound": {"post": op(
-            "A handset texts a number or Messaging Service; answers with the message and its deliveries",
-            props(**{"from": "string", "to": "string", "body": "string", "media_urls": {"type": "array"}}), "201")},
-        "/_emulator/messages": {"get": op("Every message, any account; query params filter by field",
-                                          params=COLLECTION_QUERY)},
+            "post": op(
+                "Create an account (answer holds its auth token)",
+                props(
+                    sid="string",
+                    auth_token="string",
+                    friendly_name="string",
+                    trial="boolean",
+                    verified_caller_ids={"type": "array"},
+                    numbers={"type": "array"},
+                    services={"type": "array"},
+                ),
+                "201",
+            ),
+        },
+        "/_emulator/accounts/{sid}/numbers": {
+            "post": op(
+                "Add a phone number",
+                props(
+                    phone_number="string", sms_url="string", sms_method="string", voice_url="string", capabilities=OBJ
+                ),
+                "201",
+                [SID],
+            )
+        },
+        "/_emulator/accounts/{sid}/services": {
+            "post": op(
+                "Add a Messaging Service",
+                props(
+                    friendly_name="string",
+                    inbound_request_url="string",
+                    inbound_method="string",
+                    use_inbound_webhook_on_number="boolean",
+                    numbers={"type": "array"},
+                ),
+                "201",
+                [SID],
+            )
+        },
+        "/_emulator/routes": {
+            "get": op("Public URL routes"),
+            "post": op(
+                "Map a public URL prefix to a local one (what a tunnel does)", props(public="string", local="string")
+            ),
+        },
+        "/_emulator/inbound": {
+            "post": op(
+                "A handset texts a number or Messaging Service; answers with the message and its deliveries",
+                props(**{"from": "string", "to": "string", "body": "string", "media_urls": {"type": "array"}}),
+                "201",
+            )
+        },
+        "/_emulator/messages": {
+            "get": op("Every message, any account; query params filter by field", params=COLLECTION_QUERY)
+        },
         "/_emulator/calls": {"get": op("Every REST call recorded", params=COLLECTION_QUERY)},
         "/_emulator/deliveries": {"get": op("Every webhook delivery with its attempts", params=COLLECTION_QUERY)},
-        "/_emulator/wait": {"post": op(
-            "Long poll for the first item after `after` matching `match` (equality) and `contains` (substring); "
-            "408 with what was seen on timeout",
-            props(collection={"enum": ["messages", "calls", "deliveries"]}, after="integer", match=OBJ,
-                  contains=OBJ, timeout="number"))},
+        "/_emulator/wait": {
+            "post": op(
+                "Long poll for the first item after `after` matching `match` (equality) and `contains` (substring); "
+                "408 with what was seen on timeout",
+                props(
+                    collection={"enum": ["messages", "calls", "deliveries"]},
+                    after="integer",
+                    match=OBJ,
+                    contains=OBJ,
+                    timeout="number",
+                ),
+            )
+        },
         "/_emulator/faults": {
             "get": op("Active faults"),
             "delete": op("Remove every fault"),
-            "post": op("Inject a fault: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
-                       + f". Signature variants: {', '.join(SIGNATURE_VARIANTS)}",
-                       props(kind={"enum": list(KINDS)}, params=OBJ, account_sid="string", phone_number="string",
-                             times={"type": ["integer", "null"]}), "201")},
+            "post": op(
+                "Inject a fault: "
+                + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
+                + f". Signature variants: {', '.join(SIGNATURE_VARIANTS)}",
+                props(
+                    kind={"enum": list(KINDS)},
+                    params=OBJ,
+                    account_sid="string",
+                    phone_number="string",
+                    times={"type": ["integer", "null"]},
+                ),
+                "201",
+            ),
+        },
         "/_emulator/faults/{sid}": {"delete": op("Remove one fault", params=[SID])},
     },
 }

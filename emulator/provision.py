@@ -21,8 +21,15 @@ from emulator.models import Backend
 
 ACCOUNT_KEYS = {"sid", "auth_token", "friendly_name", "trial", "verified_caller_ids"}
 NUMBER_KEYS = {"sid", "phone_number", "sms_url", "sms_method", "voice_url", "friendly_name", "capabilities"}
-SERVICE_KEYS = {"sid", "friendly_name", "inbound_request_url", "inbound_method", "use_inbound_webhook_on_number",
-                "numbers", "status_callback"}
+SERVICE_KEYS = {
+    "sid",
+    "friendly_name",
+    "inbound_request_url",
+    "inbound_method",
+    "use_inbound_webhook_on_number",
+    "numbers",
+    "status_callback",
+}
 SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms"}
 
 
@@ -53,10 +60,14 @@ def provision(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:
         where = f"accounts[{i}]"
         raw = only(raw, ACCOUNT_KEYS | {"numbers", "services"}, where)
         account = backend.create_account(**{k: v for k, v in raw.items() if k in ACCOUNT_KEYS})
-        numbers = [backend.add_number(account.sid, **only(n, NUMBER_KEYS, f"{where}.numbers[{j}]"))
-                   for j, n in enumerate(raw.get("numbers", []))]
-        services = [backend.add_service(account.sid, **only(s, SERVICE_KEYS, f"{where}.services[{j}]"))
-                    for j, s in enumerate(raw.get("services", []))]
+        numbers = [
+            backend.add_number(account.sid, **only(n, NUMBER_KEYS, f"{where}.numbers[{j}]"))
+            for j, n in enumerate(raw.get("numbers", []))
+        ]
+        services = [
+            backend.add_service(account.sid, **only(s, SERVICE_KEYS, f"{where}.services[{j}]"))
+            for j, s in enumerate(raw.get("services", []))
+        ]
         created["accounts"].append({"account": account, "numbers": numbers, "services": services})
     for i, raw in enumerate(spec.get("routes", [])):
         raw = only(raw, {"public", "local"}, f"routes[{i}]")

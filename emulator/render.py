@@ -126,8 +126,14 @@ def service_json(service: MessagingService) -> dict[str, Any]:
         "friendly_name": service.friendly_name,
         "inbound_method": service.inbound_method,
         "inbound_request_url": service.inbound_request_url or None,
-        "links": {name: f"{url}/{path}" for name, path in (
-            ("phone_numbers", "PhoneNumbers"), ("short_codes", "ShortCodes"), ("alpha_senders", "AlphaSenders"))},
+        "links": {
+            name: f"{url}/{path}"
+            for name, path in (
+                ("phone_numbers", "PhoneNumbers"),
+                ("short_codes", "ShortCodes"),
+                ("alpha_senders", "AlphaSenders"),
+            )
+        },
         "mms_converter": True,
         "scan_message_content": "inherit",
         "sid": service.sid,
@@ -143,8 +149,16 @@ def service_json(service: MessagingService) -> dict[str, Any]:
     }
 
 
-def page(key: str, path: str, items: list[dict[str, Any]], filters: dict[str, str], page_size: int,
-         page_number: int, total: int, last_sid: str | None) -> dict[str, Any]:
+def page(
+    key: str,
+    path: str,
+    items: list[dict[str, Any]],
+    filters: dict[str, str],
+    page_size: int,
+    page_number: int,
+    total: int,
+    last_sid: str | None,
+) -> dict[str, Any]:
     """Twilio's 2010 list envelope, with first/next/previous page URIs."""
 
     def uri(number: int, token: str | None = None) -> str:

@@ -40,19 +40,29 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         password = auth.password if auth and auth.type == "basic" else None
         auth_result = "missing" if username is None else "invalid"
         account_sid = username if username in state.accounts else None
-        numbers = tuple(form.getlist("From") + form.getlist("To") + request.args.getlist("PhoneNumber")
-                        + request.args.getlist("To") + request.args.getlist("From"))
+        numbers = tuple(
+            form.getlist("From")
+            + form.getlist("To")
+            + request.args.getlist("PhoneNumber")
+            + request.args.getlist("To")
+            + request.args.getlist("From")
+        )
         try:
             account = state.authenticate(path.get("AccountSid"), username, password)
             auth_result = "ok"
             latency = state.faults.take("rest_latency", account_sid=account.sid, numbers=numbers)
             if latency:
                 await asyncio.sleep(float(latency.params.get("delay_ms", 0)) / 1000)
-            error = state.faults.take("rest_error", account_sid=account.sid, numbers=numbers,
-                                      predicate=lambda f: _fault_matches_request(f.params))
+            error = state.faults.take(
+                "rest_error",
+                account_sid=account.sid,
+                numbers=numbers,
+                predicate=lambda f: _fault_matches_request(f.params),
+            )
             if error:
-                raise TwilioError(int(error.params.get("code", 20500)), int(error.params["status"]),
-                                  error.params.get("message"))
+                raise TwilioError(
+                    int(error.params.get("code", 20500)), int(error.params["status"]), error.params.get("message")
+                )
             body, status = await handler(account, form, **path)
         except TwilioError as exc:
             body, status = exc.to_json(), exc.status
@@ -61,10 +71,17 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
         state.record_call(
-            at=time.time(), method=request.method, host=request.host, path=request.path,
+            at=time.time(),
+            method=request.method,
+            host=request.host,
+            path=request.path,
             query=[[k, v] for k, v in request.args.items(multi=True)],
-            form=[[k, v] for k, v in form.items(multi=True)], account_sid=account_sid, auth=auth_result,
-            status=status, response=_redact(body), duration_ms=round((time.monotonic() - started) * 1000, 3),
+            form=[[k, v] for k, v in form.items(multi=True)],
+            account_sid=account_sid,
+            auth=auth_result,
+            status=status,
+            response=_redact(body),
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
         )
         return response
 
@@ -100,24 +117,34 @@ def _paging(default: int = 50) -> tuple[int, int]:
 
 def _list(key: str, items: list[Any], to_json: Callable[[Any], dict[str, Any]], filters: dict[str, str]) -> dict:
     size, number = _paging()
-    chunk = items[number * size:(number + 1) * size]
-    return render.page(key, request.path, [to_json(i) for i in chunk], filters, size, number, len(items),
-                       chunk[-1].sid if chunk else None)
+    chunk = items[number * size : (number + 1) * size]
+    return render.page(
+        key,
+        request.path,
+        [to_json(i) for i in chunk],
+        filters,
+        size,
+        number,
+        len(items),
+        chunk[-1].sid if chunk else None,
+    )
 
 
 # -- Accounts -------------------------------------------------------------------------
 
+
 @rest.route("/2010-04-01/Accounts/<AccountSid>.json", methods=["GET"])
 @twilio_endpoint
-async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     return render.account_json(account, reveal_token=True), 200
 
 
 # -- Messages -------------------------------------------------------------------------
 
+
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["POST"])
 @twilio_endpoint
-async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     message = backend().create_message(account, form.to_dict(flat=False))
     current_app.config["DISPATCHER"].start_lifecycle(message)
     return render.message_json(message), 201
@@ -125,18 +152,23 @@ async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[
 
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["GET"])
 @twilio_endpoint
-async def list_messages(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+async def list_messages(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     args = request.args
     filters = {k: args[k] for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if k in args}
-    found = backend().list_messages(account, to=args.get("To"), from_=args.get("From"),
-                                    sent_on=args.get("DateSent"), sent_before=args.get("DateSent<"),
-                                    sent_after=args.get("DateSent>"))
+    found = backend().list_messages(
+        account,
+        to=args.get("To"),
+        from_=args.get("From"),
+        sent_on=args.get("DateSent"),
+        sent_before=args.get("DateSent<"),
+        sent_after=args.get("DateSent>"),
+    )
     return _list("messages", found, render.message_json, filters), 200
 
 
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages/<MessageSid>.json", methods=["GET", "POST", "DELETE"])
 @twilio_endpoint
-async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: str) -> tuple[Any, int]:  # noqa: N803
+async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: str) -> tuple[Any, int]:
     state = backend()
     message = state.message(account, MessageSid, request.path)
     if request.method == "DELETE":
@@ -149,19 +181,23 @@ async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: 
 
 # -- IncomingPhoneNumbers ---------------------------------------------------------------
 
+
 @rest.route("/2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers.json", methods=["GET"])
 @twilio_endpoint
-async def list_numbers(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:  # noqa: N803
+async def list_numbers(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     wanted = request.args.get("PhoneNumber")
-    found = [n for n in backend().numbers.values()
-             if n.account_sid == account.sid and (wanted is None or n.phone_number == wanted)]
+    found = [
+        n
+        for n in backend().numbers.values()
+        if n.account_sid == account.sid and (wanted is None or n.phone_number == wanted)
+    ]
     filters = {"PhoneNumber": wanted} if wanted is not None else {}
     return _list("incoming_phone_numbers", found, render.number_json, filters), 200
 
 
 @rest.route("/2010-04-01/Accounts/<AccountSid>/IncomingPhoneNumbers/<NumberSid>.json", methods=["GET", "POST"])
 @twilio_endpoint
-async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: str) -> tuple[Any, int]:  # noqa: N803
+async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: str) -> tuple[Any, int]:
     number = backend().number(account, NumberSid, request.path)
     if request.method == "POST":
         backend().update_number(number, _first(form))
@@ -170,9 +206,10 @@ async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: st
 
 # -- Messaging v1 (host-independent: messaging.twilio.com's paths) ---------------------------
 
+
 @rest.route("/v1/Services/<ServiceSid>", methods=["GET", "POST"])
 @twilio_endpoint
-async def one_service(account: Account, form: Any, ServiceSid: str) -> tuple[Any, int]:  # noqa: N803
+async def one_service(account: Account, form: Any, ServiceSid: str) -> tuple[Any, int]:
     service = backend().service(account, ServiceSid, request.path)
     if request.method == "POST":
         backend().update_service(service, _first(form))

@@ -68,8 +68,13 @@ def build_backend(seed: int = 0, config: Path | None = None, state: Path | None 
     return backend
 
 
-async def serve_until(backend: Backend, sock: socket.socket, shutdown: Callable[[], Any],
-                      state: Path | None = None, ready: Callable[[], None] | None = None) -> None:
+async def serve_until(
+    backend: Backend,
+    sock: socket.socket,
+    shutdown: Callable[[], Any],
+    state: Path | None = None,
+    ready: Callable[[], None] | None = None,
+) -> None:
     app = create_app(backend, state)
     if ready:
         app.before_serving(_async(ready))
@@ -83,13 +88,22 @@ def _async(fn: Callable[[], None]) -> Callable[[], Any]:
     return call
 
 
-class EmulatorServer:
-    """The emulator on a free loopback port in a background thread; a context manager."""
+class BackgroundServer:
+    """An ASGI app served by hypercorn on a free loopback port in a thread; a context manager.
 
-    def __init__(self, backend: Backend | None = None, host: str = "127.0.0.1", port: int = 0,
-                 state: Path | None = None) -> None:
-        self.backend = backend or Backend()
-        self.host, self.port, self.state = host, port, state
+    Ready means `ready_path` answered 200.
+    """
+
+    def __init__(
+        self,
+        app_factory: Callable[[], Any],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ready_path: str = "/",
+        name: str = "server",
+    ) -> None:
+        self.app_factory = app_factory
+        self.host, self.port, self.ready_path, self.name = host, port, ready_path, name
         self.url = ""
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,21 +120,21 @@ class EmulatorServer:
                 self._loop = asyncio.get_running_loop()
                 self._stop = asyncio.Event()
                 started.set()
-                await serve_until(self.backend, sock, self._stop.wait, self.state)
+                await serve(self.app_factory(), hypercorn_config(sock), shutdown_trigger=self._stop.wait)
 
             try:
                 asyncio.run(main())
-            except BaseException as exc:  # surfaced by start()/stop()
+            except BaseException as exc:  # surfaced by start()
                 self._error = exc
                 started.set()
             finally:
                 with contextlib.suppress(OSError):  # hypercorn usually closed it already
                     sock.close()
 
-        self._thread = threading.Thread(target=run, name="twilio-emulator", daemon=True)
+        self._thread = threading.Thread(target=run, name=self.name, daemon=True)
         self._thread.start()
         if not started.wait(timeout):
-            raise TimeoutError(f"emulator thread did not start within {timeout}s")
+            raise TimeoutError(f"{self.name} thread did not start within {timeout}s")
         self._wait_ready(timeout)
         return self.url
 
@@ -130,25 +144,42 @@ class EmulatorServer:
         with httpx.Client(trust_env=False, timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._error:
-                    raise RuntimeError(f"emulator failed to start: {self._error}") from self._error
+                    raise RuntimeError(f"{self.name} failed to start: {self._error}") from self._error
                 try:
-                    if client.get(f"{self.url}/_emulator/health").status_code == 200:
+                    if client.get(f"{self.url}{self.ready_path}").status_code == 200:
                         return
                 except httpx.HTTPError as exc:
                     last = repr(exc)
                 time.sleep(0.01)
-        raise TimeoutError(f"emulator at {self.url} not ready within {timeout}s (last: {last})")
+        raise TimeoutError(f"{self.name} at {self.url} not ready within {timeout}s (last: {last})")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop and self._stop and self._thread and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise TimeoutError(f"emulator did not stop within {timeout}s")
+                raise TimeoutError(f"{self.name} did not stop within {timeout}s")
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> BackgroundServer:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class EmulatorServer(BackgroundServer):
+    """The emulator in a background thread: `with EmulatorServer() as server: server.url`."""
+
+    def __init__(
+        self, backend: Backend | None = None, host: str = "127.0.0.1", port: int = 0, state: Path | None = None
+    ) -> None:
+        self.backend = backend or Backend()
+        self.state = state
+        super().__init__(
+            lambda: create_app(self.backend, self.state), host, port, "/_emulator/health", "twilio-emulator"
+        )
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self

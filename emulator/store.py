@@ -24,7 +24,9 @@ def load(path: Path, seed: int) -> Backend:
     try:
         return Backend.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
-        raise ControlError(f"state file {path} is not an emulator state file ({exc.__class__.__name__}: {exc})") from None
+        raise ControlError(
+            f"state file {path} is not an emulator state file ({exc.__class__.__name__}: {exc})"
+        ) from None
 
 
 def save(backend: Backend, path: Path) -> None:

@@ -85,12 +85,16 @@ def tamper_url(url: str, variant: str) -> str:
     parts = urlsplit(url)
     default_port = 443 if parts.scheme == "https" else 80
     host = parts.hostname or ""
-    if variant == "port_added":
-        netloc = parts.netloc if parts.port else f"{parts.netloc}:{default_port}"
+    # Port variants always change the URL: with no port, "added" writes the default
+    # one out; with a port, it is swapped for the default (or stripped if it is the default).
+    if variant in ("port_added", "port_stripped"):
+        if parts.port is None:
+            netloc = f"{host}:{default_port}"
+        elif variant == "port_stripped" or parts.port == default_port:
+            netloc = host
+        else:
+            netloc = f"{host}:{default_port}"
         return urlunsplit(parts._replace(netloc=netloc))
-    if variant == "port_stripped":
-        port = parts.port or default_port
-        return urlunsplit(parts._replace(netloc=host if parts.port else f"{host}:{port}"))
     if variant == "other_scheme":
         return urlunsplit(parts._replace(scheme="http" if parts.scheme == "https" else "https"))
     if variant == "other_host":
@@ -110,8 +114,11 @@ class Dispatcher:
         self.tasks: set[asyncio.Task[Any]] = set()
 
     async def open(self) -> None:
-        self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False,
-                                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        self.client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
 
     async def close(self, timeout: float = 5.0) -> None:
         if self.tasks:
@@ -149,16 +156,31 @@ class Dispatcher:
             self.backend.changed()
         else:
             for reply in twiml_messages(deliveries[0]):
-                out = self.backend._new_message(account.sid, number.phone_number, message.from_ or "", reply,
-                                                "outbound-reply", "queued",
-                                                service_sid=message.messaging_service_sid)
+                out = self.backend._new_message(
+                    account.sid,
+                    number.phone_number,
+                    message.from_ or "",
+                    reply,
+                    "outbound-reply",
+                    "queued",
+                    service_sid=message.messaging_service_sid,
+                )
                 self.start_lifecycle(out)
         return deliveries
 
     # -- one webhook -------------------------------------------------------------------------
 
-    async def deliver(self, kind: str, message: Message, account: Account, url: str, method: str,
-                      form: list[tuple[str, str]], numbers: tuple[str | None, ...], token: str) -> Delivery:
+    async def deliver(
+        self,
+        kind: str,
+        message: Message,
+        account: Account,
+        url: str,
+        method: str,
+        form: list[tuple[str, str]],
+        numbers: tuple[str | None, ...],
+        token: str,
+    ) -> Delivery:
         faults = self.backend.faults
         overrides = Overrides.from_url(url, int(self.backend.settings["webhook_timeout_ms"]))
         public = signing.strip_fragment(url)
@@ -180,15 +202,25 @@ class Dispatcher:
         signature = signing.sign(auth_token, sign_url, sign_params)
         if tamper and tamper.params["variant"] == "param_changed" and body_form:
             body_form = [(k, v + " (altered)" if k == "Body" else v) for k, v in body_form]
-        headers = {"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": token, "X-Home-Region": "us1",
-                   "Accept": "*/*", "X-Twilio-Signature": signature}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "I-Twilio-Idempotency-Token": token,
+            "X-Home-Region": "us1",
+            "Accept": "*/*",
+            "X-Twilio-Signature": signature,
+        }
         if body_form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if tamper and tamper.params["variant"] == "header_missing":
             del headers["X-Twilio-Signature"]
         delivery = self.backend.new_delivery(
-            kind=kind, message_sid=message.sid, account_sid=account.sid, url=url, method=method,
-            form=[[k, v] for k, v in (body_form if body_form is not None else form)], headers=dict(headers),
+            kind=kind,
+            message_sid=message.sid,
+            account_sid=account.sid,
+            url=url,
+            method=method,
+            form=[[k, v] for k, v in (body_form if body_form is not None else form)],
+            headers=dict(headers),
         )
         target = self.backend.route(request_url)
         for name in ("webhook_unreachable", "webhook_slow", "webhook_timeout"):
@@ -209,16 +241,27 @@ class Dispatcher:
         self.backend.changed()
         return delivery
 
-    async def _attempts(self, delivery: Delivery, target: str, method: str, headers: dict[str, str],
-                        body_form: list[tuple[str, str]] | None, overrides: Overrides) -> None:
+    async def _attempts(
+        self,
+        delivery: Delivery,
+        target: str,
+        method: str,
+        headers: dict[str, str],
+        body_form: list[tuple[str, str]] | None,
+        overrides: Overrides,
+    ) -> None:
         host = urlsplit(target).hostname or ""
         if not is_loopback(host):
             delivery.attempts.append(Attempt(time.time(), target, error="bad_host"))
             delivery.outcome, delivery.error_code = "failed", BAD_HOST_NAME
             return
         assert self.client is not None, "dispatcher not opened"
-        timeout = httpx.Timeout(connect=overrides.connect_ms / 1000, read=overrides.read_ms / 1000,
-                                write=overrides.read_ms / 1000, pool=overrides.connect_ms / 1000)
+        timeout = httpx.Timeout(
+            connect=overrides.connect_ms / 1000,
+            read=overrides.read_ms / 1000,
+            write=overrides.read_ms / 1000,
+            pool=overrides.connect_ms / 1000,
+        )
         for _ in range(1 + overrides.retries):
             attempt = Attempt(time.time(), target)
             delivery.attempts.append(attempt)
@@ -226,8 +269,13 @@ class Dispatcher:
             failure: str | None = None
             try:
                 response = await asyncio.wait_for(
-                    self.client.request(method, target, headers=headers, timeout=timeout,
-                                        content=urlencode(body_form) if body_form is not None else None),
+                    self.client.request(
+                        method,
+                        target,
+                        headers=headers,
+                        timeout=timeout,
+                        content=urlencode(body_form) if body_form is not None else None,
+                    ),
                     overrides.total_ms / 1000,
                 )
                 attempt.status = response.status_code
@@ -242,7 +290,7 @@ class Dispatcher:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 failure, attempt.error = "ct", f"connect: {exc.__class__.__name__}"
                 delivery.error_code = CONNECTION_FAILURE
-            except (httpx.TimeoutException, asyncio.TimeoutError):
+            except (TimeoutError, httpx.TimeoutException):
                 failure, attempt.error, delivery.error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
             except httpx.HTTPError as exc:
                 failure, attempt.error = "rt", f"transport: {exc.__class__.__name__}"
@@ -282,12 +330,18 @@ class Dispatcher:
             await asyncio.sleep(pace)
             final = status in ("failed", "undelivered")
             code = int(outcome.params.get("error_code", 30003)) if final and outcome else None
-            state.set_status(message, status, code, outcome.params.get("error_message", "Unreachable destination handset")
-                             if code else None)
+            state.set_status(
+                message,
+                status,
+                code,
+                outcome.params.get("error_message", "Unreachable destination handset") if code else None,
+            )
             if status != "sending":
                 callbacks.append(status)
-        out_of_order = state.faults.take("status_out_of_order", account_sid=account.sid,
-                                         numbers=(message.from_, message.to)) is not None
+        out_of_order = (
+            state.faults.take("status_out_of_order", account_sid=account.sid, numbers=(message.from_, message.to))
+            is not None
+        )
         await self._callbacks(message, account, callbacks, out_of_order)
 
     async def _callbacks(self, message: Message, account: Account, statuses: list[str], out_of_order: bool) -> None:
@@ -298,8 +352,16 @@ class Dispatcher:
         for status in statuses:
             code = message.error_code if status in ("failed", "undelivered") else None
             form = Backend.status_form(message, status, code)
-            await self.deliver("status_callback", message, account, message.status_callback, "POST", form,
-                               (message.from_, message.to), str(uuid.uuid4()))
+            await self.deliver(
+                "status_callback",
+                message,
+                account,
+                message.status_callback,
+                "POST",
+                form,
+                (message.from_, message.to),
+                str(uuid.uuid4()),
+            )
 
 
 def twiml_messages(delivery: Delivery) -> list[str]:

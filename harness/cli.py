@@ -31,8 +31,11 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
         def ready() -> None:
             print(url, flush=True)
-            print(f"Twilio emulator ready at {url} (control API: {url}/_emulator/openapi.json); Ctrl-C stops it",
-                  file=sys.stderr, flush=True)
+            print(
+                f"Twilio emulator ready at {url} (control API: {url}/_emulator/openapi.json); Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
 
         await server.serve_until(backend, sock, stop.wait, args.state, ready)
 

@@ -73,7 +73,7 @@ class Sink:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = do_POST = do_PUT = do_DELETE = handle_any  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -92,6 +92,8 @@ class Sink:
         """At least `count` requests, or AssertionError saying what did arrive."""
         with self._cond:
             if not self._cond.wait_for(lambda: len(self.received) >= count, timeout):
-                raise AssertionError(f"sink expected {count} request(s) within {timeout}s, got "
-                                     f"{[(r.method, r.path) for r in self.received]}")
+                raise AssertionError(
+                    f"sink expected {count} request(s) within {timeout}s, got "
+                    f"{[(r.method, r.path) for r in self.received]}"
+                )
             return list(self.received)

@@ -41,8 +41,12 @@ def account(emu: EmulatorClient, sink: Sink) -> Provisioned:
 @pytest.fixture
 def rest(emulator_server: EmulatorServer, account: Provisioned) -> Iterator[httpx.Client]:
     """An HTTP client authenticated as `account`, rooted at its /Accounts/{sid} path."""
-    with httpx.Client(base_url=f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}",
-                      auth=(account.sid, account.auth_token), trust_env=False, timeout=10) as client:
+    with httpx.Client(
+        base_url=f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}",
+        auth=(account.sid, account.auth_token),
+        trust_env=False,
+        timeout=10,
+    ) as client:
         yield client
 
 

@@ -19,16 +19,24 @@ def test_bad_credentials_get_401_20003(emulator_server: EmulatorServer, account:
     for auth in [None, (account.sid, "wrong"), ("AC" + "0" * 32, account.auth_token)]:
         response = httpx.get(url, auth=auth, trust_env=False)
         assert response.status_code == 401, response.text
-        assert response.json() == {"code": 20003, "message": "Authenticate", "status": 401,
-                                   "more_info": "https://www.twilio.com/docs/errors/20003"}
+        assert response.json() == {
+            "code": 20003,
+            "message": "Authenticate",
+            "status": 401,
+            "more_info": "https://www.twilio.com/docs/errors/20003",
+        }
         assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_another_accounts_path_is_refused(emulator_server: EmulatorServer, emu: EmulatorClient,
-                                          account: Provisioned) -> None:
+def test_another_accounts_path_is_refused(
+    emulator_server: EmulatorServer, emu: EmulatorClient, account: Provisioned
+) -> None:
     other = emu.create_account()
-    response = httpx.get(f"{emulator_server.url}/2010-04-01/Accounts/{other.sid}/Messages.json",
-                         auth=(account.sid, account.auth_token), trust_env=False)
+    response = httpx.get(
+        f"{emulator_server.url}/2010-04-01/Accounts/{other.sid}/Messages.json",
+        auth=(account.sid, account.auth_token),
+        trust_env=False,
+    )
     assert response.status_code == 401
 
 
@@ -38,33 +46,49 @@ def test_create_message_shape(rest: httpx.Client, account: Provisioned) -> None:
     body = response.json()
     assert body["sid"].startswith("SM") and len(body["sid"]) == 34
     assert (body["account_sid"], body["from"], body["to"], body["body"]) == (account.sid, FROM, TO, "hello")
-    assert (body["direction"], body["status"], body["num_segments"], body["num_media"]) == ("outbound-api", "queued",
-                                                                                          "1", "0")
+    assert (body["direction"], body["status"], body["num_segments"], body["num_media"]) == (
+        "outbound-api",
+        "queued",
+        "1",
+        "0",
+    )
     assert body["uri"] == f"/2010-04-01/Accounts/{account.sid}/Messages/{body['sid']}.json"
     assert email.utils.parsedate_to_datetime(body["date_created"]).utcoffset().total_seconds() == 0
     assert body["date_created"].endswith("+0000")
-    for key in ("messaging_service_sid", "error_code", "error_message", "price", "price_unit", "api_version",
-                "date_sent", "date_updated", "subresource_uris"):
+    for key in (
+        "messaging_service_sid",
+        "error_code",
+        "error_message",
+        "price",
+        "price_unit",
+        "api_version",
+        "date_sent",
+        "date_updated",
+        "subresource_uris",
+    ):
         assert key in body
 
 
-@pytest.mark.parametrize(("form", "code"), [
-    ({"From": FROM, "Body": "x"}, 21604),
-    ({"To": "5551234", "From": FROM, "Body": "x"}, 21211),
-    ({"To": "+15005550001", "From": FROM, "Body": "x"}, 21211),
-    ({"To": "+15005550002", "From": FROM, "Body": "x"}, 21612),
-    ({"To": "+15005550003", "From": FROM, "Body": "x"}, 21408),
-    ({"To": "+15005550004", "From": FROM, "Body": "x"}, 21610),
-    ({"To": "+15005550009", "From": FROM, "Body": "x"}, 21614),
-    ({"To": TO, "Body": "x"}, 21603),
-    ({"To": TO, "From": "abc", "Body": "x"}, 21212),
-    ({"To": TO, "From": "+15559990000", "Body": "x"}, 21606),
-    ({"To": TO, "From": FROM}, 21602),
-    ({"To": TO, "From": FROM, "Body": "x" * 1601}, 21617),
-    ({"To": TO, "From": FROM, "Body": "x", "MediaUrl": [f"https://m.test/{i}.png" for i in range(11)]}, 21623),
-    ({"To": TO, "MessagingServiceSid": "MG" + "0" * 32, "Body": "x"}, 21701),
-    ({"To": "+442071838750", "From": FROM, "Body": "x"}, 21614),  # a UK landline
-])
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({"From": FROM, "Body": "x"}, 21604),
+        ({"To": "5551234", "From": FROM, "Body": "x"}, 21211),
+        ({"To": "+15005550001", "From": FROM, "Body": "x"}, 21211),
+        ({"To": "+15005550002", "From": FROM, "Body": "x"}, 21612),
+        ({"To": "+15005550003", "From": FROM, "Body": "x"}, 21408),
+        ({"To": "+15005550004", "From": FROM, "Body": "x"}, 21610),
+        ({"To": "+15005550009", "From": FROM, "Body": "x"}, 21614),
+        ({"To": TO, "Body": "x"}, 21603),
+        ({"To": TO, "From": "abc", "Body": "x"}, 21212),
+        ({"To": TO, "From": "+15559990000", "Body": "x"}, 21606),
+        ({"To": TO, "From": FROM}, 21602),
+        ({"To": TO, "From": FROM, "Body": "x" * 1601}, 21617),
+        ({"To": TO, "From": FROM, "Body": "x", "MediaUrl": [f"https://m.test/{i}.png" for i in range(11)]}, 21623),
+        ({"To": TO, "MessagingServiceSid": "MG" + "0" * 32, "Body": "x"}, 21701),
+        ({"To": "+442071838750", "From": FROM, "Body": "x"}, 21614),  # a UK landline
+    ],
+)
 def test_create_validation_errors(rest: httpx.Client, form: dict, code: int) -> None:
     response = rest.post("/Messages.json", data=form)
     assert response.status_code == 400, response.text
@@ -101,8 +125,7 @@ def test_lifecycle_reaches_delivered(rest: httpx.Client, emu: EmulatorClient) ->
 
 
 def test_list_filters_and_paging(rest: httpx.Client) -> None:
-    sids = [rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": f"m{i}"}).json()["sid"]
-            for i in range(5)]
+    sids = [rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": f"m{i}"}).json()["sid"] for i in range(5)]
     rest.post("/Messages.json", data={"To": "+15550002222", "From": FROM, "Body": "other"})
     page = rest.get("/Messages.json", params={"To": TO, "PageSize": 2}).json()
     assert [m["sid"] for m in page["messages"]] == sids[::-1][:2]  # newest first
@@ -140,16 +163,21 @@ def test_incoming_phone_numbers_list_fetch_update(rest: httpx.Client, sink_url: 
     number = listing["incoming_phone_numbers"][0]
     assert number["sid"].startswith("PN") and number["sms_method"] == "POST"
     assert number["sms_url"] == f"{sink_url}/webhooks/sms" and number["capabilities"]["sms"] is True
-    assert rest.get("/IncomingPhoneNumbers.json", params={"PhoneNumber": "+15550000000"}).json()[
-        "incoming_phone_numbers"] == []
-    updated = rest.post(f"/IncomingPhoneNumbers/{number['sid']}.json",
-                        data={"SmsUrl": "https://gw.example.test/sms", "SmsMethod": "GET"}).json()
+    assert (
+        rest.get("/IncomingPhoneNumbers.json", params={"PhoneNumber": "+15550000000"}).json()["incoming_phone_numbers"]
+        == []
+    )
+    updated = rest.post(
+        f"/IncomingPhoneNumbers/{number['sid']}.json",
+        data={"SmsUrl": "https://gw.example.test/sms", "SmsMethod": "GET"},
+    ).json()
     assert (updated["sms_url"], updated["sms_method"]) == ("https://gw.example.test/sms", "GET")
     assert rest.get(f"/IncomingPhoneNumbers/{number['sid']}.json").json()["sms_method"] == "GET"
 
 
-def test_messaging_service_fetch_and_update(emulator_server: EmulatorServer, emu: EmulatorClient,
-                                            account: Provisioned) -> None:
+def test_messaging_service_fetch_and_update(
+    emulator_server: EmulatorServer, emu: EmulatorClient, account: Provisioned
+) -> None:
     service = emu.add_service(account.sid, inbound_request_url="https://gw.example.test/sms", numbers=[FROM])
     url = f"{emulator_server.url}/v1/Services/{service['sid']}"
     auth = (account.sid, account.auth_token)
@@ -162,8 +190,7 @@ def test_messaging_service_fetch_and_update(emulator_server: EmulatorServer, emu
     assert httpx.get(f"{emulator_server.url}/v1/Services/MG{'0' * 32}", auth=auth).json()["code"] == 20404
 
 
-def test_messaging_service_send_picks_a_sender(rest: httpx.Client, emu: EmulatorClient,
-                                               account: Provisioned) -> None:
+def test_messaging_service_send_picks_a_sender(rest: httpx.Client, emu: EmulatorClient, account: Provisioned) -> None:
     service = emu.add_service(account.sid, numbers=[FROM])
     created = rest.post("/Messages.json", data={"To": TO, "MessagingServiceSid": service["sid"], "Body": "x"}).json()
     assert created["status"] == "accepted" and created["from"] is None
@@ -173,16 +200,18 @@ def test_messaging_service_send_picks_a_sender(rest: httpx.Client, emu: Emulator
 
 
 def test_account_fetch(emulator_server: EmulatorServer, account: Provisioned, emu: EmulatorClient) -> None:
-    body = httpx.get(f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}.json",
-                     auth=(account.sid, account.auth_token)).json()
+    body = httpx.get(
+        f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}.json", auth=(account.sid, account.auth_token)
+    ).json()
     assert body["sid"] == account.sid and body["status"] == "active" and body["type"] == "Full"
     # Twilio itself returns the token here; the emulator's record of the call must not.
     recorded = emu.calls(path=f"/2010-04-01/Accounts/{account.sid}.json")[-1]
     assert account.auth_token not in str(recorded)
 
 
-def test_every_call_is_recorded_without_the_token(rest: httpx.Client, emu: EmulatorClient,
-                                                   account: Provisioned) -> None:
+def test_every_call_is_recorded_without_the_token(
+    rest: httpx.Client, emu: EmulatorClient, account: Provisioned
+) -> None:
     after = emu.cursor()
     rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "rec"})
     calls = emu.calls(after=after)

@@ -14,21 +14,24 @@ from emulator.webhooks import tamper_url
 TOKEN = "12345678901234567890123456789012"
 
 
-@pytest.mark.parametrize(("body", "encoding", "count"), [
-    ("", "GSM-7", 1),
-    ("a" * 160, "GSM-7", 1),
-    ("a" * 161, "GSM-7", 2),
-    ("a" * 306, "GSM-7", 2),
-    ("a" * 307, "GSM-7", 3),
-    ("€" * 80, "GSM-7", 1),      # extension characters count twice: 160 septets
-    ("€" * 81, "GSM-7", 2),
-    ("é" * 160, "GSM-7", 1),     # é is in the basic GSM alphabet
-    ("ê" * 70, "UCS-2", 1),      # ê is not: UCS-2
-    ("ê" * 71, "UCS-2", 2),
-    ("😀" * 35, "UCS-2", 1),     # surrogate pairs take two UTF-16 units
-    ("😀" * 36, "UCS-2", 2),
-    ("x" * 1600, "GSM-7", 11),
-])
+@pytest.mark.parametrize(
+    ("body", "encoding", "count"),
+    [
+        ("", "GSM-7", 1),
+        ("a" * 160, "GSM-7", 1),
+        ("a" * 161, "GSM-7", 2),
+        ("a" * 306, "GSM-7", 2),
+        ("a" * 307, "GSM-7", 3),
+        ("€" * 80, "GSM-7", 1),  # extension characters count twice: 160 septets
+        ("€" * 81, "GSM-7", 2),
+        ("é" * 160, "GSM-7", 1),  # é is in the basic GSM alphabet
+        ("ê" * 70, "UCS-2", 1),  # ê is not: UCS-2
+        ("ê" * 71, "UCS-2", 2),
+        ("😀" * 35, "UCS-2", 1),  # surrogate pairs take two UTF-16 units
+        ("😀" * 36, "UCS-2", 2),
+        ("x" * 1600, "GSM-7", 11),
+    ],
+)
 def test_segments(body: str, encoding: str, count: int) -> None:
     assert segments.encoding(body) == encoding
     assert segments.count(body) == count
@@ -38,8 +41,13 @@ def test_signature_matches_twilio_published_vectors() -> None:
     # Twilio's published request-validation example (auth token "12345"), and the
     # official SDKs' repeated-key vector.
     url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234", "From": "+14158675309",
-              "To": "+18005551212"}
+    params = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+14158675309",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+    }
     assert signing.sign("12345", url, params.items()) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
     repeated = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]
     assert signing.sign("12345", url, repeated) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
@@ -81,8 +89,9 @@ def test_official_validator_rejects_tampered_urls(url: str, form: list[tuple[str
 
 @settings(max_examples=200, deadline=None)
 @given(url=urls, form=forms.filter(bool), extra=values)
-def test_official_validator_rejects_wrong_token_and_changed_params(url: str, form: list[tuple[str, str]],
-                                                                  extra: str) -> None:
+def test_official_validator_rejects_wrong_token_and_changed_params(
+    url: str, form: list[tuple[str, str]], extra: str
+) -> None:
     validator = RequestValidator(TOKEN)
     assert not validator.validate(url, MultiDict(form), signing.sign("0" * 32, url, form))
     changed = [(k, v + "!" + extra) if i == 0 else (k, v) for i, (k, v) in enumerate(form)]
@@ -90,14 +99,19 @@ def test_official_validator_rejects_wrong_token_and_changed_params(url: str, for
         assert not validator.validate(url, MultiDict(changed), signing.sign(TOKEN, url, form))
 
 
-@pytest.mark.parametrize(("variant", "url", "expected"), [
-    ("port_added", "https://gw.example.test/webhooks/sms", "https://gw.example.test:443/webhooks/sms"),
-    ("port_stripped", "https://gw.example.test:8443/sms", "https://gw.example.test/sms"),
-    ("port_stripped", "https://gw.example.test/sms", "https://gw.example.test:443/sms"),
-    ("other_scheme", "https://gw.example.test/sms", "http://gw.example.test/sms"),
-    ("other_host", "https://gw.example.test:8443/sms", "https://internal-proxy.invalid:8443/sms"),
-    ("query_dropped", "https://gw.example.test/sms?x=1", "https://gw.example.test/sms"),
-])
+@pytest.mark.parametrize(
+    ("variant", "url", "expected"),
+    [
+        ("port_added", "https://gw.example.test/webhooks/sms", "https://gw.example.test:443/webhooks/sms"),
+        ("port_stripped", "https://gw.example.test:8443/sms", "https://gw.example.test/sms"),
+        ("port_stripped", "https://gw.example.test/sms", "https://gw.example.test:443/sms"),
+        ("port_added", "https://gw.example.test:8443/sms", "https://gw.example.test:443/sms"),
+        ("port_added", "http://gw.example.test:80/sms", "http://gw.example.test/sms"),
+        ("other_scheme", "https://gw.example.test/sms", "http://gw.example.test/sms"),
+        ("other_host", "https://gw.example.test:8443/sms", "https://internal-proxy.invalid:8443/sms"),
+        ("query_dropped", "https://gw.example.test/sms?x=1", "https://gw.example.test/sms"),
+    ],
+)
 def test_tamper_url(variant: str, url: str, expected: str) -> None:
     assert tamper_url(url, variant) == expected
 

@@ -1,0 +1,99 @@
+"""Emulator throughput against a bare Quart/hypercorn endpoint measured in the same run.
+
+Prints Messages.json creates/s at concurrency 32 and inbound deliveries/s to a
+trivial sink, each with the baseline's requests/s and the ratio. Servers run in their own
+processes; every loop is bounded in count and in time; all traffic stays on loopback.
+
+    python bench/emulator_throughput.py [--count N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bounded_load, process
+from emulator.client import EmulatorClient
+
+CONCURRENCY = 32
+
+
+async def rate(
+    url: str,
+    count: int,
+    seconds: float,
+    method: str = "POST",
+    auth: tuple[str, str] | None = None,
+    data: dict[str, str] | None = None,
+    json_body: object = None,
+    expect: int = 200,
+) -> float:
+    clients = [
+        httpx.AsyncClient(limits=httpx.Limits(max_connections=1), trust_env=False, timeout=30)
+        for _ in range(CONCURRENCY)
+    ]
+
+    async def one(worker: int) -> None:
+        response = await clients[worker].request(method, url, auth=auth, data=data, json=json_body)
+        if response.status_code != expect:
+            raise SystemExit(f"unexpected {response.status_code} from {url}: {response.text[:200]}")
+
+    try:
+        done, elapsed = await bounded_load(one, count, CONCURRENCY, seconds)
+    finally:
+        for client in clients:
+            await client.aclose()
+    return done / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000, help="requests per measurement (bound)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time per measurement (bound)")
+    args = parser.parse_args()
+
+    with (
+        process("-m", "bench.common") as baseline,
+        process("-m", "bench.common", "--body", "<Response/>") as sink,
+        process("-m", "harness.cli", "emulator", "--seed", "1") as server,
+        EmulatorClient(server) as control,
+    ):
+        account = control.create_account(numbers=[{"phone_number": "+15551000001", "sms_url": sink + "/"}])
+        base_rps = asyncio.run(rate(baseline + "/", args.count, args.seconds))
+        create_rps = asyncio.run(
+            rate(
+                f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
+                args.count,
+                args.seconds,
+                auth=(account.sid, account.auth_token),
+                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
+                expect=201,
+            )
+        )
+        inbound_rps = asyncio.run(
+            rate(
+                f"{server}/_emulator/inbound",
+                args.count // 2,
+                args.seconds,
+                json_body={"from": "+15557654321", "to": "+15551000001", "body": "hi"},
+                expect=201,
+            )
+        )
+        delivered = len(control.deliveries(outcome="delivered"))
+
+    print(f"bare Quart/hypercorn endpoint:   {base_rps:8.0f} req/s  (baseline, concurrency {CONCURRENCY})")
+    print(f"Messages.json create:            {create_rps:8.0f} req/s  ratio {create_rps / base_rps:.2f}")
+    print(
+        f"inbound deliveries to a sink:    {inbound_rps:8.0f} /s     ratio {inbound_rps / base_rps:.2f}"
+        f"  ({delivered} delivered)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The control API, persistence across restarts, and the `sms-harness emulator` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.client import EmulatorClient, EmulatorError, WaitTimeout
+from emulator.models import Backend
+from emulator.server import EmulatorServer, build_backend
+
+
+def test_health_openapi_and_unknown_endpoint(emu: EmulatorClient) -> None:
+    assert emu.health()["status"] == "ok"
+    spec = emu.http.get("/_emulator/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    served = {"/_emulator/inbound", "/_emulator/wait", "/_emulator/faults", "/_emulator/provision"}
+    assert served <= set(spec["paths"])
+    missing = emu.http.get("/_emulator/nope")
+    assert missing.status_code == 404 and missing.json()["code"] is None
+
+
+def test_provision_spec_and_bad_input(emu: EmulatorClient) -> None:
+    created = emu.http.post(
+        "/_emulator/provision",
+        json={
+            "accounts": [
+                {
+                    "trial": True,
+                    "verified_caller_ids": ["+15550001111"],
+                    "numbers": [{"phone_number": "+15551110001"}],
+                    "services": [{"numbers": ["+15551110001"], "inbound_request_url": "https://gw.test/s"}],
+                }
+            ],
+            "routes": [{"public": "https://gw.test", "local": "http://127.0.0.1:9"}],
+        },
+    ).json()
+    account = created["accounts"][0]
+    assert account["account"]["sid"].startswith("AC") and len(account["account"]["auth_token"]) == 32
+    assert account["services"][0]["phone_numbers"] == ["+15551110001"]
+    assert "[redacted]" in str(emu.state()["accounts"])
+    for bad, needle in [
+        ({"accounts": [{"sidd": "x"}]}, "unknown key(s) sidd"),
+        ({"accounts": [{"sid": "AC123"}]}, "32 lowercase hex"),
+        ({"accounts": [{"numbers": [{"phone_number": "555"}]}]}, "E.164"),
+        ({"routes": [{"public": "gw.test", "local": "x"}]}, "absolute"),
+    ]:
+        response = emu.http.post("/_emulator/provision", json=bad)
+        assert response.status_code == 400 and needle in response.json()["message"], response.text
+    assert emu.http.post("/_emulator/provision", content=b"[1,2]").status_code == 400
+
+
+def test_inbound_bad_input(emu: EmulatorClient) -> None:
+    with pytest.raises(EmulatorError, match="not a provisioned number"):
+        emu.send_inbound("+15557654321", "+15550009999", "x")
+    with pytest.raises(EmulatorError, match=r"E\.164"):
+        emu.send_inbound("hello", "+15550009999", "x")
+
+
+def test_wait_returns_match_or_408_with_what_was_seen(emu: EmulatorClient) -> None:
+    account = emu.create_account(numbers=[{"phone_number": "+15551110002"}])
+    after = emu.cursor()
+    with httpx.Client(auth=(account.sid, account.auth_token)) as http:
+        http.post(
+            f"{emu.base_url}/2010-04-01/Accounts/{account.sid}/Messages.json",
+            data={"To": "+15550001111", "From": "+15551110002", "Body": "the quick brown fox"},
+        )
+    found = emu.wait(after=after, contains={"body": "brown"}, timeout=5)
+    assert found["to"] == "+15550001111"
+    with pytest.raises(WaitTimeout) as caught:
+        emu.wait(after=after, match={"to": "+15559999999"}, timeout=0.3)
+    assert caught.value.status == 408
+    assert any(m["body"] == "the quick brown fox" for m in caught.value.seen)
+    with pytest.raises(EmulatorError, match="timeout"):
+        emu.wait(timeout=1e6)
+
+
+def test_faults_listed_removed_and_validated(emu: EmulatorClient) -> None:
+    fault = emu.add_fault("webhook_slow", {"delay_ms": 1}, times=None)
+    assert [f["id"] for f in emu.faults()] == [fault["id"]]
+    emu.remove_fault(fault["id"])
+    assert emu.faults() == []
+    for kind, params, needle in [
+        ("nope", {}, "unknown fault kind"),
+        ("signature", {}, "variant"),
+        ("rest_error", {}, "params.status"),
+    ]:
+        with pytest.raises(EmulatorError, match=needle):
+            emu.add_fault(kind, params)
+    with pytest.raises(EmulatorError, match="no active fault"):
+        emu.remove_fault("FT9999")
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with EmulatorServer(Backend(seed=5), state=state) as server, EmulatorClient(server.url) as client:
+        account = client.create_account(numbers=[{"phone_number": "+15551110003"}])
+        with httpx.Client(auth=(account.sid, account.auth_token)) as http:
+            http.post(
+                f"{server.url}/2010-04-01/Accounts/{account.sid}/Messages.json",
+                data={"To": "+15550001111", "From": "+15551110003", "Body": "remember me"},
+            )
+        client.wait(match={"status": "delivered"}, timeout=5)
+        client.add_fault("webhook_slow", {"delay_ms": 5}, times=None)
+        seq_before = client.cursor()
+    with EmulatorServer(build_backend(state=state), state=state) as server, EmulatorClient(server.url) as client:
+        assert client.cursor() == seq_before
+        assert [m["body"] for m in client.messages()] == ["remember me"]
+        assert len(client.calls()) == 1 and client.faults()[0]["kind"] == "webhook_slow"
+        with httpx.Client(auth=(account.sid, account.auth_token)) as http:  # the token still works
+            assert http.get(f"{server.url}/2010-04-01/Accounts/{account.sid}/Messages.json").status_code == 200
+    assert account.auth_token in state.read_text()  # the state file keeps tokens: it is not output
+
+
+def test_config_file_provisions(tmp_path: Path) -> None:
+    config = tmp_path / "accounts.toml"
+    config.write_text(
+        'seed = 9\n[[accounts]]\nsid = "AC' + "a" * 32 + '"\nauth_token = "' + "b" * 32 + '"\n'
+        '[[accounts.numbers]]\nphone_number = "+15551110004"\n'
+        "[settings]\nstatus_pace_ms = 5\n"
+    )
+    backend = build_backend(config=config)
+    assert backend.seed == 9 and backend.settings["status_pace_ms"] == 5
+    assert [n.phone_number for n in backend.numbers.values()] == ["+15551110004"]
+
+
+def run_cli(*args: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["emulator", "--config", "/does/not/exist.toml"], "does not exist"),
+        (["emulator", "--host", "0.0.0.0"], "not loopback"),
+    ],
+)
+def test_cli_user_mistakes_are_one_line(args: list[str], needle: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_serves_until_interrupted(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "emulator", "--seed", "3", "--state", str(tmp_path / "s.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/_emulator/health", timeout=5).json()["seed"] == 3
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    assert (tmp_path / "s.json").exists()
+    assert os.path.getsize(tmp_path / "s.json") > 0
