@@ -1,0 +1,1 @@
+"""Gateways the harness can drive: the embedded reference gateway, OpenClaw, external ones."""

@@ -1,0 +1,57 @@
+"""The gateway's HTTP server: the SMS webhooks of every account plus health endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, Response, request
+
+from harness.gateways.reference import channel
+from harness.gateways.reference.dispatcher import Background
+
+log = logging.getLogger("refclaw.http")
+
+
+def create_app(runtime: channel.Runtime) -> Quart:
+    app = Quart("refclaw")
+    app.config["MAX_CONTENT_LENGTH"] = channel.MAX_BODY_BYTES
+    app.config["BODY_TIMEOUT"] = channel.BODY_TIMEOUT_SECONDS
+    background = Background()
+
+    @app.after_serving
+    async def drain() -> None:
+        await background.drain(timeout=10)
+
+    @app.get("/readyz")
+    async def ready() -> Response:
+        return Response("ok", content_type="text/plain")
+
+    @app.get("/healthz")
+    async def health() -> Response:
+        return Response("ok", content_type="text/plain")
+
+    @app.errorhandler(413)
+    async def too_large(_: Exception) -> Response:
+        return Response("Payload Too Large", status=413, content_type=channel.PLAIN)
+
+    @app.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    async def webhook(path: str) -> Response:
+        account = runtime.account_for_path(request.path)
+        if account is None:
+            return Response("Not Found", status=404, content_type=channel.PLAIN)
+        body = await request.get_data() if request.method == "POST" else b""
+        answer = channel.handle_webhook(
+            runtime,
+            account,
+            request.method,
+            request.query_string.decode("latin-1"),
+            body,
+            request.headers,
+            request.remote_addr or "",
+            f"{request.scheme}://{request.host}{request.path}",
+        )
+        if answer.work is not None:
+            background.spawn(answer.work())
+        return Response(answer.body, status=answer.status, content_type=answer.content_type)
+
+    return app
