@@ -1,0 +1,245 @@
+"""Reference gateway pieces: signature, webhook answers, policies, pairing store, text, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from emulator import signing
+from harness import agent_script
+from harness.gateways.reference import access, channel, config, signature, text
+from harness.gateways.reference.limits import Seen, Window
+from harness.gateways.reference.state import CODE_ALPHABET, PAIRING_TTL_SECONDS, StateDir
+
+SID = "AC" + "a" * 32
+TOKEN = "s3cret-token"
+URL = "https://gw.example.test/webhooks/sms"
+
+
+def account(**keys: object) -> config.Account:
+    base = {"accountSid": SID, "authToken": TOKEN, "fromNumber": "+15551234567", "publicWebhookUrl": URL}
+    return config.resolve({"channels": {"sms": {**base, **keys}}}, {}).accounts[0]
+
+
+def form(**fields: str) -> list[tuple[str, str]]:
+    base = {
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": SID,
+        "From": "+15557654321",
+        "To": "+15551234567",
+        "Body": "hi",
+    }
+    return list({**base, **fields}.items())
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> channel.Runtime:
+    return channel.Runtime(tmp_path / "conf.json5", tmp_path / "state", {})
+
+
+def post(
+    runtime: channel.Runtime,
+    acct: config.Account,
+    pairs: list[tuple[str, str]],
+    *,
+    query: str = "",
+    sign_url: str | None = None,
+    token: str = TOKEN,
+    header: bool = True,
+    method: str = "POST",
+) -> channel.Answer:
+    url = sign_url or signature.signed_url(URL, query)
+    headers = {"X-Twilio-Signature": signing.sign(token, url, pairs)} if header else {}
+    return channel.handle_webhook(
+        runtime, acct, method, query, urlencode(pairs).encode(), headers, "127.0.0.1", "http://127.0.0.1:1/webhooks/sms"
+    )
+
+
+def test_signed_url_rules() -> None:
+    assert signature.signed_url(URL + "#frag", "a=1") == URL + "?a=1"
+    assert signature.signed_url(URL + "?x=1", "a=1") == URL + "?x=1"
+    assert signature.signed_url(URL, "") == URL
+
+
+def test_valid_request_gets_empty_twiml_and_work(runtime: channel.Runtime) -> None:
+    answer = post(runtime, account(), form())
+    assert (answer.status, answer.body, answer.content_type) == (200, "<Response></Response>", channel.XML)
+    assert answer.work is not None
+
+
+@pytest.mark.parametrize("tamper", ["token", "url", "header", "param"])
+def test_bad_signature_is_403_invalid_signature(runtime: channel.Runtime, tamper: str) -> None:
+    pairs = form()
+    kwargs: dict = {"token": "other"} if tamper == "token" else {}
+    if tamper == "url":
+        kwargs["sign_url"] = "https://other.example.test/webhooks/sms"
+    if tamper == "header":
+        kwargs["header"] = False
+    answer = post(runtime, account(), pairs, **kwargs)
+    if tamper == "param":
+        signed = signing.sign(TOKEN, URL, pairs)
+        changed = form(Body="changed")
+        answer = channel.handle_webhook(
+            runtime,
+            account(),
+            "POST",
+            "",
+            urlencode(changed).encode(),
+            {"X-Twilio-Signature": signed},
+            "127.0.0.1",
+            URL,
+        )
+    assert (answer.status, answer.body, answer.content_type) == (403, "Invalid signature", channel.XML)
+    assert answer.work is None
+
+
+def test_query_string_is_part_of_the_signature(runtime: channel.Runtime) -> None:
+    assert post(runtime, account(), form(), query="tenant=a").status == 200
+    wrong = post(runtime, account(), form(), query="tenant=a", sign_url=URL)
+    assert wrong.status == 403
+
+
+def test_disabled_validation_accepts_unsigned(runtime: channel.Runtime) -> None:
+    assert post(runtime, account(dangerouslyDisableSignatureValidation=True), form(), header=False).status == 200
+
+
+def test_method_size_and_missing_sid(runtime: channel.Runtime) -> None:
+    assert post(runtime, account(), form(), method="GET").status == 405
+    big = form(Body="x" * (33 * 1024))
+    assert post(runtime, account(), big).status == 413
+    no_sid = [(k, v) for k, v in form() if k != "MessageSid"]
+    assert post(runtime, account(), no_sid).status == 400
+    assert post(runtime, account(), [*no_sid, ("SmsSid", "SM" + "2" * 32)]).status == 200
+
+
+def test_replay_is_200_but_not_dispatched(runtime: channel.Runtime) -> None:
+    acct = account()
+    assert post(runtime, acct, form()).work is not None
+    replay = post(runtime, acct, form())
+    assert replay.status == 200 and replay.work is None
+
+
+def test_status_callbacks_check_account_and_dedupe(runtime: channel.Runtime) -> None:
+    acct = account()
+    callback = form(MessageStatus="delivered")
+    assert post(runtime, acct, callback).status == 200
+    assert runtime.state.latest_status("default")["status"] == "delivered"
+    other = form(MessageStatus="failed", AccountSid="AC" + "f" * 32, MessageSid="SM" + "3" * 32)
+    assert post(runtime, acct, other).status == 200
+    assert runtime.state.latest_status("default")["status"] == "delivered"
+    assert not runtime.state.record_status("default", dict(callback), 0)  # a duplicate
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+15557654321", "+15557654321"),
+        ("sms:+15557654321", "+15557654321"),
+        ("twilio-sms:+15557654321", "+15557654321"),
+        ("rcs:+15557654321", "+15557654321"),
+        ("whatsapp:+15557654321", None),
+        ("+1555", None),
+        ("15557654321", None),
+    ],
+)
+def test_sender_normalisation(raw: str, expected: str | None) -> None:
+    assert channel.normalize_sender(raw) == expected
+
+
+def test_non_sms_sender_is_refused(runtime: channel.Runtime) -> None:
+    assert post(runtime, account(), form(From="whatsapp:+15557654321")).status == 400
+
+
+def test_rate_limits(runtime: channel.Runtime) -> None:
+    runtime.sender_limit = Window(3)
+    acct = account()
+    answers = [post(runtime, acct, form(MessageSid=f"SM{i:032d}")).status for i in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
+    runtime.invalid_limit = Window(2)
+    bad = [post(runtime, acct, form(), token="x").status for _ in range(3)]
+    assert bad == [403, 403, 429]
+
+
+def test_window_and_seen_are_bounded() -> None:
+    window = Window(2, seconds=10)
+    assert [window.allow("k", t) for t in (0, 1, 2, 11, 12)] == [True, True, False, True, True]
+    seen = Seen(size=2)
+    assert [seen.first_time(s) for s in ("a", "a", "b", "c", "a")] == [True, False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("policy", "allow_from", "approved", "expected"),
+    [
+        ("pairing", [], [], access.PAIR),
+        ("pairing", [], ["+15557654321"], access.ALLOW),
+        ("pairing", ["+15557654321"], [], access.ALLOW),
+        ("allowlist", ["+15557654321"], [], access.ALLOW),
+        ("allowlist", ["+15550000000"], [], access.DENY),
+        ("allowlist", [], ["+15557654321"], access.DENY),
+        ("open", ["*"], [], access.ALLOW),
+        ("open", ["+15550000000"], [], access.DENY),
+        ("disabled", ["*"], ["+15557654321"], access.DENY),
+    ],
+)
+def test_access_policies(policy: str, allow_from: list[str], approved: list[str], expected: str) -> None:
+    assert access.decide(account(dmPolicy=policy, allowFrom=allow_from), "+15557654321", approved) == expected
+
+
+def test_pairing_codes_persist_expire_and_approve(tmp_path: Path) -> None:
+    state = StateDir(tmp_path)
+    request, created = state.request_pairing("default", "+15557654321", now=1000.0)
+    assert created and len(request.code) == 8 and set(request.code) <= set(CODE_ALPHABET)
+    again, created_again = StateDir(tmp_path).request_pairing("default", "+15557654321", now=1010.0)
+    assert (again.code, created_again) == (request.code, False)  # survives a "restart", no second code
+    assert [r.code for r in state.pending(1000.0 + PAIRING_TTL_SECONDS - 1)] == [request.code]
+    assert state.pending(1000.0 + PAIRING_TTL_SECONDS) == []
+    assert state.approve(request.code, now=1000.0 + PAIRING_TTL_SECONDS + 1) is None  # expired
+    fresh, created = state.request_pairing("default", "+15557654321", now=1000.0 + PAIRING_TTL_SECONDS + 2)
+    assert created and fresh.code != request.code
+    assert state.approve("WRONG123", now=fresh.created_at) is None
+    approved = StateDir(tmp_path).approve(fresh.code.lower(), now=fresh.created_at + 5)
+    assert approved is not None and state.approved("default") == ["+15557654321"]
+
+
+def test_clock_offset(tmp_path: Path) -> None:
+    state = StateDir(tmp_path)
+    before = state.now()
+    state.advance_clock(3601)
+    assert state.now() - before >= 3601
+
+
+def test_pairing_reply_text() -> None:
+    reply = access.pairing_reply("+15557654321", "ABCD2345")
+    assert "+15557654321" in reply and "ABCD2345" in reply and "openclaw pairing approve sms ABCD2345" in reply
+
+
+def test_markdown_to_plain_text() -> None:
+    md = (
+        "# Title\n\n**bold** _it_ ~~gone~~ `code` [docs](https://d.test/x) ![pic](https://d.test/p.png) "
+        "<https://d.test/auto>\n\n\n\n```python\ndef f():\n    return 1\n```\n\n> quoted\n* item\n---\nend"
+    )
+    plain = text.to_plain(md)
+    assert "Title" in plain and "#" not in plain and "**" not in plain and "`" not in plain
+    assert "bold it gone code docs (https://d.test/x) pic (https://d.test/p.png) https://d.test/auto" in plain
+    assert "def f():\n    return 1" in plain and "```" not in plain
+    assert "quoted" in plain and "> " not in plain and "- item" in plain
+    assert "\n\n\n" not in plain
+
+
+def test_chunks_are_within_limit_in_order_and_lossless() -> None:
+    plain = text.to_plain(agent_script.LONG_MARKDOWN)
+    for limit in (1, 7, 160, 1500, 1600):
+        pieces = text.chunk(plain, limit)
+        assert all(0 < len(p) <= limit for p in pieces)
+        assert "".join(pieces).replace("\n", "").replace(" ", "") == plain.replace("\n", "").replace(" ", "")
+    assert text.chunk("short", 1500) == ["short"]
+    assert len(text.chunk(plain, 1500)) >= 3
+
+
+def test_agent_script() -> None:
+    assert agent_script.reply_for("reply exactly SMS pong") == "SMS pong"
+    assert agent_script.reply_for('Please reply exactly: "ok"') == "ok"
+    assert agent_script.reply_for("write a long markdown answer") == agent_script.LONG_MARKDOWN
+    assert agent_script.reply_for("hello") == "Echo: hello"

@@ -1,0 +1,161 @@
+"""Reference gateway config resolution: file + env + SecretRef, precedence, warnings, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.gateways.reference import config
+from harness.gateways.reference.config import ConfigError, resolve
+
+SID = "AC" + "a" * 32
+SID2 = "AC" + "b" * 32
+MG = "MG" + "c" * 32
+URL = "https://gw.example.test/webhooks/sms"
+
+
+def sms(**keys: object) -> dict:
+    return {"channels": {"sms": keys}}
+
+
+def only(resolved: config.Resolved) -> config.Account:
+    assert len(resolved.accounts) == 1, resolved
+    return resolved.accounts[0]
+
+
+def test_minimal_config_plus_env_works() -> None:
+    env = {
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": "tok",
+        "TWILIO_PHONE_NUMBER": "+15551234567",
+        "SMS_PUBLIC_WEBHOOK_URL": URL,
+    }
+    account = only(resolve(sms(enabled=True, dmPolicy="pairing"), env))
+    assert (account.account_sid, account.auth_token, account.from_number) == (SID, "tok", "+15551234567")
+    assert account.public_webhook_url == URL and account.webhook_path == "/webhooks/sms"
+    assert account.can_send and account.sender == {"From": "+15551234567"}
+
+
+def test_twilio_sms_from_is_an_alias_and_config_beats_env() -> None:
+    env = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "tok", "TWILIO_SMS_FROM": "+15550000001"}
+    assert only(resolve(sms(), env)).from_number == "+15550000001"
+    assert only(resolve(sms(fromNumber="+15550000002"), env)).from_number == "+15550000002"
+    both = dict(env, TWILIO_PHONE_NUMBER="+15550000003")
+    assert only(resolve(sms(), both)).from_number == "+15550000003"
+
+
+def test_from_number_beats_messaging_service() -> None:
+    account = only(resolve(sms(accountSid=SID, authToken="t", fromNumber="+15551234567", messagingServiceSid=MG), {}))
+    assert account.sender == {"From": "+15551234567"}
+    service_only = only(resolve(sms(accountSid=SID, authToken="t"), {"TWILIO_MESSAGING_SERVICE_SID": MG}))
+    assert service_only.sender == {"MessagingServiceSid": MG}
+
+
+def test_secret_ref_resolves_from_the_runtime_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_TWILIO_TOKEN", "from-runtime")
+    ref = {"source": "env", "provider": "default", "id": "MY_TWILIO_TOKEN"}
+    assert only(resolve(sms(accountSid=SID, authToken=ref, fromNumber="+15551234567"), {})).auth_token == "from-runtime"
+    monkeypatch.delenv("MY_TWILIO_TOKEN")
+    assert only(resolve(sms(accountSid=SID, authToken=ref), {})).auth_token is None
+    with pytest.raises(ConfigError, match="source 'file' is not supported"):
+        resolve(sms(authToken={"source": "file", "id": "x"}), {})
+
+
+def test_extra_env_keys_for_the_default_account() -> None:
+    env = {
+        "SMS_WEBHOOK_PATH": "/hooks/text",
+        "SMS_ALLOWED_USERS": "+15550000001, sms:+15550000002",
+        "SMS_TEXT_CHUNK_LIMIT": "900",
+        "SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION": "true",
+    }
+    account = only(resolve(sms(accountSid=SID), env))
+    assert account.webhook_path == "/hooks/text" and account.text_chunk_limit == 900
+    assert account.allow_from == ["+15550000001", "+15550000002"] and account.disable_signature_validation
+
+
+def test_allow_from_normalises_sms_prefix_and_chunk_limit_is_capped() -> None:
+    account = only(
+        resolve(sms(accountSid=SID, allowFrom=["sms:+15557654321", "+15550000000"], textChunkLimit=5000), {})
+    )
+    assert account.allow_from == ["+15557654321", "+15550000000"]
+    assert account.text_chunk_limit == 1600
+
+
+def test_multi_account_distinct_paths_and_env_only_for_default() -> None:
+    conf = sms(
+        accounts={
+            "support": {
+                "accountSid": SID,
+                "authToken": "t1",
+                "fromNumber": "+15551110001",
+                "webhookPath": "/webhooks/sms/support",
+                "publicWebhookUrl": URL + "/support",
+            },
+            "sales": {
+                "accountSid": SID2,
+                "authToken": "t2",
+                "fromNumber": "+15551110002",
+                "webhookPath": "/webhooks/sms/sales",
+            },
+        }
+    )
+    resolved = resolve(conf, {"TWILIO_PHONE_NUMBER": "+15559999999"})
+    assert [a.id for a in resolved.accounts] == ["support", "sales"]
+    assert [a.from_number for a in resolved.accounts] == ["+15551110001", "+15551110002"]
+    assert resolved.errors == []
+
+
+def test_two_accounts_on_one_path_the_second_fails_clearly() -> None:
+    conf = sms(accounts={"a": {"accountSid": SID, "authToken": "t"}, "b": {"accountSid": SID2, "authToken": "t"}})
+    resolved = resolve(conf, {})
+    assert [a.id for a in resolved.accounts] == ["a"]
+    assert len(resolved.errors) == 1 and "'b' not started" in resolved.errors[0]
+    assert "/webhooks/sms" in resolved.errors[0] and "'a'" in resolved.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("keys", "needle"),
+    [
+        ({"dmPolicy": "everyone"}, "channels.sms.dmPolicy"),
+        ({"accountSid": "AC123"}, "channels.sms.accountSid"),
+        ({"fromNumber": "555-1234"}, "channels.sms.fromNumber"),
+        ({"messagingServiceSid": "MG1"}, "channels.sms.messagingServiceSid"),
+        ({"publicWebhookUrl": "gw.example.test/sms"}, "channels.sms.publicWebhookUrl"),
+        ({"webhookPath": "webhooks/sms"}, "channels.sms.webhookPath"),
+        ({"allowFrom": ["bob"]}, "channels.sms.allowFrom"),
+        ({"textChunkLimit": 0}, "channels.sms.textChunkLimit"),
+        ({"enabled": "yes"}, "channels.sms.enabled"),
+        ({"fromNumbr": "+15551234567"}, "channels.sms.fromNumbr: unknown key"),
+        ({"accounts": {"x": {"dmPolicy": "nope"}}}, "channels.sms.accounts.x.dmPolicy"),
+    ],
+)
+def test_invalid_config_names_the_key(keys: dict, needle: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(sms(**keys), {})
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_startup_warnings() -> None:
+    def warnings(**keys: object) -> str:
+        return " | ".join(resolve(sms(**keys), {}).warnings)
+
+    assert "credentials are missing" in warnings() and "no sender" in warnings()
+    assert "no publicWebhookUrl" in warnings(accountSid=SID, authToken="t", fromNumber="+15551234567")
+    assert "dangerouslyDisableSignatureValidation" in warnings(dangerouslyDisableSignatureValidation=True)
+    assert "empty allowFrom rejects everyone" in warnings(dmPolicy="allowlist")
+    assert 'needs "*"' in warnings(dmPolicy="open", allowFrom=["+15551234567"])
+    assert "no StatusCallback" in warnings(publicWebhookUrl="http://127.0.0.1:8080/webhooks/sms")
+
+
+def test_status_callback_carries_connection_overrides_unless_loopback() -> None:
+    account = only(resolve(sms(accountSid=SID, publicWebhookUrl=URL), {}))
+    assert account.status_callback == URL + "#rp=ct,rt,5xx&rt=5000&rc=1"
+    local = only(resolve(sms(accountSid=SID, publicWebhookUrl="http://localhost:1/webhooks/sms"), {}))
+    assert local.status_callback is None
+
+
+def test_merge_patch() -> None:
+    base = {"channels": {"sms": {"enabled": True, "allowFrom": ["+1"], "dmPolicy": "pairing"}}}
+    patch = {"channels": {"sms": {"allowFrom": ["+2"], "dmPolicy": None, "fromNumber": "+3"}}}
+    assert config.merge_patch(base, patch) == {
+        "channels": {"sms": {"enabled": True, "allowFrom": ["+2"], "fromNumber": "+3"}}
+    }
