@@ -1,8 +1,50 @@
-"""The pytest plugin: command-line options and fixtures for the conformance suite."""
+"""The pytest plugin: options, fixtures and reporting for the SMS conformance suite.
+
+Registered through the `pytest11` entry point (and from the root conftest.py
+for a checkout that is not installed). Each pytest process (each xdist
+worker) gets its own emulator and gateway on free loopback ports.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+from faker import Faker
+
+from emulator.client import EmulatorClient
+from emulator.models import Backend
+from emulator.server import EmulatorServer
+from harness import secrets
+from harness.drivers.base import GatewayDriver, Unsupported
+from harness.senders import EmulatorHandset, ImsgSender, Sender
+from harness.world import World
+
+# Tags used in features/ become markers; registering them keeps --strict-markers happy.
+TAGS = {
+    "guide": "promised by the user guide",
+    "observed": "a fact observed in the published plugin",
+    "pairing": "pairing area",
+    "allowlist": "allowlist/open/disabled area",
+    "signature": "signature area",
+    "webhook": "webhook endpoint area",
+    "replies": "markdown and chunking area",
+    "multi_account": "multi-account area",
+    "messaging_service": "Messaging Service area",
+    "env": "env and SecretRef area",
+    "setup": "config patch area",
+    "outbound": "outbound send area",
+    "probe": "capabilities and probe area",
+    "delivery": "replays, status, limits",
+    "imsg": "macOS imsg flow",
+    "real_twilio": "needs a real Twilio number",
+    "troubleshooting": "troubleshooting",
+    "fresh": "starts a fresh gateway process",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -10,10 +52,123 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--gateway",
         default="reference",
-        choices=["reference", "openclaw", "external"],
+        choices=["reference", "external"],
         help="gateway under test (default: the embedded reference gateway)",
     )
-    group.addoption("--gateway-config", default=None, help="for --gateway external: TOML with base URL and CLI")
+    group.addoption("--gateway-config", default=None, help="for --gateway external: its TOML description")
+    group.addoption("--mutant", default=None, help="reference gateway only: run with this deliberate defect")
     group.addoption("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
     group.addoption("--emulator-url", default=None, help="use an emulator that is already running")
-    group.addoption("--faker-seed", type=int, default=20261124, help="seed for generated data")
+    group.addoption("--faker-seed", type=int, default=20261124, help="seed for generated numbers and data")
+    group.addoption(
+        "--quiet-seconds",
+        type=float,
+        default=1.0,
+        help="how long 'gets no reply' waits for a message that must not come",
+    )
+    group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tag, doc in TAGS.items():
+        config.addinivalue_line("markers", f"{tag}: {doc}")
+    report_dir = config.getoption("--sms-report", None)
+    if report_dir and not hasattr(config, "workerinput"):
+        from harness.report import ReportWriter
+
+        config.pluginmanager.register(ReportWriter(Path(report_dir), config), "sms-harness-report")
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sms_emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorClient]:
+    """The Twilio emulator: this process's own, or the one given by --emulator-url."""
+    url = request.config.getoption("--emulator-url")
+    if url:
+        with EmulatorClient(url) as client:
+            client.health()
+            yield client
+        return
+    with (
+        EmulatorServer(Backend(seed=request.config.getoption("--faker-seed"))) as server,
+        EmulatorClient(server.url) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def sms_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayDriver]:
+    """The gateway under test, started lazily by the first scenario and reused."""
+    kind = request.config.getoption("--gateway")
+    workdir = tmp_path_factory.mktemp(f"gateway-{kind}")
+    driver: GatewayDriver
+    if kind == "external":
+        from harness.drivers.external import ExternalDriver
+
+        path = request.config.getoption("--gateway-config")
+        if not path:
+            raise pytest.UsageError("--gateway external needs --gateway-config FILE")
+        driver = ExternalDriver.from_file(Path(path), workdir)
+    else:
+        from harness.drivers.reference import ReferenceDriver
+
+        driver = ReferenceDriver(workdir, request.config.getoption("--mutant"))
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture
+def sms_sender(request: pytest.FixtureRequest, sms_emulator: EmulatorClient) -> Sender:
+    if request.config.getoption("--sender") == "imsg":
+        reason = ImsgSender.availability()
+        if reason:
+            pytest.skip(f"--sender imsg: {reason}")
+        return ImsgSender()
+    return EmulatorHandset(sms_emulator)
+
+
+@pytest.fixture
+def sms(
+    request: pytest.FixtureRequest, sms_emulator: EmulatorClient, sms_gateway: GatewayDriver, sms_sender: Sender
+) -> Iterator[World]:
+    """One scenario's world, with data seeded from --faker-seed and the scenario's id (reproducible)."""
+    fake = Faker("en_US")
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()
+    fake.seed_instance(f"{request.config.getoption('--faker-seed')}:{digest}")
+    sms_gateway.reset()
+    world = World(sms_emulator, sms_gateway, sms_sender, fake, request.config.getoption("--quiet-seconds"))
+    request.node._sms_world = world
+    yield world
+
+
+# -- reporting hooks --------------------------------------------------------------------------
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    props = request.node.user_properties
+    props.append(("feature", feature.name))
+    props.append(("feature_file", os.path.basename(feature.filename)))
+    props.append(("scenario", scenario.name))
+    props.append(("tags", sorted(set(scenario.tags) | set(feature.tags))))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(Unsupported):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+        return
+    world: World | None = getattr(item, "_sms_world", None)
+    if world is not None and report.failed and call.when == "call":
+        transcript = world.transcript()
+        gateway_log = secrets.redact(world.driver.logs()[-20000:])
+        report.sections.append(("emulator transcript", transcript))
+        report.sections.append(("gateway log", gateway_log))
+        report.user_properties.append(("transcript", transcript))
+        report.user_properties.append(("gateway_log", gateway_log))
+    if report.longrepr is not None and report.failed:
+        report.longrepr = secrets.redact(str(report.longrepr))  # type: ignore[assignment]

@@ -24,6 +24,7 @@ def create_app(runtime: channel.Runtime) -> Quart:
 
     @app.get("/readyz")
     async def ready() -> Response:
+        runtime.current()  # picks up a changed config file now, so readiness means the new config is live
         return Response("ok", content_type="text/plain")
 
     @app.get("/healthz")

@@ -1,0 +1,73 @@
+@allowlist
+Feature: Allowlist, open and disabled access
+  allowlist: only numbers in allowFrom (E.164; an sms: prefix is accepted and
+  normalised). open: needs "*". disabled: nobody.
+
+  Background:
+    Given a Twilio account with an SMS number
+
+  @guide
+  Scenario Outline: allowFrom entries are E.164, with or without the sms: prefix
+    Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
+    And the channel's allowFrom is ["<entry>"]
+    And the gateway is running
+    When phone "A" texts "reply exactly allowed in"
+    Then phone "A" gets the reply "allowed in"
+
+    Examples:
+      | entry            |
+      | <phone A>        |
+      | sms:<phone A>    |
+
+  @guide
+  Scenario: A number not in allowFrom gets nothing, not even a pairing code
+    Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
+    And the channel's allowFrom is ["<phone A>"]
+    And the gateway is running
+    When phone "B" texts "reply exactly let me in"
+    Then phone "B" gets no reply
+    And no agent turn has run
+    And "pairing list sms" does not show phone "B"
+
+  @observed
+  Scenario: allowlist with an empty allowFrom rejects everyone and warns
+    Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
+    And the gateway is running
+    When phone "A" texts "reply exactly anyone?"
+    Then phone "A" gets no reply
+    And the gateway warns about "empty allowFrom"
+
+  @guide
+  Scenario: open with "*" lets anyone talk to the agent
+    Given the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+    And the gateway is running
+    When phone "A" texts "reply exactly open door"
+    Then phone "A" gets the reply "open door"
+
+  @guide
+  Scenario: open without "*" does not open the door, and warns
+    Given the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["<phone B>"]
+    And the gateway is running
+    When phone "A" texts "reply exactly open door"
+    Then phone "A" gets no reply
+    And the gateway warns about "open"
+
+  @guide
+  Scenario: disabled answers nobody, even a listed number
+    Given the SMS channel is configured as in the guide with dmPolicy "disabled"
+    And the channel's allowFrom is ["*", "<phone A>"]
+    And the gateway is running
+    When phone "A" texts "reply exactly hello?"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets no reply
+    And no agent turn has run
+
+  @guide @troubleshooting
+  Scenario: Under pairing, an unapproved sender's message arrives but gets no agent reply
+    Given the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+    When phone "A" texts "reply exactly are you there"
+    Then phone "A" gets a pairing reply with an 8-character code
+    And phone "A" gets no reply containing "are you there"

@@ -1,0 +1,77 @@
+@outbound
+Feature: Sending SMS from the CLI and from automation
+  `message send --channel sms --target sms:+1…`; with implicit channel
+  selection `twilio-sms:+1…` selects this channel (plain sms: is iMessage's).
+  The CLI always needs --target; defaultTo serves automation and agent sends.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+
+  @guide
+  Scenario: --channel sms with an sms: target
+    When the operator sends "OpenClaw SMS test" with --channel sms to "sms:<phone A>"
+    Then the command succeeds
+    And phone "A" gets the reply "OpenClaw SMS test"
+    And every message to phone "A" was sent from the number with the account's credentials
+
+  @guide
+  Scenario: A twilio-sms: target selects the channel without --channel
+    When the operator sends "hello" without --channel to "twilio-sms:<phone A>"
+    Then the command succeeds
+    And phone "A" gets the reply "hello"
+
+  @guide
+  Scenario: A plain sms: target without --channel does not go through this channel
+    When the operator sends "hello" without --channel to "sms:<phone A>"
+    Then the command fails
+    And phone "A" gets no reply
+
+  @guide
+  Scenario: The CLI needs an explicit target, even with defaultTo
+    Given the channel's defaultTo is "<phone B>"
+    When the operator sends "hello" with --channel sms and no target
+    Then the command fails
+    And phone "B" gets no reply
+
+  @guide
+  Scenario: Automation sends without a target go to defaultTo
+    Given the channel's defaultTo is "<phone B>"
+    When an automation delivers "reply exactly scheduled digest" without a target
+    Then the command succeeds
+    And phone "B" gets the reply "scheduled digest"
+
+  @observed
+  Scenario: Automation sends without a target and without defaultTo fail clearly
+    When an automation delivers "reply exactly lost" without a target
+    Then the command fails
+    And phone "B" gets no reply
+
+  @guide
+  Scenario: A trial account can only send to verified numbers
+    Given a Twilio trial account "trial" with an SMS number that has verified phone "B"
+    And the SMS channel is configured as in the guide for account "trial" with dmPolicy "pairing"
+    When the operator sends "to a stranger" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "21608"
+    When the operator sends "to a friend" with --channel sms to "sms:<phone B>"
+    Then the command succeeds
+
+  @guide
+  Scenario: Unresolved credentials make sends fail clearly
+    Given the channel has no authToken
+    When the operator sends "hello" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "authToken"
+
+  @observed
+  Scenario: A body over 1600 characters is refused before sending
+    When the operator sends a 1601-character message with --channel sms to "sms:<phone A>"
+    Then the command fails
+    And no Messages.json request was made
+
+  @observed
+  Scenario: After the recipient texts STOP, sends fail with Twilio error 21610
+    Given the channel's dmPolicy is "open" with allowFrom ["*"]
+    When phone "A" texts "STOP"
+    And the operator sends "are you there?" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "21610"

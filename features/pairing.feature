@@ -1,0 +1,72 @@
+@pairing
+Feature: Pairing (the default dmPolicy)
+  A first message from an unknown number creates a pairing request and the
+  sender gets a code; the operator lists and approves it; codes expire after
+  one hour; no agent turn runs before approval.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+
+  @guide
+  Scenario: A first message from an unknown number gets a pairing code
+    When phone "A" texts "hello"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets a pairing reply with an 8-character code
+    And the pairing reply names phone "A" and says "openclaw pairing approve sms <code>"
+
+  @guide
+  Scenario: The pairing list shows the request
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    Then "pairing list sms" shows phone "A" with that code
+
+  @guide
+  Scenario: Approving the code lets the agent answer
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And the operator approves that code
+    Then the approval says "Approved sms sender <phone A>"
+    When phone "A" texts "reply exactly SMS pong"
+    Then phone "A" gets the reply "SMS pong"
+
+  @guide
+  Scenario: No agent turn runs before approval
+    When phone "A" texts "reply exactly should not run"
+    And phone "A" gets a pairing reply with an 8-character code
+    Then no agent turn has run
+    And phone "A" gets no reply containing "should not run"
+
+  @guide
+  Scenario: Pairing codes expire after one hour
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And 61 minutes pass on the gateway's clock
+    Then "pairing list sms" does not show phone "A"
+    And approving that code fails
+
+  @guide
+  Scenario: A code is still good just before the hour is up
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And 59 minutes pass on the gateway's clock
+    And the operator approves that code
+    Then the approval says "Approved sms sender <phone A>"
+
+  @observed
+  Scenario: A wrong code approves nobody
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    Then approving the code "ZZZZ9999" fails
+    And "pairing list sms" shows phone "A" with that code
+
+  @observed
+  Scenario: Approving one phone does not let another in
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And phone "B" texts "hello"
+    And phone "B" gets a pairing reply with an 8-character code
+    And the operator approves the code of phone "A"
+    When phone "B" texts "reply exactly B is in"
+    Then phone "B" gets no reply containing "B is in"

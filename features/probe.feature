@@ -1,0 +1,62 @@
+@probe
+Feature: Capabilities and the Twilio-side probe
+  `channels capabilities --channel sms`; `channels status --channel sms
+  --probe --json` checks the number's (or service's) inbound webhook against
+  publicWebhookUrl and turns a recent 11200 into an error with a hint.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "pairing"
+
+  @guide
+  Scenario: Capabilities of the SMS channel
+    Given the gateway is running
+    When the operator asks for the channel's capabilities
+    Then the command succeeds
+
+  @guide
+  Scenario Outline: The probe says how the number's webhook compares with publicWebhookUrl
+    Given the Twilio number's webhook is "<url>" with method <method>
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe reports the webhook as "<state>"
+
+    Examples:
+      | url                   | method | state           |
+      | <public url>          | POST   | matches         |
+      | <public url>/other    | POST   | url-mismatch    |
+      | <public url>          | GET    | method-mismatch |
+      |                       | POST   | missing         |
+
+  @observed
+  Scenario: The probe says when the configured number is not in the account
+    Given the channel's fromNumber is "+15550000000"
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe reports the webhook as "number-not-found"
+
+  @observed
+  Scenario: The probe checks a Messaging Service's inbound webhook
+    Given a Messaging Service "pool" whose sender pool holds the number
+    And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe reports the webhook as "matches"
+
+  @guide
+  Scenario: A recent 11200 becomes a probe error with a hint
+    Given the Twilio number's webhook is "<public url>/not-exposed" with method POST
+    And the gateway is running
+    When phone "A" texts "hello"
+    And the operator runs the status probe
+    Then the probe is not ok and mentions "11200"
+    And the probe gives a hint mentioning "11200"
+
+  @observed
+  Scenario: A delivered status callback shows up as the recent outbound status
+    Given the gateway is running
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And Twilio has reported the reply as delivered to the gateway
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered"

@@ -1,0 +1,59 @@
+@replies
+Feature: Replies: plain text, chunked, through the configured sender
+  Agent replies go back to the sender through the Twilio REST API: markdown
+  stripped, fenced code flattened, links kept as "label (url)", chunks of at
+  most textChunkLimit (default 1500, never above 1600), order kept.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+
+  @guide
+  Scenario: The reply goes back to the sender from the configured number
+    Given the gateway is running
+    When phone "A" texts "reply exactly pong"
+    Then phone "A" gets the reply "pong"
+    And every message to phone "A" was sent from the number with the account's credentials
+
+  @guide
+  Scenario: A long markdown answer arrives as plain text in ordered chunks
+    Given the gateway is running
+    When phone "A" texts "please write a long markdown answer"
+    Then phone "A" gets the long answer in 3 or more messages of at most 1500 characters
+    And the messages read, in order, as the agent's answer in plain text
+    And no message to phone "A" contains markdown: "```", "**", "## ", "](", "<https"
+    And the link "Twilio's Messages API (https://www.twilio.com/docs/messaging/api/message-resource)" is kept readable
+    And the fenced code line "openclaw channels status --channel sms --probe --json" is kept as plain text
+    And no message to phone "A" contains 3 newlines in a row
+
+  @guide
+  Scenario Outline: textChunkLimit bounds every chunk, and never above 1600
+    Given the channel's textChunkLimit is <limit>
+    And the gateway is running
+    When phone "A" texts "please write a long markdown answer"
+    Then phone "A" gets the long answer in messages of at most <bound> characters
+    And the messages read, in order, as the agent's answer in plain text
+
+    Examples:
+      | limit | bound |
+      | 400   | 400   |
+      | 1600  | 1600  |
+      | 5000  | 1600  |
+
+  @observed
+  Scenario: Replies carry a StatusCallback with Twilio connection overrides
+    Given the gateway is running
+    When phone "A" texts "reply exactly with callback"
+    Then phone "A" gets the reply "with callback"
+    And the Messages.json request had StatusCallback "<public url>#rp=ct,rt,5xx&rt=5000&rc=1"
+
+  @observed
+  Scenario: A loopback publicWebhookUrl sends no StatusCallback and warns
+    Given the channel's publicWebhookUrl is "http://127.0.0.1:9/webhooks/sms"
+    And the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When an unsigned inbound form from phone "A" saying "reply exactly no callback" is posted to the webhook
+    Then phone "A" gets the reply "no callback"
+    And the Messages.json request had no StatusCallback
+    And the gateway warns about "loopback"

@@ -1,0 +1,36 @@
+@setup
+Feature: Setting up the channel with config patches
+  Config lives under channels.sms (JSON5); `config patch --file X.json5
+  [--dry-run]` applies a patch, and a dry run changes nothing.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+
+  @guide
+  Scenario: A dry run shows the change and changes nothing
+    When the operator applies a patch setting dmPolicy to "disabled" with --dry-run
+    Then the command succeeds
+    When phone "A" texts "hello"
+    Then phone "A" gets a pairing reply with an 8-character code
+
+  @guide
+  Scenario: Applying the patch changes the running channel
+    When the operator applies a patch setting dmPolicy to "disabled"
+    Then the command succeeds
+    When phone "A" texts "hello"
+    Then phone "A" gets no reply
+
+  @observed
+  Scenario: An invalid patch is refused with one line naming the key, and nothing changes
+    When the operator applies a patch setting dmPolicy to "everyone"
+    Then the command fails with one line naming "dmPolicy"
+    When phone "A" texts "hello"
+    Then phone "A" gets a pairing reply with an 8-character code
+
+  @observed
+  Scenario: Start-up warns when there is no sender
+    Given the channel has no fromNumber
+    And the gateway is running
+    Then the gateway warns about "sender"

@@ -1,0 +1,93 @@
+@signature
+Feature: Webhook signatures
+  X-Twilio-Signature is verified with publicWebhookUrl and authToken; the URL
+  must match what Twilio signs byte for byte (scheme, host, path, query).
+  Anything else gets 403 "Invalid signature", which Twilio logs as 11200.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+
+  @guide
+  Scenario: A correctly signed inbound SMS is accepted
+    Given the gateway is running
+    When phone "A" texts "reply exactly signed ok"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets the reply "signed ok"
+
+  @guide
+  Scenario Outline: A signature that does not match is refused with 403
+    Given the gateway is running
+    And the next webhook's signature is tampered with: <tampering>
+    When phone "A" texts "reply exactly tampered"
+    Then the webhook answers 403 with body "Invalid signature"
+    And Twilio logs error 11200 on the inbound message
+    And phone "A" gets no reply
+
+    Examples:
+      | tampering      |
+      | wrong_token    |
+      | port_added     |
+      | port_stripped  |
+      | other_scheme   |
+      | other_host     |
+      | param_changed  |
+      | header_missing |
+
+  @guide
+  Scenario: Dropping the query from the signed URL breaks the signature
+    Given the Twilio number's webhook is "<public url>?tenant=blue" with method POST
+    And the channel's publicWebhookUrl is "<public url>?tenant=blue"
+    And the gateway is running
+    And the next webhook's signature is tampered with: query_dropped
+    When phone "A" texts "reply exactly no query"
+    Then the webhook answers 403 with body "Invalid signature"
+
+  @guide
+  Scenario: A proxy that rewrites the host breaks the signature
+    Given the channel's publicWebhookUrl is "https://proxy.internal.example/webhooks/sms"
+    And the gateway is running
+    When phone "A" texts "reply exactly via proxy"
+    Then the webhook answers 403 with body "Invalid signature"
+
+  @guide
+  Scenario: A query string configured on the number is part of the signature
+    Given the Twilio number's webhook is "<public url>?tenant=blue" with method POST
+    And the channel's publicWebhookUrl is "<public url>?tenant=blue"
+    And the gateway is running
+    When phone "A" texts "reply exactly query ok"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets the reply "query ok"
+
+  @observed
+  Scenario: Without a query in publicWebhookUrl, the request's own query is signed
+    Given the Twilio number's webhook is "<public url>?tenant=blue" with method POST
+    And the gateway is running
+    When phone "A" texts "reply exactly appended"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets the reply "appended"
+
+  @guide
+  Scenario: publicWebhookUrl that differs from the number's webhook by its query is refused
+    Given the Twilio number's webhook is "<public url>?tenant=blue" with method POST
+    And the channel's publicWebhookUrl is "<public url>?tenant=red"
+    And the gateway is running
+    When phone "A" texts "reply exactly mismatch"
+    Then the webhook answers 403 with body "Invalid signature"
+
+  @guide
+  Scenario: Signed with the auth token of another account is refused
+    Given a second Twilio account "other"
+    And the gateway is running
+    When an inbound form from phone "A" signed with the auth token of "other" is posted to the webhook
+    Then the gateway answers 403 with body "Invalid signature"
+
+  @guide
+  Scenario: dangerouslyDisableSignatureValidation accepts unsigned requests, with a warning
+    Given the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When an unsigned inbound form from phone "A" saying "reply exactly unsigned" is posted to the webhook
+    Then the gateway answers 200
+    And phone "A" gets the reply "unsigned"
+    And the gateway warns about "dangerouslyDisableSignatureValidation"

@@ -1,0 +1,1 @@
+"""Gateway drivers: one small interface, one implementation per kind of gateway."""

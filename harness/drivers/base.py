@@ -1,0 +1,183 @@
+"""The one interface the harness talks to every gateway through.
+
+Scenarios never know which gateway runs: they call these methods, and a
+driver that cannot do something raises `Unsupported` with the reason, which
+the harness turns into a skip.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.secrets import redact
+
+CLI_TIMEOUT = 60.0
+
+
+class Unsupported(Exception):
+    """This gateway cannot do what the step asks; the scenario is skipped with this reason."""
+
+
+class DriverError(Exception):
+    """The gateway could not be started or driven; the message says what was expected and seen."""
+
+
+@dataclass
+class CliResult:
+    """One CLI call: what ran, how it ended, what it printed (secrets redacted)."""
+
+    argv: list[str]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    def json(self) -> Any:
+        """The JSON document in stdout (some CLIs print log lines before it)."""
+        text = self.stdout.strip()
+        start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+        if start < 0:
+            raise DriverError(f"expected JSON from `{self.command}`, got: {self.stdout[:500]!r}")
+        try:
+            return json.loads(text[start:])
+        except ValueError as exc:
+            raise DriverError(f"`{self.command}` printed invalid JSON ({exc}): {self.stdout[:500]!r}") from None
+
+    @property
+    def command(self) -> str:
+        return redact(shlex.join(self.argv))
+
+    def describe(self) -> str:
+        return (
+            f"$ {self.command}\nexit {self.code} after {self.seconds:.1f}s\n"
+            f"stdout: {redact(self.stdout.strip())[:2000]}\nstderr: {redact(self.stderr.strip())[:2000]}"
+        )
+
+
+def run_cli(
+    argv: Sequence[str], env: Mapping[str, str], timeout: float = CLI_TIMEOUT, cwd: str | None = None
+) -> CliResult:
+    """Run a CLI with a timeout; a hang becomes a failed result, never a hung suite."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            list(argv),
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return CliResult(
+            list(argv),
+            124,
+            _text(exc.stdout),
+            _text(exc.stderr) + f"\n(timed out after {timeout}s)",
+            time.monotonic() - started,
+        )
+    except FileNotFoundError:
+        return CliResult(list(argv), 127, "", f"{argv[0]}: command not found", time.monotonic() - started)
+    return CliResult(list(argv), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+@dataclass
+class PairingEntry:
+    sender: str
+    code: str
+    account_id: str | None = None
+
+
+@dataclass
+class Setup:
+    """What a scenario wants running: the channel config and the gateway's environment."""
+
+    channel: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    fresh: bool = False  # restart even if nothing changed (clears in-memory limits and replay memory)
+
+
+class GatewayDriver(abc.ABC):
+    """Start/attach, configure, and drive one gateway through its CLI and HTTP."""
+
+    name: str = "gateway"
+    #: the gateway's local base URL, where a tunnel would deliver the public URL
+    local_url: str = ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def apply(self, setup: Setup, twilio_base: str) -> None:
+        """Make the gateway run with this channel config and environment (restart only when needed)."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop every process this driver started."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget pairing requests, approvals, recorded statuses, clock moves: a clean slate per scenario."""
+
+    # -- the guide's CLI -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult: ...
+
+    @abc.abstractmethod
+    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]: ...
+
+    @abc.abstractmethod
+    def pairing_approve(self, code: str) -> CliResult: ...
+
+    @abc.abstractmethod
+    def message_send(
+        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+    ) -> CliResult: ...
+
+    @abc.abstractmethod
+    def automation_send(self, message: str) -> CliResult:
+        """An agent-initiated delivery that names no target (goes to defaultTo)."""
+
+    @abc.abstractmethod
+    def capabilities(self) -> CliResult: ...
+
+    @abc.abstractmethod
+    def status_probe(self) -> tuple[CliResult, dict[str, Any]]: ...
+
+    # -- observation and control -----------------------------------------------------------------
+    @abc.abstractmethod
+    def logs(self) -> str:
+        """The gateway's log output so far (for reports; secrets are redacted by the caller)."""
+
+    @abc.abstractmethod
+    def agent_turns(self) -> int:
+        """How many agent turns have run since the last reset."""
+
+    def advance_clock(self, seconds: float) -> None:
+        raise Unsupported(f"the {self.name} gateway offers no way to move its clock")
+
+    def rate_limits(self) -> dict[str, int]:
+        raise Unsupported(f"the {self.name} gateway does not say its rate limits")
+
+
+def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """A child environment without inherited Twilio/SMS settings, so only the scenario's apply."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "REFCLAW_"))}
+    return {**keep, **extra}

@@ -1,0 +1,129 @@
+"""Driver for the embedded reference gateway (`refclaw`), optionally with one mutant applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.drivers.base import CliResult, GatewayDriver, PairingEntry, Setup, clean_env, run_cli
+from harness.drivers.process import GatewayProcess
+
+STATE_FILES = ("pairing/sms.json", "sms-status.json", "agent-turns.json", "clock.json")
+
+
+class ReferenceDriver(GatewayDriver):
+    name = "reference"
+
+    def __init__(self, workdir: Path, mutant: str | None = None) -> None:
+        self.workdir = workdir
+        self.mutant = mutant
+        self.state_dir = workdir / "state"
+        self.config_path = workdir / "refclaw.json5"
+        self.process: GatewayProcess | None = None
+        self._env: dict[str, str] | None = None
+        self._log_offset = 0
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def base_argv(self) -> list[str]:
+        if self.mutant:
+            return [sys.executable, "-m", "harness.gateways.reference.mutants", self.mutant, "--"]
+        return [sys.executable, "-m", "harness.gateways.reference.cli"]
+
+    def cli(self, *args: str) -> CliResult:
+        if self._env is None:
+            raise RuntimeError("apply() a setup before calling the gateway's CLI")
+        return run_cli([*self.base_argv(), *args], self._env)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def apply(self, setup: Setup, twilio_base: str) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"channels": {"sms": setup.channel}}, indent=2), encoding="utf-8")
+        os.replace(tmp, self.config_path)
+        env = clean_env(
+            {
+                "REFCLAW_STATE_DIR": str(self.state_dir),
+                "REFCLAW_CONFIG_PATH": str(self.config_path),
+                "REFCLAW_TWILIO_API_BASE": twilio_base,
+                "REFCLAW_TWILIO_MESSAGING_BASE": twilio_base,
+                "PYTHONUNBUFFERED": "1",
+                **setup.env,
+            }
+        )
+        if self.process and self.process.alive and env == self._env and not setup.fresh:
+            self.process.wait_ready()  # the gateway hot-reloads the config file when asked /readyz
+            return
+        self.stop()
+        self._env = env
+        self.process = GatewayProcess([*self.base_argv(), "gateway", "--port", "0"], env, self.workdir / "gateway.log")
+        self.local_url = self.process.url
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+            self.process = None
+
+    def reset(self) -> None:
+        for name in STATE_FILES:
+            (self.state_dir / name).unlink(missing_ok=True)
+        self._log_offset = self.process.log_size() if self.process else 0
+
+    # -- the guide's CLI -----------------------------------------------------------------------
+
+    def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
+        path = self.workdir / "patch.json5"
+        path.write_text(json.dumps(patch), encoding="utf-8")
+        return self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
+
+    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
+        result = self.cli("pairing", "list", "sms", "--json")
+        entries = (
+            [PairingEntry(r["id"], r["code"], r.get("accountId")) for r in result.json()["requests"]]
+            if result.ok
+            else []
+        )
+        return result, entries
+
+    def pairing_approve(self, code: str) -> CliResult:
+        return self.cli("pairing", "approve", "sms", code)
+
+    def message_send(
+        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+    ) -> CliResult:
+        args = ["message", "send", "--message", message, "--json"]
+        args += ["--channel", channel] if channel else []
+        args += ["--target", target] if target else []
+        args += ["--account", account] if account else []
+        return self.cli(*args)
+
+    def automation_send(self, message: str) -> CliResult:
+        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
+
+    def capabilities(self) -> CliResult:
+        return self.cli("channels", "capabilities", "--channel", "sms", "--json")
+
+    def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
+        result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
+        return result, result.json() if result.ok else {}
+
+    # -- observation and control -----------------------------------------------------------------
+
+    def logs(self) -> str:
+        return self.process.log_text(self._log_offset) if self.process else ""
+
+    def agent_turns(self) -> int:
+        path = self.state_dir / "agent-turns.json"
+        return len(json.loads(path.read_text()).get("turns", [])) if path.exists() else 0
+
+    def advance_clock(self, seconds: float) -> None:
+        result = self.cli("clock", "advance", str(seconds))
+        if not result.ok:
+            raise AssertionError(f"moving the reference gateway's clock failed:\n{result.describe()}")
+
+    def rate_limits(self) -> dict[str, int]:
+        return self.capabilities().json()["rateLimits"]

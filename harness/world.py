@@ -1,0 +1,650 @@
+"""One scenario's world: Twilio accounts in the emulator, phones, the gateway's setup, expectations.
+
+Step definitions call these methods and nothing else. Every expectation waits
+with a timeout and, when it fails, says what was expected, what was seen, and
+shows the emulator's record of the exchange (tokens redacted).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from faker import Faker
+
+from emulator import signing
+from emulator.client import EmulatorClient, Provisioned, WaitTimeout
+from harness import secrets
+from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup
+from harness.senders import Sender
+
+PUBLIC_BASE = "https://gateway.example.test"
+DEFAULT_PATH = "/webhooks/sms"
+REPLY_TIMEOUT = 15.0
+
+
+@dataclass
+class TwilioAccount:
+    name: str
+    sid: str
+    token: str
+    number: str | None
+    path: str
+    services: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        return PUBLIC_BASE + self.path
+
+
+class World:
+    """Everything one scenario set up and observed."""
+
+    def __init__(
+        self, emu: EmulatorClient, driver: GatewayDriver, sender: Sender, fake: Faker, quiet_seconds: float = 1.0
+    ) -> None:
+        self.emu, self.driver, self.sender, self.fake = emu, driver, sender, fake
+        self.quiet_seconds = quiet_seconds
+        self.accounts: dict[str, TwilioAccount] = {}
+        self.phones: dict[str, str] = {}
+        self.channel: dict[str, Any] = {}
+        self.env: dict[str, str] = {}
+        self.start_seq = emu.cursor()
+        self.mark = self.start_seq
+        self.last_cli: CliResult | None = None
+        self.last_inbound: dict[str, Any] | None = None
+        self.last_http: httpx.Response | None = None
+        self.pairing_code: str | None = None
+        self.pairing_codes: dict[str, str] = {}
+        self.started = False
+        self.answers: list[httpx.Response] = []
+        self.last_probe: dict[str, Any] | None = None
+        self.chunks: list[dict[str, Any]] = []
+
+    # -- Twilio side -------------------------------------------------------------------------
+
+    def add_account(
+        self,
+        name: str = "main",
+        *,
+        path: str = DEFAULT_PATH,
+        trial: bool = False,
+        verified: tuple[str, ...] = (),
+        number: bool = True,
+        sms_method: str = "POST",
+    ) -> TwilioAccount:
+        numbers = (
+            [
+                {
+                    "phone_number": self.fake.numerify("+1555%######"),
+                    "sms_url": PUBLIC_BASE + path,
+                    "sms_method": sms_method,
+                }
+            ]
+            if number
+            else []
+        )
+        made: Provisioned = self.emu.create_account(numbers=numbers, trial=trial, verified_caller_ids=list(verified))
+        secrets.register(made.auth_token)
+        account = TwilioAccount(name, made.sid, made.auth_token, made.numbers[0] if made.numbers else None, path)
+        self.accounts[name] = account
+        return account
+
+    def account(self, name: str = "main") -> TwilioAccount:
+        if name not in self.accounts:
+            raise AssertionError(f"the scenario has no Twilio account {name!r} (has: {', '.join(self.accounts)})")
+        return self.accounts[name]
+
+    def add_service(self, name: str, account: str = "main", *, use_number_webhook: bool = False) -> str:
+        acct = self.account(account)
+        service = self.emu.add_service(
+            acct.sid,
+            inbound_request_url=acct.public_url,
+            use_inbound_webhook_on_number=use_number_webhook,
+            numbers=[acct.number] if acct.number else [],
+        )
+        acct.services[name] = service["sid"]
+        return service["sid"]
+
+    def set_number_webhook(self, url: str, method: str = "POST", account: str = "main") -> None:
+        acct = self.account(account)
+        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
+        with httpx.Client(auth=(acct.sid, acct.token), trust_env=False, timeout=10) as http:
+            response = http.post(f"{self.emu.base_url}{number['uri']}", data={"SmsUrl": url, "SmsMethod": method})
+        if response.status_code != 200:
+            raise AssertionError(f"updating the number's webhook failed: {response.status_code} {response.text}")
+
+    # -- the gateway's setup -------------------------------------------------------------------
+
+    def full_channel(self, account: str = "main", **overrides: Any) -> dict[str, Any]:
+        """A complete channels.sms block for a Twilio account, as the guide's example."""
+        acct = self.account(account)
+        block: dict[str, Any] = {
+            "enabled": True,
+            "accountSid": acct.sid,
+            "authToken": acct.token,
+            "publicWebhookUrl": acct.public_url,
+            "dmPolicy": "pairing",
+        }
+        if acct.number:
+            block["fromNumber"] = acct.number
+        if acct.path != DEFAULT_PATH:
+            block["webhookPath"] = acct.path
+        block.update(overrides)
+        return block
+
+    def expand(self, value: Any) -> Any:
+        """Placeholders in Gherkin values: <account sid>, <auth token>, <number>, <public url>, <phone X>, <service X>."""
+        if isinstance(value, list):
+            return [self.expand(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.expand(v) for k, v in value.items()}
+        if not isinstance(value, str) or "<" not in value:
+            return value
+        out = value
+        for name, acct in self.accounts.items():
+            suffix = "" if name == "main" else f" {name}"
+            out = (
+                out.replace(f"<account sid{suffix}>", acct.sid)
+                .replace(f"<auth token{suffix}>", acct.token)
+                .replace(f"<number{suffix}>", acct.number or "")
+                .replace(f"<public url{suffix}>", acct.public_url)
+            )
+            for service, sid in acct.services.items():
+                out = out.replace(f"<service {service}>", sid)
+        while "<phone " in out:
+            start = out.index("<phone ")
+            end = out.index(">", start)
+            out = out[:start] + self.phone(out[start + 7 : end]) + out[end + 1 :]
+        return out
+
+    def start(self, fresh: bool = False) -> None:
+        """Run the gateway with the scenario's channel config and environment."""
+        try:
+            self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), fresh), self.emu.base_url)
+        except DriverError as exc:
+            self.fail("the gateway to start with the scenario's configuration", str(exc))
+        self.emu.add_route(PUBLIC_BASE, self.driver.local_url)
+        self.started = True
+
+    def set_channel(self, block: dict[str, Any]) -> None:
+        """Replace channels.sms; a running gateway gets the new config."""
+        self.channel = block
+        if self.started:
+            self.start()
+
+    def configure(self, **keys: Any) -> None:
+        """Change channels.sms keys (None removes one); a running gateway gets the new config."""
+        for key, value in keys.items():
+            if value is None:
+                self.channel.pop(key, None)
+            else:
+                self.channel[key] = value
+        if self.started:
+            self.start()
+
+    def run(self, result: CliResult) -> CliResult:
+        """Remember a CLI call (for the next check and the transcript)."""
+        self.last_cli = result
+        return result
+
+    def act(self) -> None:
+        """An action starts here: replies are looked for after this point."""
+        self.mark = self.emu.cursor()
+
+    # -- phones ----------------------------------------------------------------------------------
+
+    def phone(self, name: str) -> str:
+        if name not in self.phones:
+            self.phones[name] = self.fake.numerify("+1555%######")
+        return self.phones[name]
+
+    def text(self, phone: str, body: str, to: str | None = None, account: str = "main") -> dict[str, Any]:
+        """The phone texts the number (or a Messaging Service): the webhook exchange, done."""
+        self.act()
+        target = to or self.account(account).number
+        if target is None:
+            raise AssertionError(f"account {account!r} has no number to text")
+        self.last_inbound = self.sender.send(self.phone(phone), target, body)
+        return self.last_inbound
+
+    def pair(self, phone: str, account: str = "main") -> None:
+        """Text, read the code from the pairing reply, approve it."""
+        self.text(phone, "hello", account=account)
+        code = self.expect_pairing_reply(phone)
+        result = self.driver.pairing_approve(code)
+        if not result.ok:
+            self.fail(f"`pairing approve sms {code}` to succeed", result.describe())
+
+    # -- direct HTTP to the gateway (what a proxy or an attacker could send) -------------------------
+
+    def post_webhook(
+        self,
+        form: dict[str, str],
+        *,
+        account: str = "main",
+        method: str = "POST",
+        signed: bool = True,
+        query: str = "",
+        extra_bytes: int = 0,
+        signer: str | None = None,
+        path: str | None = None,
+    ) -> httpx.Response:
+        """Send a form straight to the gateway, signed over the public URL as Twilio would sign it."""
+        acct = self.account(account)
+        pairs = list(form.items())
+        if extra_bytes:
+            pairs.append(("Padding", "x" * extra_bytes))
+        route = path or acct.path
+        url = PUBLIC_BASE + route + (f"?{query}" if query else "")
+        token = self.account(signer).token if signer else acct.token
+        headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
+        body = urlencode(pairs)
+        local = self.driver.local_url + route + (f"?{query}" if query else "")
+        self.act()
+        with httpx.Client(trust_env=False, timeout=15) as http:
+            self.last_http = http.request(
+                method,
+                local,
+                content=body if method != "GET" else None,
+                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+        self.answers.append(self.last_http)
+        return self.last_http
+
+    def status_form(self, status: str, account_sid: str | None = None) -> dict[str, str]:
+        acct = self.account()
+        sid = "SM" + self.fake.hexify("^" * 32)
+        return {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "AccountSid": account_sid or acct.sid,
+            "From": acct.number or "",
+            "To": self.phone("A"),
+            "ApiVersion": "2010-04-01",
+        }
+
+    def limit(self, name: str) -> int:
+        value = int(self.driver.rate_limits()[name])
+        if not 0 < value <= 1000:  # every load loop is bounded
+            raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..1000)")
+        return value
+
+    def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
+        acct = self.account(account)
+        sid = "SM" + self.fake.hexify("^" * 32)
+        form = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": acct.sid,
+            "From": self.phone(phone),
+            "To": acct.number or "",
+            "Body": body,
+            "NumMedia": "0",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        form.update(extra)
+        return form
+
+    # -- expectations --------------------------------------------------------------------------------
+
+    def outbound(self, phone: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
+        match = {"direction": "outbound-api"}
+        if phone is not None:
+            match["to"] = self.phone(phone)
+        return self.emu.messages(after=self.start_seq if after is None else after, **match)
+
+    def wait_reply(self, phone: str, exactly: str | None = None, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
+        match = {"to": self.phone(phone), "direction": "outbound-api"}
+        if exactly is not None:
+            match["body"] = exactly
+        try:
+            return self.emu.wait(after=self.mark, match=match, timeout=timeout)
+        except WaitTimeout as exc:
+            want = f"a message to phone {phone} ({self.phone(phone)})" + (
+                f" reading {exactly!r}" if exactly is not None else ""
+            )
+            seen = _short([m for m in exc.seen if m.get("direction") == "outbound-api"])
+            self.fail(f"{want} within {timeout:g}s", seen or "no outbound message at all")
+            raise
+
+    def wait_replies(self, phone: str, count: int, timeout: float = REPLY_TIMEOUT) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.outbound(phone, after=self.mark)
+            if len(got) >= count and self._settled(phone, len(got)):
+                return sorted(got, key=lambda m: m["seq"])
+            if time.monotonic() > deadline:
+                self.fail(f"{count} messages to phone {phone} within {timeout:g}s", _short(got))
+            time.sleep(0.1)
+
+    def _settled(self, phone: str, count: int) -> bool:
+        """No further message arrives for a short while (all chunks are in)."""
+        time.sleep(min(self.quiet_seconds, 0.5))
+        return len(self.outbound(phone, after=self.mark)) == count
+
+    def expect_pairing_reply(self, phone: str) -> str:
+        reply = self.wait_reply(phone)
+        code = pairing_code(reply["body"])
+        if code is None:
+            self.fail("a pairing reply with an 8-character code of capital letters and digits", reply["body"])
+        self.pairing_code = self.pairing_codes[phone] = code
+        return code
+
+    def expect_no_reply(self, phone: str, containing: str = "") -> None:
+        """Nothing (or nothing containing the text) reaches the phone within the quiet window."""
+        time.sleep(self.quiet_seconds)
+        got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
+        if got:
+            what = f"containing {containing!r} " if containing else ""
+            self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
+
+    def sent_requests(self) -> list[dict[str, Any]]:
+        """Messages.json create calls the gateway made in this scenario."""
+        return [c for c in self.emu.calls(after=self.start_seq, method="POST") if c["path"].endswith("/Messages.json")]
+
+    def log_contains(self, text: str) -> bool:
+        return text.lower() in self.driver.logs().lower()
+
+    def pairing_entries(self) -> list[PairingEntry]:
+        result, entries = self.driver.pairing_list()
+        self.last_cli = result
+        if not result.ok:
+            self.fail("`pairing list sms` to succeed", result.describe())
+        return entries
+
+    def delivery(self) -> dict[str, Any]:
+        if not self.last_inbound or not self.last_inbound.get("deliveries"):
+            self.fail("a webhook delivery for the last text", json.dumps(self.last_inbound)[:500])
+        return self.last_inbound["deliveries"][-1]
+
+    def webhook_answer(self) -> tuple[int | None, str]:
+        attempt = self.delivery()["attempts"][-1]
+        return attempt.get("status"), attempt.get("body", "")
+
+    # -- checks the steps call ---------------------------------------------------------------------
+
+    def expect_webhook_answer(self, status: int, body: str, content_type: str | None = None) -> None:
+        attempt = self.delivery()["attempts"][-1]
+        seen = (attempt.get("status"), (attempt.get("body") or "").strip())
+        if seen != (status, body):
+            self.fail(
+                f"the webhook to answer {status} {body!r}", f"{seen[0]} {seen[1]!r} (error: {attempt.get('error')})"
+            )
+        got_type = {k.lower(): v for k, v in attempt.get("headers", {}).items()}.get("content-type", "")
+        if content_type and content_type not in got_type:
+            self.fail(f"Content-Type {content_type}", got_type or "none")
+
+    def expect_http_answer(self, status: int, body: str | None) -> None:
+        if self.last_http is None:
+            self.fail("a request to the webhook", "none was sent")
+        response = self.last_http
+        if response.status_code != status or (body is not None and response.text.strip() != body):
+            self.fail(
+                f"HTTP {status}" + (f" with body {body!r}" if body is not None else ""),
+                f"HTTP {response.status_code} with body {response.text.strip()[:300]!r}",
+            )
+
+    def expect_all_deliveries(self, status: int) -> None:
+        deliveries = (self.last_inbound or {}).get("deliveries", [])
+        seen = [d["attempts"][-1].get("status") for d in deliveries]
+        if len(seen) < 2 or any(s != status for s in seen):
+            self.fail(f"at least 2 deliveries, each answered {status}", str(seen))
+
+    def expect_inbound_error(self, code: int) -> None:
+        sid = (self.last_inbound or {}).get("message", {}).get("sid")
+        listed = self.emu.messages(sid=sid) if sid else []
+        seen = listed[0]["error_code"] if listed else None
+        if seen != code:
+            self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
+
+    def expect_exactly(self, phone: str, count: int) -> None:
+        time.sleep(self.quiet_seconds)
+        got = self.outbound(phone, after=self.mark)
+        if len(got) != count:
+            self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
+
+    def expect_pairing_text(self, phone: str) -> None:
+        reply = self.wait_reply(phone)
+        body, code = reply["body"], self.pairing_codes.get(phone)
+        wanted = [self.phone(phone), f"openclaw pairing approve sms {code}"]
+        missing = [w for w in wanted if w not in body]
+        if missing:
+            self.fail(f"the pairing reply to contain {missing}", body)
+
+    def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
+        expected = len(LONG_LANDMARKS_TAIL)
+        got = self.wait_replies(phone, least)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
+        too_long = [len(m["body"]) for m in got if len(m["body"]) > limit]
+        if too_long or len(got) < least:
+            self.fail(
+                f"at least {least} message(s) of at most {limit} characters",
+                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]} (expected tail {expected})",
+            )
+        self.chunks = got
+        return got
+
+    def expect_chunks_read_as(self, markdown: str) -> None:
+        joined = _joined(self.chunks)
+        position = 0
+        for landmark in long_landmarks(markdown):
+            found = joined.find(_squash(landmark), position)
+            if found < 0:
+                self.fail(
+                    f"the chunks, in order, to contain {landmark!r} after position {position}",
+                    joined[max(0, position - 200) : position + 400],
+                )
+            position = found + len(_squash(landmark))
+
+    def expect_absent_in_messages(self, phone: str, tokens: list[str]) -> None:
+        for message in self.outbound(phone, after=self.mark):
+            present = [t for t in tokens if t in message["body"]]
+            if present:
+                self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
+
+    def expect_in_joined_chunks(self, text: str) -> None:
+        if _squash(text) not in _joined(self.chunks):
+            self.fail(f"{text!r} in the reply", _joined(self.chunks)[:800])
+
+    def expect_sent_from(self, phone: str, account: str) -> None:
+        acct = self.account(account)
+        requests = [c for c in self.sent_requests() if dict(c["form"]).get("To") == self.phone(phone)]
+        if not requests:
+            self.fail(f"a Messages.json request to phone {phone}", "none")
+        for call in requests:
+            form = dict(call["form"])
+            seen = (call["account_sid"], call["auth"], form.get("From"), call["path"])
+            wanted = (acct.sid, "ok", acct.number, f"/2010-04-01/Accounts/{acct.sid}/Messages.json")
+            if seen != wanted:
+                self.fail(f"sent as account {acct.sid} (auth ok) from {acct.number}", str(seen))
+
+    def expect_request_param(self, name: str, value: str | None) -> None:
+        requests = self.sent_requests()
+        if not requests:
+            self.fail("a Messages.json request", "none")
+        for call in requests:
+            seen = dict(call["form"]).get(name)
+            if seen != value:
+                self.fail(f"{name}={value!r} on every Messages.json request", f"{name}={seen!r}")
+
+    def expect_no_send_request(self) -> None:
+        requests = self.sent_requests()
+        if requests:
+            self.fail("no Messages.json request", f"{len(requests)} request(s)")
+
+    def expect_pairing_listed(self, phone: str, code: str | None) -> None:
+        entries = self.pairing_entries()
+        if not any(e.sender == self.phone(phone) and (code is None or e.code == code) for e in entries):
+            self.fail(
+                f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`",
+                str([(e.sender, e.code) for e in entries]),
+            )
+
+    def expect_pairing_not_listed(self, phone: str) -> None:
+        entries = self.pairing_entries()
+        if any(e.sender == self.phone(phone) for e in entries):
+            self.fail(f"phone {phone} absent from `pairing list sms`", str([(e.sender, e.code) for e in entries]))
+
+    def expect_cli(self, ok: bool, says: str | None = None, one_line: bool = False) -> None:
+        result = self.last_cli
+        if result is None:
+            self.fail("a CLI call", "none was made")
+        output = result.stdout + result.stderr
+        if result.ok != ok or (says is not None and says not in output):
+            self.fail(("success" if ok else "failure") + (f" mentioning {says!r}" if says else ""), result.describe())
+        if one_line and len(result.stderr.strip().splitlines()) != 1:
+            self.fail("exactly one line on stderr", result.describe())
+
+    def expect_agent_turns(self, count: int) -> None:
+        time.sleep(min(self.quiet_seconds, 0.5))
+        seen = self.driver.agent_turns()
+        if seen != count:
+            self.fail(f"{count} agent turn(s)", f"{seen}")
+
+    def expect_log(self, *texts: str) -> None:
+        log = self.driver.logs()
+        missing = [t for t in texts if t.lower() not in log.lower()]
+        if missing:
+            self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
+
+    def probe(self) -> dict[str, Any]:
+        result, data = self.driver.status_probe()
+        self.run(result)
+        if not result.ok:
+            self.fail("`channels status --channel sms --probe --json` to succeed", result.describe())
+        self.last_probe = data
+        return data
+
+    def expect_probe(self, path: str, value: Any, negated: bool = False) -> None:
+        data = self.last_probe or self.probe()
+        seen: Any = data
+        for key in path.split("."):
+            seen = seen.get(key) if isinstance(seen, dict) else None
+        if (seen == value) == negated:
+            self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
+
+    def expect_probe_mentions(self, path: str, text: str) -> None:
+        data = self.last_probe or self.probe()
+        if text not in json.dumps(data.get(path)):
+            self.fail(f"probe {path} mentioning {text!r}", json.dumps(data, indent=2)[:2000])
+
+    def expect_status_callback_delivered(self, status: str) -> None:
+        try:
+            self.emu.wait(
+                "deliveries",
+                after=self.start_seq,
+                match={"kind": "status_callback", "outcome": "delivered"},
+                contains={"form": f"'MessageStatus', '{status}'"},
+                timeout=REPLY_TIMEOUT,
+            )
+        except WaitTimeout as exc:
+            self.fail(f"a status callback {status!r} delivered to the gateway", str(exc.seen)[:1000])
+
+    def expect_real_twilio_reply(self, text: str, timeout: float = 120.0) -> None:
+        """Only with --sender imsg on a Mac: read real Twilio's message log for the agent's reply."""
+        import os
+
+        sid, token, number = (os.environ[k] for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"))
+        secrets.register(token)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(auth=(sid, token), timeout=20) as http:
+            while time.monotonic() < deadline:
+                page = http.get(
+                    f"https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json",
+                    params={"From": number, "PageSize": "20"},
+                ).json()
+                if any(m.get("body") == text for m in page.get("messages", [])):
+                    return
+                time.sleep(3)
+        self.fail(f"a message {text!r} from {number} in Twilio's log within {timeout:g}s", "none")
+
+    def fail(self, expected: str, seen: str) -> None:
+        raise AssertionError(secrets.redact(f"expected: {expected}\nseen: {seen}\n\n{self.transcript(brief=True)}"))
+
+    # -- the record for reports -------------------------------------------------------------------------
+
+    def transcript(self, brief: bool = False) -> str:
+        """The emulator's record of this scenario: REST calls, webhook deliveries, messages (redacted)."""
+        try:
+            calls = self.emu.calls(after=self.start_seq)
+            deliveries = self.emu.deliveries(after=self.start_seq)
+            messages = self.emu.messages(after=self.start_seq)
+        except Exception as exc:  # the emulator itself may be what broke
+            return f"(emulator record unavailable: {exc})"
+        lines = ["-- emulator transcript --"]
+        events = sorted(
+            [("call", c) for c in calls] + [("delivery", d) for d in deliveries] + [("message", m) for m in messages],
+            key=lambda e: e[1]["seq"],
+        )
+        for kind, item in events[-40:] if brief else events:
+            lines.append(describe_event(kind, item))
+        if self.last_cli:
+            lines.append("-- last CLI call --\n" + self.last_cli.describe())
+        return secrets.redact("\n".join(lines))
+
+
+def long_landmarks(markdown: str) -> list[str]:
+    """Lines of the long answer that any faithful plain-text rendering keeps, in order."""
+    import re
+
+    marks = []
+    for line in markdown.splitlines():
+        heading = re.match(r"#+ (.*)", line)
+        if heading:
+            marks.append(heading.group(1))
+        elif re.match(r"- step \d+\.\d+: [a-z ]+", line):
+            marks.append(re.match(r"- (step \d+\.\d+: [a-z ]+)", line).group(1))
+    return marks
+
+
+LONG_LANDMARKS_TAIL = "step 8.3: read the reply"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _joined(messages: list[dict[str, Any]]) -> str:
+    return _squash(" ".join(m["body"] for m in sorted(messages, key=lambda m: m["seq"])))
+
+
+def pairing_code(body: str) -> str | None:
+    import re
+
+    found = re.search(r"\b([A-Z0-9]{8})\b", body.split("Pairing code:")[-1])
+    return found.group(1) if found else None
+
+
+def describe_event(kind: str, item: dict[str, Any]) -> str:
+    if kind == "call":
+        form = " ".join(f"{k}={v!r}" for k, v in item["form"])[:300]
+        return f"#{item['seq']} REST {item['method']} {item['path']} [{item['auth']}] -> {item['status']} {form}"
+    if kind == "delivery":
+        attempts = "; ".join(
+            f"{a.get('status') or a.get('error')} in {a['latency_ms']:.0f}ms" for a in item["attempts"]
+        )
+        body = dict(item["form"]).get("Body") or dict(item["form"]).get("MessageStatus", "")
+        return (
+            f"#{item['seq']} WEBHOOK {item['kind']} {item['method']} {item['url']} body={body!r} "
+            f"-> {item['outcome']} ({attempts}){' faults ' + ','.join(item['faults']) if item['faults'] else ''}"
+        )
+    return (
+        f"#{item['seq']} MESSAGE {item['direction']} {item['from']} -> {item['to']} [{item['status']}"
+        f"{', error ' + str(item['error_code']) if item['error_code'] else ''}] {item['body'][:160]!r}"
+    )
+
+
+def _short(messages: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{m.get('to')}: {str(m.get('body'))[:120]!r}" for m in messages) if messages else ""

@@ -1,0 +1,252 @@
+"""Then: what the phone got, what the webhook answered, what Twilio recorded, what the CLI said."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_bdd import parsers, then
+
+from harness import agent_script
+from harness.world import World
+
+# -- the webhook's answer -----------------------------------------------------------------------
+
+
+@then("the webhook answers 200 with an empty TwiML response")
+def empty_twiml(sms: World) -> None:
+    sms.expect_webhook_answer(200, "<Response></Response>", content_type="text/xml")
+
+
+@then(parsers.parse('the webhook answers {status:d} with body "{body}"'))
+def webhook_answer(sms: World, status: int, body: str) -> None:
+    sms.expect_webhook_answer(status, body)
+
+
+@then(parsers.re(r"the gateway answers (?P<status>\d+)(?: with body \"(?P<body>.*)\")?$"))
+def gateway_answer(sms: World, status: str, body: str | None) -> None:
+    sms.expect_http_answer(int(status), body)
+
+
+@then(parsers.parse('the last answer is {status:d} with body "{body}"'))
+def last_answer(sms: World, status: int, body: str) -> None:
+    sms.expect_http_answer(status, body)
+
+
+@then(parsers.parse('a signed inbound form from phone "{phone}" sent to "{path}" gets {status:d}'))
+def other_path(sms: World, phone: str, path: str, status: int) -> None:
+    sms.post_webhook(sms.inbound_form(phone), path=path)
+    sms.expect_http_answer(status, None)
+
+
+@then("every delivery of it was answered 200")
+def all_deliveries_200(sms: World) -> None:
+    sms.expect_all_deliveries(200)
+
+
+@then(parsers.parse("Twilio logs error {code:d} on the inbound message"))
+def twilio_error(sms: World, code: int) -> None:
+    sms.expect_inbound_error(code)
+
+
+# -- what the phone got -------------------------------------------------------------------------
+
+
+@then(parsers.parse('phone "{phone}" gets the reply "{text}"'))
+def gets_reply(sms: World, phone: str, text: str) -> None:
+    sms.wait_reply(phone, exactly=text)
+
+
+@then(parsers.parse('phone "{phone}" gets no reply'))
+def gets_no_reply(sms: World, phone: str) -> None:
+    sms.expect_no_reply(phone)
+
+
+@then(parsers.parse('phone "{phone}" gets no reply containing "{text}"'))
+def gets_no_reply_containing(sms: World, phone: str, text: str) -> None:
+    sms.expect_no_reply(phone, containing=text)
+
+
+@then(parsers.re(r'phone "(?P<phone>\w+)" gets exactly (?P<count>\d+) messages?$'))
+def gets_exactly(sms: World, phone: str, count: str) -> None:
+    sms.expect_exactly(phone, int(count))
+
+
+@then(parsers.parse('the pairing reply names phone "{phone}" and says "openclaw pairing approve sms <code>"'))
+def pairing_reply_text(sms: World, phone: str) -> None:
+    sms.expect_pairing_text(phone)
+
+
+@then(
+    parsers.re(
+        r'phone "(?P<phone>\w+)" gets the long answer in (?:(?P<least>\d+) or more )?messages of at most '
+        r"(?P<limit>\d+) characters$"
+    )
+)
+def long_answer(sms: World, phone: str, least: str | None, limit: str) -> None:
+    sms.expect_chunks(phone, int(limit), int(least or 1))
+
+
+@then("the messages read, in order, as the agent's answer in plain text")
+def chunks_in_order(sms: World) -> None:
+    sms.expect_chunks_read_as(agent_script.LONG_MARKDOWN)
+
+
+@then(parsers.parse('no message to phone "{phone}" contains markdown: {tokens}'))
+def no_markdown(sms: World, phone: str, tokens: str) -> None:
+    sms.expect_absent_in_messages(phone, json.loads(f"[{tokens}]"))
+
+
+@then(parsers.parse('no message to phone "{phone}" contains 3 newlines in a row'))
+def no_triple_newlines(sms: World, phone: str) -> None:
+    sms.expect_absent_in_messages(phone, ["\n\n\n"])
+
+
+@then(parsers.parse('the link "{text}" is kept readable'))
+@then(parsers.parse('the fenced code line "{text}" is kept as plain text'))
+def kept_text(sms: World, text: str) -> None:
+    sms.expect_in_joined_chunks(text)
+
+
+# -- what the gateway asked Twilio ----------------------------------------------------------------
+
+
+@then(parsers.parse('every message to phone "{phone}" was sent from the number with the account\'s credentials'))
+def sent_from_number(sms: World, phone: str) -> None:
+    sms.expect_sent_from(phone, "main")
+
+
+@then(
+    parsers.parse('the reply to phone "{phone}" came from the number of "{account}" with the credentials of "{creds}"')
+)
+def reply_from_account(sms: World, phone: str, account: str, creds: str) -> None:
+    assert account == creds, "the step compares one account's number with its own credentials"
+    sms.expect_sent_from(phone, account)
+
+
+@then(parsers.parse('the Messages.json request had StatusCallback "{url}"'))
+def status_callback(sms: World, url: str) -> None:
+    sms.expect_request_param("StatusCallback", sms.expand(url))
+
+
+@then("the Messages.json request had no StatusCallback")
+def no_status_callback(sms: World) -> None:
+    sms.expect_request_param("StatusCallback", None)
+
+
+@then(parsers.parse('the Messages.json request used MessagingServiceSid "{sid}" and no From'))
+def used_service(sms: World, sid: str) -> None:
+    sms.expect_request_param("MessagingServiceSid", sms.expand(sid))
+    sms.expect_request_param("From", None)
+
+
+@then(parsers.parse('the Messages.json request used From "{number}" and no MessagingServiceSid'))
+def used_number(sms: World, number: str) -> None:
+    sms.expect_request_param("From", sms.expand(number))
+    sms.expect_request_param("MessagingServiceSid", None)
+
+
+@then("no Messages.json request was made")
+def no_request(sms: World) -> None:
+    sms.expect_no_send_request()
+
+
+@then(parsers.parse('the gateway sent "{text}" back through Twilio'))
+def sent_through_real_twilio(sms: World, text: str) -> None:
+    sms.expect_real_twilio_reply(text)
+
+
+# -- pairing and the CLI ---------------------------------------------------------------------------
+
+
+@then(parsers.parse('"pairing list sms" shows phone "{phone}" with that code'))
+def pairing_list_shows(sms: World, phone: str) -> None:
+    sms.expect_pairing_listed(phone, sms.pairing_codes.get(phone))
+
+
+@then(parsers.parse('"pairing list sms" does not show phone "{phone}"'))
+def pairing_list_hides(sms: World, phone: str) -> None:
+    sms.expect_pairing_not_listed(phone)
+
+
+@then('"pairing list sms" shows a new request')
+def pairing_list_new(sms: World) -> None:
+    if not sms.pairing_entries():
+        sms.fail("a pending pairing request", "an empty pairing list")
+
+
+@then(parsers.parse('the approval says "{text}"'))
+def approval_says(sms: World, text: str) -> None:
+    sms.expect_cli(ok=True, says=sms.expand(text))
+
+
+@then("approving that code fails")
+def approving_fails(sms: World) -> None:
+    sms.run(sms.driver.pairing_approve(sms.pairing_code or ""))
+    sms.expect_cli(ok=False)
+
+
+@then(parsers.parse('approving the code "{code}" fails'))
+def approving_code_fails(sms: World, code: str) -> None:
+    sms.run(sms.driver.pairing_approve(code))
+    sms.expect_cli(ok=False)
+
+
+@then("no agent turn has run")
+def no_agent_turn(sms: World) -> None:
+    sms.expect_agent_turns(0)
+
+
+@then("the command succeeds")
+def command_succeeds(sms: World) -> None:
+    sms.expect_cli(ok=True)
+
+
+@then("the command fails")
+def command_fails(sms: World) -> None:
+    sms.expect_cli(ok=False)
+
+
+@then(parsers.parse('the command fails mentioning "{text}"'))
+def command_fails_mentioning(sms: World, text: str) -> None:
+    sms.expect_cli(ok=False, says=text)
+
+
+@then(parsers.parse('the command fails with one line naming "{key}"'))
+def command_fails_one_line(sms: World, key: str) -> None:
+    sms.expect_cli(ok=False, says=key, one_line=True)
+
+
+@then(parsers.parse('the gateway warns about "{text}"'))
+def gateway_warns(sms: World, text: str) -> None:
+    sms.expect_log(text)
+
+
+@then(parsers.parse('the gateway reports an error naming "{first}" and "{second}"'))
+def gateway_error(sms: World, first: str, second: str) -> None:
+    sms.expect_log(first, second)
+
+
+# -- the probe -------------------------------------------------------------------------------------
+
+
+@then(parsers.parse('the probe reports the webhook as "{state}"'))
+def probe_state(sms: World, state: str) -> None:
+    sms.expect_probe("webhook.status", state)
+
+
+@then(parsers.parse('the probe is not ok and mentions "{text}"'))
+def probe_not_ok(sms: World, text: str) -> None:
+    sms.expect_probe("probe.ok", False)
+    sms.expect_probe_mentions("probe", text)
+
+
+@then(parsers.parse('the probe gives a hint mentioning "{text}"'))
+def probe_hint(sms: World, text: str) -> None:
+    sms.expect_probe_mentions("hints", text)
+
+
+@then(parsers.re(r"the (?:status )?probe's recent outbound status is (?P<negated>not )?\"(?P<status>\w+)\"$"))
+def probe_recent_outbound(sms: World, negated: str | None, status: str) -> None:
+    if not sms.last_probe:
+        sms.probe()
+    sms.expect_probe("recentOutbound.status", status, negated=bool(negated))

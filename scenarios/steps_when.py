@@ -1,0 +1,213 @@
+"""When: phones text, the operator runs the guide's CLI, raw requests reach the webhook, time passes."""
+
+from __future__ import annotations
+
+import os
+
+from pytest_bdd import parsers, then, when
+
+from harness.world import World
+
+# -- phones -----------------------------------------------------------------------------------
+
+
+@when(parsers.parse('phone "{phone}" texts "{body}"'))
+def phone_texts(sms: World, phone: str, body: str) -> None:
+    sms.text(phone, body)
+
+
+@when(parsers.parse('phone "{phone}" texts account "{account}" "{body}"'))
+def phone_texts_account(sms: World, phone: str, account: str, body: str) -> None:
+    sms.text(phone, body, account=account)
+
+
+@when(parsers.parse('phone "{phone}" texts the Messaging Service "{service}" "{body}"'))
+def phone_texts_service(sms: World, phone: str, service: str, body: str) -> None:
+    sms.text(phone, body, to=sms.account().services[service])
+
+
+@when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'))
+@then(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'))
+def pairing_reply(sms: World, phone: str) -> None:
+    sms.expect_pairing_reply(phone)
+
+
+# -- the operator -----------------------------------------------------------------------------
+
+
+@when("the operator approves that code")
+def approve_that_code(sms: World) -> None:
+    sms.run(sms.driver.pairing_approve(sms.pairing_code or ""))
+
+
+@when(parsers.parse('the operator approves the code of phone "{phone}"'))
+def approve_code_of(sms: World, phone: str) -> None:
+    sms.run(sms.driver.pairing_approve(sms.pairing_codes[phone]))
+
+
+@when(parsers.parse("{minutes:d} minutes pass on the gateway's clock"))
+def clock_passes(sms: World, minutes: int) -> None:
+    sms.driver.advance_clock(minutes * 60)
+
+
+@when(
+    parsers.re(
+        r'the operator applies a patch setting (?P<key>\w+) to "(?P<value>[^"]*)"'
+        r"(?P<dry> with --dry-run)?$"
+    )
+)
+def apply_patch(sms: World, key: str, value: str, dry: str | None) -> None:
+    sms.run(sms.driver.config_patch({"channels": {"sms": {key: value}}}, dry_run=bool(dry)))
+
+
+@when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
+def send_with_channel(sms: World, text: str, target: str) -> None:
+    sms.act()
+    sms.run(sms.driver.message_send(sms.expand(target), text, "sms"))
+
+
+@when(parsers.parse('the operator sends "{text}" without --channel to "{target}"'))
+def send_without_channel(sms: World, text: str, target: str) -> None:
+    sms.act()
+    sms.run(sms.driver.message_send(sms.expand(target), text, None))
+
+
+@when(parsers.parse('the operator sends "{text}" with --channel sms and no target'))
+def send_without_target(sms: World, text: str) -> None:
+    sms.act()
+    sms.run(sms.driver.message_send(None, text, "sms"))
+
+
+@when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
+def send_long(sms: World, length: int, target: str) -> None:
+    sms.act()
+    sms.run(sms.driver.message_send(sms.expand(target), "x" * length, "sms"))
+
+
+@when(parsers.parse('an automation delivers "{text}" without a target'))
+def automation_send(sms: World, text: str) -> None:
+    sms.act()
+    sms.run(sms.driver.automation_send(text))
+
+
+@when("the operator asks for the channel's capabilities")
+def capabilities(sms: World) -> None:
+    sms.run(sms.driver.capabilities())
+
+
+@when("the operator runs the status probe")
+def status_probe(sms: World) -> None:
+    sms.probe()
+
+
+@when("Twilio has reported the reply as delivered to the gateway")
+def delivered_reported(sms: World) -> None:
+    sms.expect_status_callback_delivered("delivered")
+
+
+# -- raw requests to the webhook ----------------------------------------------------------------
+
+
+@when(parsers.parse('a signed inbound form from phone "{phone}" is sent to the webhook with method {method}'))
+def form_with_method(sms: World, phone: str, method: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone), method=method)
+
+
+@when(parsers.parse('a signed inbound form from phone "{phone}" padded past 32 KiB is posted to the webhook'))
+def form_too_large(sms: World, phone: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone), extra_bytes=33 * 1024)
+
+
+@when(
+    parsers.parse(
+        'a signed inbound form from phone "{phone}" without MessageSid, SmsSid or SmsMessageSid is '
+        "posted to the webhook"
+    )
+)
+def form_without_sid(sms: World, phone: str) -> None:
+    form = sms.inbound_form(phone)
+    for key in ("MessageSid", "SmsSid", "SmsMessageSid"):
+        form.pop(key)
+    sms.post_webhook(form)
+
+
+@when(
+    parsers.parse(
+        'a signed inbound form from phone "{phone}" with only SmsSid saying "{body}" is posted to the webhook'
+    )
+)
+def form_only_smssid(sms: World, phone: str, body: str) -> None:
+    form = sms.inbound_form(phone, body)
+    form.pop("MessageSid")
+    form.pop("SmsMessageSid")
+    sms.post_webhook(form)
+
+
+@when(parsers.parse('a signed inbound form from "{sender}" saying "{body}" is posted to the webhook'))
+def form_from_address(sms: World, sender: str, body: str) -> None:
+    sms.post_webhook(sms.inbound_form("A", body, From=sms.expand(sender)))
+
+
+@when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))
+def form_unsigned(sms: World, phone: str, body: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone, body), signed=False)
+
+
+@when(
+    parsers.parse(
+        'an inbound form from phone "{phone}" signed with the auth token of "{other}" is posted to the webhook'
+    )
+)
+def form_signed_by_other(sms: World, phone: str, other: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone), signer=other)
+
+
+@when(
+    parsers.parse(
+        'an inbound form from phone "{phone}" for "{account}" signed with the auth token of "{other}" is '
+        'posted to the webhook of "{target}"'
+    )
+)
+def form_for_account_signed_by_other(sms: World, phone: str, account: str, other: str, target: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone, account=account), account=target, signer=other)
+
+
+@when(parsers.parse('a signed status callback "{status}" for another AccountSid is posted to the webhook'))
+def foreign_status(sms: World, status: str) -> None:
+    sms.post_webhook(sms.status_form(status, account_sid="AC" + "0" * 32))
+
+
+@when(parsers.parse('a signed status callback "{status}" from the account is posted to the webhook twice'))
+def status_twice(sms: World, status: str) -> None:
+    form = sms.status_form(status)
+    sms.post_webhook(form)
+    sms.post_webhook(form)
+
+
+@when(parsers.parse('phone "{phone}" sends one more signed message than the per-sender limit allows'))
+def past_sender_limit(sms: World, phone: str) -> None:
+    for i in range(sms.limit("perSenderPerMinute") + 1):
+        sms.post_webhook(sms.inbound_form(phone, f"message {i}"))
+
+
+@when("one more badly signed request than the invalid-request limit allows is posted")
+def past_invalid_limit(sms: World) -> None:
+    for i in range(sms.limit("invalidPerClientPerMinute") + 1):
+        sms.post_webhook(sms.inbound_form("A", f"bad {i}"), signed=False)
+
+
+# -- the Mac (imsg) ---------------------------------------------------------------------------------
+
+
+@when(parsers.parse('the Mac texts "{body}" to the Twilio number'))
+def mac_texts(sms: World, body: str) -> None:
+    sms.act()
+    sms.sender.send("", os.environ["TWILIO_PHONE_NUMBER"], body)
+
+
+@when("the operator approves the newest request")
+def approve_newest(sms: World) -> None:
+    entries = sms.pairing_entries()
+    if not entries:
+        sms.fail("a pending pairing request to approve", "none")
+    sms.run(sms.driver.pairing_approve(entries[-1].code))
