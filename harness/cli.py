@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from emulator.errors import ControlError
+from harness.runner import RunOptions
 
 
 class UsageError(Exception):
@@ -53,7 +54,73 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_emulator)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator]
+def suite_options(args: argparse.Namespace) -> RunOptions:
+    if args.n < 0:
+        raise UsageError("-n must be 0 (no parallel workers) or more")
+    if args.gateway == "external" and not args.gateway_config:
+        raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
+    if args.gateway_config and not Path(args.gateway_config).exists():
+        raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
+    return RunOptions(
+        gateway=args.gateway,
+        gateway_config=args.gateway_config,
+        report=args.report,
+        keyword=args.k,
+        workers=args.n,
+        faker_seed=args.faker_seed,
+        emulator_url=args.emulator_url,
+        sender=args.sender,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness import runner
+
+    try:
+        return runner.run(suite_options(args))
+    except runner.SuiteNotFound as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from harness import runner
+
+    try:
+        return runner.selfcheck(suite_options(args), args.mutant or None)
+    except runner.SuiteNotFound as exc:
+        raise UsageError(str(exc)) from None
+
+
+def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
+    p.add_argument(
+        "--gateway",
+        default="reference",
+        choices=["reference", "external"],
+        help="gateway under test (default: the embedded reference gateway)",
+    )
+    p.add_argument("--gateway-config", help="for --gateway external: TOML with its base URL and CLI commands")
+    p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
+    p.add_argument("-k", help="only scenarios matching this pytest -k expression")
+    p.add_argument("-n", type=int, default=0, help="parallel workers (each with its own emulator and gateway)")
+    p.add_argument("--faker-seed", type=int, help="seed for generated numbers and data")
+    p.add_argument("--emulator-url", help="use an emulator that is already running")
+    p.add_argument("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
+
+
+def add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the conformance suite and write its report")
+    add_suite_options(p, "report")
+    p.set_defaults(func=cmd_run)
+
+
+def add_selfcheck(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("selfcheck", help="the suite must pass the reference gateway and fail each of its mutants")
+    add_suite_options(p, "report/selfcheck")
+    p.add_argument("--mutant", action="append", help="check only this mutant (repeatable)")
+    p.set_defaults(func=cmd_selfcheck)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator, add_run, add_selfcheck]
 
 
 def parser() -> argparse.ArgumentParser:

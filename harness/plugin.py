@@ -170,5 +170,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.sections.append(("gateway log", gateway_log))
         report.user_properties.append(("transcript", transcript))
         report.user_properties.append(("gateway_log", gateway_log))
+    if report.failed and call.excinfo is not None:
+        report.user_properties.append(("failure", secrets.redact(call.excinfo.exconly())))
     if report.longrepr is not None and report.failed:
         report.longrepr = secrets.redact(str(report.longrepr))  # type: ignore[assignment]

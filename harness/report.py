@@ -54,7 +54,9 @@ class ReportWriter:
         if report.failed:
             entry["outcome"] = "failed"
             text = report.longreprtext or str(report.longrepr or "")
-            entry["message"] = secrets.redact(f"[{report.when}] {text}".strip())
+            failure = props.get("failure") or text
+            entry["message"] = secrets.redact(failure if report.when == "call" else f"[{report.when}] {failure}")
+            entry["traceback"] = secrets.redact(text)
             entry["transcript"] = secrets.redact(props.get("transcript", entry["transcript"]))
             entry["gateway_log"] = secrets.redact(props.get("gateway_log", entry["gateway_log"]))
         elif report.skipped and entry["outcome"] != "failed":

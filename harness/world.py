@@ -503,7 +503,11 @@ class World:
             self.fail("a CLI call", "none was made")
         output = result.stdout + result.stderr
         if result.ok != ok or (says is not None and says not in output):
-            self.fail(("success" if ok else "failure") + (f" mentioning {says!r}" if says else ""), result.describe())
+            self.fail(
+                ("the command to succeed" if ok else "the command to fail")
+                + (f", mentioning {says!r}" if says else ""),
+                result.describe(),
+            )
         if one_line and len(result.stderr.strip().splitlines()) != 1:
             self.fail("exactly one line on stderr", result.describe())
 

@@ -27,7 +27,9 @@ class GatewayProcess:
         log_path: Path,
         ready_path: str = "/readyz",
         timeout: float = 30.0,
+        port: int | None = None,
     ) -> None:
+        """With `port`, the gateway was told its port and need not print its URL."""
         self.argv, self.env, self.log_path = list(argv), dict(env), log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")  # noqa: SIM115 - kept open for the process's life
@@ -35,12 +37,12 @@ class GatewayProcess:
             self.argv,
             env=self.env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=self._log if port else subprocess.PIPE,
             stderr=self._log,
             start_new_session=True,
         )
         self.ready_path = ready_path
-        self.url = self._read_url(timeout)
+        self.url = f"http://127.0.0.1:{port}" if port else self._read_url(timeout)
         self.wait_ready(timeout)
 
     def _read_url(self, timeout: float) -> str:

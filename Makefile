@@ -1,0 +1,35 @@
+# The two commands the README promises; each sets up everything it needs.
+#   make conformance   the conformance suite against the embedded reference gateway, with its report
+#   make test          lint, unit tests and the whole suite (what CI runs)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+REPORT ?= report
+
+.PHONY: conformance test selfcheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+conformance: $(VENV)/.installed
+	$(BIN)/sms-harness run --report $(REPORT)
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/pytest tests scenarios
+
+selfcheck: $(VENV)/.installed
+	$(BIN)/sms-harness selfcheck -n 2
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/emulator_throughput.py
+	$(BIN)/python bench/suite_time.py
+
+clean:
+	rm -rf $(VENV) $(REPORT) build *.egg-info

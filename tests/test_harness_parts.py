@@ -1,0 +1,173 @@
+"""Harness pieces: the imsg sender (with a fake imsg), redaction, CLI results, the report, the run command."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import secrets
+from harness.drivers.base import CliResult, DriverError, run_cli
+from harness.report import render_html, summarize, summary_table, totals
+from harness.senders import ImsgSender
+
+FAKE_IMSG = """#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["FAKE_IMSG_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+mode = os.environ.get("FAKE_IMSG_MODE", "ok")
+if mode == "fail":
+    print("Messages is not signed in", file=sys.stderr)
+    sys.exit(3)
+print("not json" if mode == "garbage" else json.dumps({"status": "sent", "guid": "ABC-123"}))
+"""
+
+
+@pytest.fixture
+def fake_imsg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    exe = tmp_path / "imsg"
+    exe.write_text(FAKE_IMSG)
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_IMSG_LOG", str(tmp_path / "calls.log"))
+    return tmp_path
+
+
+def test_imsg_command_line_and_json(fake_imsg: Path) -> None:
+    result = ImsgSender().send("", "+15551234567", "reply exactly SMS pong")
+    assert result["message"] == {"status": "sent", "guid": "ABC-123"}
+    calls = [json.loads(line) for line in (fake_imsg / "calls.log").read_text().splitlines()]
+    assert calls == [["send", "--to", "+15551234567", "--service", "sms", "--text", "reply exactly SMS pong", "--json"]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "needle"), [("fail", "exit 3: Messages is not signed in"), ("garbage", "printed no JSON")]
+)
+def test_imsg_failures_are_explained(fake_imsg: Path, monkeypatch: pytest.MonkeyPatch, mode: str, needle: str) -> None:
+    monkeypatch.setenv("FAKE_IMSG_MODE", mode)
+    with pytest.raises(AssertionError, match=needle):
+        ImsgSender().send("", "+15551234567", "hi")
+
+
+def test_imsg_availability_reasons(fake_imsg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SMS_HARNESS_IMSG_ANY_OS", raising=False)
+    if sys.platform != "darwin":
+        assert "macOS" in (ImsgSender.availability() or "")
+    monkeypatch.setenv("SMS_HARNESS_IMSG_ANY_OS", "1")
+    assert "TWILIO_ACCOUNT_SID" in (ImsgSender.availability() or "")
+    assert "not on PATH" in (ImsgSender.availability("no-such-imsg") or "")
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"):
+        monkeypatch.setenv(name, "x" * 10)
+    assert ImsgSender.availability() is None
+
+
+def test_redaction_and_cli_results() -> None:
+    secrets.register("tok-0123456789")
+    result = CliResult(["gw", "--token", "tok-0123456789"], 1, "said tok-0123456789", "", 0.1)
+    assert "tok-0123456789" not in result.describe() and "[redacted]" in result.describe()
+    assert CliResult(["x"], 0, 'log line\n{"a": 1}\n', "", 0).json() == {"a": 1}
+    with pytest.raises(DriverError, match="expected JSON"):
+        CliResult(["x"], 0, "nothing", "", 0).json()
+
+
+def test_run_cli_never_hangs_and_reports_missing_commands() -> None:
+    slow = run_cli([sys.executable, "-c", "import time; time.sleep(10)"], os.environ, timeout=0.5)
+    assert slow.code == 124 and "timed out" in slow.stderr
+    missing = run_cli(["/no/such/command"], os.environ)
+    assert missing.code == 127 and "not found" in missing.stderr
+
+
+def test_report_summary_and_html() -> None:
+    scenarios = [
+        {
+            "feature": "Pairing",
+            "feature_file": "pairing.feature",
+            "scenario": "ok",
+            "tags": ["guide"],
+            "outcome": "passed",
+            "duration": 0.5,
+            "message": "",
+            "transcript": "",
+            "gateway_log": "",
+        },
+        {
+            "feature": "Pairing",
+            "feature_file": "pairing.feature",
+            "scenario": "bad <b>",
+            "tags": [],
+            "outcome": "failed",
+            "duration": 1.0,
+            "message": "expected: x\nseen: y",
+            "transcript": "#1 REST",
+            "gateway_log": "log",
+            "traceback": "tb",
+        },
+        {
+            "feature": "Webhook",
+            "feature_file": "webhook.feature",
+            "scenario": "skip",
+            "tags": [],
+            "outcome": "skipped",
+            "duration": 0.0,
+            "message": "needs macOS",
+            "transcript": "",
+            "gateway_log": "",
+        },
+    ]
+    data = {
+        "gateway": "reference",
+        "mutant": None,
+        "faker_seed": 1,
+        "started": "now",
+        "seconds": 2,
+        "totals": totals(scenarios),
+        "features": summarize(scenarios),
+        "scenarios": scenarios,
+    }
+    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 1}
+    table = summary_table(data)
+    assert "Pairing" in table and table.splitlines()[-1].split() == ["total", "1", "1", "1"]
+    page = render_html(data)
+    assert "bad &lt;b&gt;" in page and "expected: x" in page and "#1 REST" in page and "needs macOS" in page
+    assert page.index("FAILED") < page.index("PASSED")  # failures first
+
+
+def sms_harness(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--gateway", "external"], "needs --gateway-config"),
+        (["run", "--gateway", "external", "--gateway-config", "/nope.toml"], "does not exist"),
+        (["run", "-n", "-1"], "-n must be"),
+        (["selfcheck", "--mutant", "no_such_mutant"], "unknown mutant"),
+    ],
+)
+def test_run_command_mistakes_are_one_line(args: list[str], needle: str) -> None:
+    result = sms_harness(*args)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_with_nothing_matching_fails(tmp_path: Path) -> None:
+    result = sms_harness("run", "-k", "no_scenario_has_this_name", "--report", str(tmp_path))
+    assert result.returncode == 1 and "no scenario matched" in result.stderr
+
+
+@pytest.mark.slow
+def test_run_writes_the_report(tmp_path: Path) -> None:
+    result = sms_harness("run", "-k", "first_message_from_an_unknown", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout[-2000:]
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["totals"]["passed"] == 1 and data["features"][0]["feature"].startswith("Pairing")
+    assert (tmp_path / "junit.xml").exists() and "<html>" in (tmp_path / "report.html").read_text()
+    assert "Pairing (the default dmPolicy)" in result.stdout
