@@ -8,24 +8,30 @@ from quart import Quart, Response, jsonify, request
 
 from emulator.control import Notifier, control
 from emulator.errors import ControlError, TwilioError
+from emulator.model import model
 from emulator.models import Backend
+from emulator.proxy import ConnectProxy
 from emulator.responses import rest
 from emulator.store import StateFile
 from emulator.webhooks import Dispatcher
 
 
-def create_app(backend: Backend, state_path: Path | None = None) -> Quart:
+def create_app(backend: Backend, state_path: Path | None = None, proxy: ConnectProxy | None = None) -> Quart:
     app = Quart("emulator")
+    app.config["PROXY"] = proxy
     app.config["BACKEND"] = backend
     app.config["DISPATCHER"] = dispatcher = Dispatcher(backend)
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.register_blueprint(rest)
     app.register_blueprint(control)
+    app.register_blueprint(model)
     state_file = StateFile(backend, state_path) if state_path else None
 
     @app.before_serving
     async def start() -> None:
         await dispatcher.open()
+        if proxy:
+            await proxy.start()
         notifier = Notifier()
         app.config["NOTIFIER"] = notifier
 
@@ -39,6 +45,8 @@ def create_app(backend: Backend, state_path: Path | None = None) -> Quart:
     @app.after_serving
     async def stop() -> None:
         await dispatcher.close()
+        if proxy:
+            await proxy.close()
         backend.on_change = None
         if state_file:
             state_file.flush()

@@ -17,6 +17,7 @@ from emulator.errors import ControlError
 from emulator.models import Backend, Message
 from emulator.openapi import OPENAPI
 from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, apply_settings, only, provision
+from emulator.proxy import TWILIO_HOSTS
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 MAX_WAIT_SECONDS = 120.0
@@ -89,6 +90,8 @@ COLLECTIONS = {
     "messages": (lambda b: list(b.messages.values()), message_view),
     "calls": (lambda b: b.calls, asdict),
     "deliveries": (lambda b: b.deliveries, asdict),
+    "connects": (lambda b: b.connects, asdict),
+    "model_requests": (lambda b: b.model_requests, asdict),
 }
 
 
@@ -117,6 +120,22 @@ def select(
 async def health() -> Response:
     state = backend()
     return jsonify({"status": "ok", "seq": state.seq, "seed": state.seed})
+
+
+@control.get("/proxy")
+async def proxy_info() -> Response:
+    """Where the Twilio CONNECT proxy listens and the CA its clients must trust (404 when not running)."""
+    proxy = current_app.config.get("PROXY")
+    if proxy is None:
+        raise ControlError("the CONNECT proxy is not running (start the emulator with a proxy port)", 404)
+    host, port = proxy.sock.getsockname()[:2]
+    return jsonify(
+        {
+            "proxy_url": f"http://{host}:{port}",
+            "hosts": list(TWILIO_HOSTS),
+            "ca_pem": proxy.authority.ca.cert_pem.bytes().decode(),
+        }
+    )
 
 
 @control.get("/openapi.json")
@@ -247,7 +266,7 @@ async def inbound() -> Response:
 # -- inspection and waiting -----------------------------------------------------------------------
 
 
-@control.get("/<any(messages, calls, deliveries):collection>")
+@control.get("/<any(messages, calls, deliveries, connects, model_requests):collection>")
 async def listing(collection: str) -> Response:
     args = request.args
     try:

@@ -167,6 +167,31 @@ class Delivery:
 
 
 @dataclass
+class ConnectRecord:
+    """One CONNECT the proxy saw: allowed (a Twilio host) or refused."""
+
+    seq: int
+    at: float
+    host: str
+    port: int
+    allowed: bool
+    client: str
+
+
+@dataclass
+class ModelRequest:
+    """One request to the scripted model endpoint: what the agent was asked, what it answered."""
+
+    seq: int
+    at: float
+    model: str
+    stream: bool
+    user_text: str
+    reply: str
+    tools: int
+
+
+@dataclass
 class Route:
     """Public URL prefix -> local URL prefix: what a tunnel does."""
 
@@ -213,6 +238,8 @@ class Backend:
         self.messages: dict[str, Message] = {}
         self.calls: list[CallRecord] = []
         self.deliveries: list[Delivery] = []
+        self.connects: list[ConnectRecord] = []
+        self.model_requests: list[ModelRequest] = []
         self.routes: list[Route] = []
         self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
         self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
@@ -723,6 +750,18 @@ class Backend:
         self.changed()
         return delivery
 
+    def record_connect(self, **values: Any) -> ConnectRecord:
+        record = ConnectRecord(seq=self.next_seq(), at=time.time(), **values)
+        self.connects.append(record)
+        self.changed()
+        return record
+
+    def record_model_request(self, **values: Any) -> ModelRequest:
+        record = ModelRequest(seq=self.next_seq(), at=time.time(), **values)
+        self.model_requests.append(record)
+        self.changed()
+        return record
+
     def reset(self) -> None:
         """Forget everything, keeping the seed (a fresh run)."""
         on_change, settings = self.on_change, self.settings
@@ -743,6 +782,8 @@ class Backend:
             "messages": [asdict(m) for m in self.messages.values()],
             "calls": [asdict(c) for c in self.calls],
             "deliveries": [asdict(d) for d in self.deliveries],
+            "connects": [asdict(c) for c in self.connects],
+            "model_requests": [asdict(m) for m in self.model_requests],
             "routes": [asdict(r) for r in self.routes],
             "optouts": sorted(list(o) for o in self.optouts),
             "sticky": [[s, t, f] for (s, t), f in self.sticky.items()],
@@ -761,6 +802,8 @@ class Backend:
         backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
         backend.calls = [CallRecord(**c) for c in data["calls"]]
         backend.deliveries = [_delivery(d) for d in data["deliveries"]]
+        backend.connects = [ConnectRecord(**c) for c in data.get("connects", [])]
+        backend.model_requests = [ModelRequest(**m) for m in data.get("model_requests", [])]
         backend.routes = [Route(**r) for r in data["routes"]]
         backend.optouts = {tuple(o) for o in data["optouts"]}  # type: ignore[misc]
         backend.sticky = {(s, t): f for s, t, f in data["sticky"]}

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from hypercorn.asyncio import serve
@@ -20,6 +21,7 @@ from emulator.app import create_app
 from emulator.errors import ControlError
 from emulator.models import Backend
 from emulator.provision import load_config, provision
+from emulator.proxy import Authority, ConnectProxy
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -68,14 +70,30 @@ def build_backend(seed: int = 0, config: Path | None = None, state: Path | None 
     return backend
 
 
+def connect_proxy(
+    backend: Backend, sock: socket.socket | None, emulator_url: str, ca_path: Path | None
+) -> ConnectProxy | None:
+    """The Twilio CONNECT proxy on `sock`, forwarding decrypted requests to the emulator at `emulator_url`."""
+    if sock is None:
+        return None
+    authority = Authority()
+    if ca_path:
+        authority.write_ca(ca_path)
+    upstream = urlsplit(emulator_url)
+    return ConnectProxy(
+        sock, (upstream.hostname or "127.0.0.1", upstream.port or 80), authority, backend.record_connect
+    )
+
+
 async def serve_until(
     backend: Backend,
     sock: socket.socket,
     shutdown: Callable[[], Any],
     state: Path | None = None,
     ready: Callable[[], None] | None = None,
+    proxy: ConnectProxy | None = None,
 ) -> None:
-    app = create_app(backend, state)
+    app = create_app(backend, state, proxy)
     if ready:
         app.before_serving(_async(ready))
     await serve(app, hypercorn_config(sock), shutdown_trigger=shutdown)
@@ -169,16 +187,40 @@ class BackgroundServer:
 
 
 class EmulatorServer(BackgroundServer):
-    """The emulator in a background thread: `with EmulatorServer() as server: server.url`."""
+    """The emulator in a background thread: `with EmulatorServer() as server: server.url`.
+
+    With `proxy=True` it is also the HTTPS CONNECT proxy for the Twilio hosts
+    (`proxy_url`); clients trust the CA written to `ca_path`.
+    """
 
     def __init__(
-        self, backend: Backend | None = None, host: str = "127.0.0.1", port: int = 0, state: Path | None = None
+        self,
+        backend: Backend | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state: Path | None = None,
+        proxy: bool = False,
+        ca_path: Path | None = None,
     ) -> None:
         self.backend = backend or Backend()
-        self.state = state
+        self.state, self.proxy, self.ca_path = state, proxy, ca_path
+        self.proxy_url = ""
+        self._proxy_sock: socket.socket | None = None
         super().__init__(
-            lambda: create_app(self.backend, self.state), host, port, "/_emulator/health", "twilio-emulator"
+            lambda: create_app(
+                self.backend, self.state, connect_proxy(self.backend, self._proxy_sock, self.url, self.ca_path)
+            ),
+            host,
+            port,
+            "/_emulator/health",
+            "twilio-emulator",
         )
+
+    def start(self, timeout: float = 5.0) -> str:
+        if self.proxy:
+            self._proxy_sock = bind(self.host, 0)
+            self.proxy_url = base_url(self._proxy_sock)
+        return super().start(timeout)
 
     def __enter__(self) -> EmulatorServer:
         self.start()

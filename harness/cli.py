@@ -19,10 +19,15 @@ class UsageError(Exception):
 
 def cmd_emulator(args: argparse.Namespace) -> int:
     from emulator import server
+    from emulator.proxy import TWILIO_HOSTS
 
     backend = server.build_backend(args.seed, args.config, args.state)
     sock = server.bind(args.host, args.port)
     url = server.base_url(sock)
+    proxy_sock = server.bind(args.host, args.proxy_port) if args.proxy_port is not None else None
+    if proxy_sock is None and args.ca_file:
+        raise UsageError("--ca-file goes with --proxy-port")
+    proxy = server.connect_proxy(backend, proxy_sock, url, args.ca_file)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -37,8 +42,15 @@ def cmd_emulator(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            if proxy_sock is not None:
+                print(
+                    f"HTTPS proxy for {', '.join(TWILIO_HOSTS)} at {server.base_url(proxy_sock)}"
+                    + (f"; trust the CA in {args.ca_file}" if args.ca_file else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-        await server.serve_until(backend, sock, stop.wait, args.state, ready)
+        await server.serve_until(backend, sock, stop.wait, args.state, ready, proxy)
 
     asyncio.run(main())
     return 0
@@ -51,6 +63,8 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="faker seed for generated SIDs, tokens and numbers")
     p.add_argument("--config", type=Path, help="accounts.toml to provision from")
     p.add_argument("--state", type=Path, help="state file: everything recorded survives a restart")
+    p.add_argument("--proxy-port", type=int, help="also be an HTTPS CONNECT proxy for the Twilio hosts (0: any port)")
+    p.add_argument("--ca-file", type=Path, help="with --proxy-port: write the proxy's CA certificate here")
     p.set_defaults(func=cmd_emulator)
 
 

@@ -6,7 +6,7 @@ import json
 
 from pytest_bdd import parsers, then
 
-from harness import agent_script
+from emulator import agent_script
 from harness.world import World
 
 # -- the webhook's answer -----------------------------------------------------------------------

@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from emulator import signing
-from harness import agent_script
+from emulator import agent_script, signing
 from harness.gateways.reference import access, channel, config, signature, text
 from harness.gateways.reference.limits import Seen, Window
 from harness.gateways.reference.state import CODE_ALPHABET, PAIRING_TTL_SECONDS, StateDir

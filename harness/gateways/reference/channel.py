@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from harness import agent_script
+from emulator import agent_script
 from harness.gateways.reference import access, config, signature, text, twilio_api
 from harness.gateways.reference.limits import (
     INVALID_PER_MINUTE,

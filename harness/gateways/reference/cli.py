@@ -29,7 +29,7 @@ from typing import Any
 
 import json5
 
-from harness import agent_script
+from emulator import agent_script
 from harness.gateways.reference import channel, config, probe, text, twilio_api
 from harness.gateways.reference.limits import INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
 from harness.gateways.reference.state import StateDir

@@ -1,0 +1,90 @@
+"""A scripted, OpenAI-compatible model endpoint, so a real gateway's agent answers predictably.
+
+`POST /v1/chat/completions` (streaming or not) answers the last user message
+by the rules of `agent_script`; the directive may sit anywhere in that message
+(gateways wrap the user's text in context). Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from emulator import agent_script
+from emulator.errors import ControlError
+
+model = Blueprint("model", __name__)
+STREAM_PIECE = 48
+
+
+def user_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last user message (content as a string or as a list of parts)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            return str(content or "")
+    return ""
+
+
+@model.get("/v1/models")
+async def models() -> Response:
+    return jsonify({"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "sms-harness"}]})
+
+
+@model.post("/v1/chat/completions")
+async def completions() -> Response:
+    body = await request.get_json(force=True, silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise ControlError("chat completions need a JSON body with a messages list")
+    text = user_text(body["messages"])
+    reply = agent_script.reply_for(text)
+    backend = current_app.config["BACKEND"]
+    backend.record_model_request(
+        model=str(body.get("model", "")),
+        stream=bool(body.get("stream")),
+        user_text=text[-2000:],
+        reply=reply[:200],
+        tools=len(body.get("tools") or []),
+    )
+    ident = f"chatcmpl-{backend.seq}"
+    created = int(time.time())
+    usage = {"prompt_tokens": len(text) // 4 + 1, "completion_tokens": len(reply) // 4 + 1}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    name = body.get("model", "fake-model")
+    if not body.get("stream"):
+        return jsonify(
+            {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": name,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                "usage": usage,
+            }
+        )
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        data = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": name,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(data)}\n\n"
+
+    async def events() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""}).encode()
+        for start in range(0, len(reply), STREAM_PIECE):
+            yield chunk({"content": reply[start : start + STREAM_PIECE]}).encode()
+        yield chunk({}, "stop", usage=usage).encode()
+        yield b"data: [DONE]\n\n"
+
+    return Response(events(), content_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,49 @@
+"""The scripted model endpoint, streaming and not, and its record."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from emulator import agent_script
+from emulator.client import EmulatorClient
+
+WRAPPED = "Context: you are an SMS assistant.\nUser said:\nreply exactly SMS pong\n(end of message)"
+
+
+def test_non_streaming_answer_and_record(emu: EmulatorClient) -> None:
+    response = httpx.post(
+        f"{emu.base_url}/v1/chat/completions",
+        json={
+            "model": "fake-model",
+            "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": WRAPPED}],
+        },
+    )
+    body = response.json()
+    assert body["object"] == "chat.completion"
+    assert body["choices"][0]["message"] == {"role": "assistant", "content": "SMS pong"}
+    assert body["choices"][0]["finish_reason"] == "stop"
+    (record,) = emu.http.get("/_emulator/model_requests").json()
+    assert record["reply"] == "SMS pong" and "reply exactly" in record["user_text"]
+
+
+def test_streaming_answer_reassembles(emu: EmulatorClient) -> None:
+    content = [{"type": "text", "text": "please write a long markdown answer"}]
+    with httpx.stream(
+        "POST",
+        f"{emu.base_url}/v1/chat/completions",
+        json={"model": "fake-model", "stream": True, "messages": [{"role": "user", "content": content}]},
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line[6:]) for line in lines[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == agent_script.LONG_MARKDOWN
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_bad_body_is_a_clear_400(emu: EmulatorClient) -> None:
+    response = httpx.post(f"{emu.base_url}/v1/chat/completions", json={"model": "x"})
+    assert response.status_code == 400 and "messages" in response.json()["message"]
