@@ -21,15 +21,15 @@ model = Blueprint("model", __name__)
 STREAM_PIECE = 48
 
 
+def text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
 def user_text(messages: list[dict[str, Any]]) -> str:
-    """The text of the last user message (content as a string or as a list of parts)."""
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            return str(content or "")
-    return ""
+    """The user messages' text, newest first: a gateway may add a context message after the user's own."""
+    return "\n\n".join(text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user")
 
 
 @model.get("/v1/models")
@@ -48,7 +48,7 @@ async def completions() -> Response:
     backend.record_model_request(
         model=str(body.get("model", "")),
         stream=bool(body.get("stream")),
-        user_text=text[-2000:],
+        user_text=text[-20000:],
         reply=reply[:200],
         tools=len(body.get("tools") or []),
     )

@@ -1,0 +1,1 @@
+"""Driving the real OpenClaw gateway offline: provisioning and its driver."""
