@@ -52,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--gateway",
         default="reference",
-        choices=["reference", "external"],
+        choices=["reference", "openclaw", "external"],
         help="gateway under test (default: the embedded reference gateway)",
     )
     group.addoption("--gateway-config", default=None, help="for --gateway external: its TOML description")
@@ -66,7 +66,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=1.0,
         help="how long 'gets no reply' waits for a message that must not come",
     )
+    group.addoption("--openclaw-version", default=None, help="openclaw version to provision (default 2026.9.6)")
+    group.addoption("--sms-plugin-version", default=None, help="@openclaw/sms version (default 2026.9.4)")
+    group.addoption("--openclaw-bin", default=None, help="use this openclaw executable instead of provisioning one")
     group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --gateway openclaw, the listed divergences run as strict expected failures."""
+    if config.getoption("--gateway") != "openclaw":
+        return
+    from harness.openclaw.divergences import load, mark
+
+    mark(items, load())
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,15 +103,18 @@ def sms_emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorClient]:
             client.health()
             yield client
         return
+    proxy = request.config.getoption("--gateway") == "openclaw"  # OpenClaw reaches "Twilio" through it
     with (
-        EmulatorServer(Backend(seed=request.config.getoption("--faker-seed"))) as server,
+        EmulatorServer(Backend(seed=request.config.getoption("--faker-seed")), proxy=proxy) as server,
         EmulatorClient(server.url) as client,
     ):
         yield client
 
 
 @pytest.fixture(scope="session")
-def sms_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayDriver]:
+def sms_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sms_emulator: EmulatorClient
+) -> Iterator[GatewayDriver]:
     """The gateway under test, started lazily by the first scenario and reused."""
     kind = request.config.getoption("--gateway")
     workdir = tmp_path_factory.mktemp(f"gateway-{kind}")
@@ -111,12 +126,28 @@ def sms_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         if not path:
             raise pytest.UsageError("--gateway external needs --gateway-config FILE")
         driver = ExternalDriver.from_file(Path(path), workdir)
+    elif kind == "openclaw":
+        driver = openclaw_driver(request.config, workdir, sms_emulator)
     else:
         from harness.drivers.reference import ReferenceDriver
 
         driver = ReferenceDriver(workdir, request.config.getoption("--mutant"))
     yield driver
     driver.stop()
+
+
+def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClient) -> GatewayDriver:
+    from harness.openclaw import install
+    from harness.openclaw.driver import OpenClawDriver
+
+    binary = config.getoption("--openclaw-bin")
+    version = config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW
+    try:
+        installation = install.installation(version) if binary else install.install(version)
+    except install.InstallError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    plugin = config.getoption("--sms-plugin-version") or install.DEFAULT_SMS_PLUGIN
+    return OpenClawDriver(workdir, emulator, installation, plugin, Path(binary) if binary else None)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from harness import secrets
 
-ORDER = {"failed": 0, "passed": 1, "skipped": 2}
+ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3}
 
 
 class ReportWriter:
@@ -60,8 +60,9 @@ class ReportWriter:
             entry["transcript"] = secrets.redact(props.get("transcript", entry["transcript"]))
             entry["gateway_log"] = secrets.redact(props.get("gateway_log", entry["gateway_log"]))
         elif report.skipped and entry["outcome"] != "failed":
-            entry["outcome"] = "skipped"
-            entry["message"] = secrets.redact(_skip_reason(report))
+            divergence = getattr(report, "wasxfail", None)
+            entry["outcome"] = "divergence" if divergence is not None else "skipped"
+            entry["message"] = secrets.redact(divergence or _skip_reason(report))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def totals(scenarios: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "divergence": 0}
     for scenario in scenarios:
         counts[scenario["outcome"]] += 1
     return counts
@@ -107,7 +108,14 @@ def summarize(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for scenario in scenarios:
         entry = features.setdefault(
             scenario["feature"],
-            {"feature": scenario["feature"], "file": scenario["feature_file"], "passed": 0, "failed": 0, "skipped": 0},
+            {
+                "feature": scenario["feature"],
+                "file": scenario["feature_file"],
+                "passed": 0,
+                "failed": 0,
+                "skipped": 0,
+                "divergence": 0,
+            },
         )
         entry[scenario["outcome"]] += 1
     return list(features.values())
@@ -115,17 +123,14 @@ def summarize(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def summary_table(data: dict[str, Any]) -> str:
     """The per-feature table `sms-harness run` prints."""
-    rows = [(f["feature"], str(f["passed"]), str(f["failed"]), str(f["skipped"])) for f in data["features"]]
-    header = ("feature", "passed", "failed", "skipped")
-    width = max([len(header[0])] + [len(r[0]) for r in rows])
-    lines = [
-        f"{header[0]:<{width}}  {header[1]:>6}  {header[2]:>6}  {header[3]:>7}",
-        f"{'-' * width}  {'-' * 6}  {'-' * 6}  {'-' * 7}",
-    ]
-    lines += [f"{r[0]:<{width}}  {r[1]:>6}  {r[2]:>6}  {r[3]:>7}" for r in rows]
-    t = data["totals"]
-    lines.append(f"{'total':<{width}}  {t['passed']:>6}  {t['failed']:>6}  {t['skipped']:>7}")
-    return "\n".join(lines)
+    columns = ("passed", "failed", "skipped", "divergence")
+    rows = [(f["feature"], *(str(f.get(c, 0)) for c in columns)) for f in data["features"]]
+    rows.append(("total", *(str(data["totals"].get(c, 0)) for c in columns)))
+    width = max(len("feature"), *(len(r[0]) for r in rows))
+    header = f"{'feature':<{width}}" + "".join(f"  {c:>10}" for c in columns)
+    rule = "-" * width + "".join("  " + "-" * 10 for _ in columns)
+    body = [f"{r[0]:<{width}}" + "".join(f"  {v:>10}" for v in r[1:]) for r in rows]
+    return "\n".join([header, rule, *body[:-1], rule, body[-1]])
 
 
 CSS = """

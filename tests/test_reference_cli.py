@@ -12,6 +12,7 @@ import pytest
 
 from emulator.client import EmulatorClient, Provisioned
 from emulator.server import EmulatorServer
+from harness.drivers.base import probe_view
 from harness.gateways.reference import cli
 
 NUMBER = "+15551234567"
@@ -121,7 +122,7 @@ def test_pairing_list_and_approve(home: Path, capsys: pytest.CaptureFixture[str]
     assert [(r["id"], r["code"]) for r in listed] == [("+15557654321", request.code)]
     assert run(capsys, "pairing", "approve", "sms", "NOPE2345")[0] == 1
     code, out, _ = run(capsys, "pairing", "approve", "sms", request.code)
-    assert code == 0 and out.strip() == "Approved sms sender +15557654321"
+    assert code == 0 and out.strip() == "Approved sms sender +15557654321."
     assert "No pending" in run(capsys, "pairing", "list", "sms")[1]
 
 
@@ -138,7 +139,7 @@ def test_clock_advance_expires_codes(home: Path, capsys: pytest.CaptureFixture[s
 def probe(capsys: pytest.CaptureFixture[str]) -> dict:
     code, out, _ = run(capsys, "channels", "status", "--channel", "sms", "--probe", "--json")
     assert code == 0
-    return json.loads(out)
+    return probe_view(json.loads(out))
 
 
 def test_status_probe_states(

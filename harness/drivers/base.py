@@ -107,6 +107,33 @@ class PairingEntry:
     account_id: str | None = None
 
 
+def pairing_entries(data: Any) -> list[PairingEntry]:
+    """`pairing list sms --json` as OpenClaw prints it ({"requests": [{"id", "code", "meta": {"accountId"}}]})."""
+    rows = data.get("requests", []) if isinstance(data, dict) else data
+    return [
+        PairingEntry(
+            str(r.get("id") or r.get("sender")),
+            str(r["code"]),
+            (r.get("meta") or {}).get("accountId") or r.get("accountId"),
+        )
+        for r in rows
+    ]
+
+
+def probe_view(data: dict[str, Any]) -> dict[str, Any]:
+    """`channels status --channel sms --probe --json` (OpenClaw's shape), the first account's probe flattened."""
+    accounts = (data.get("channelAccounts") or {}).get("sms") or []
+    probe = (accounts[0].get("probe") if accounts else None) or {}
+    return {
+        "probe": {"ok": probe.get("ok"), "error": probe.get("error")},
+        "webhook": probe.get("webhook") or {},
+        "recentInbound": probe.get("recentInbound"),
+        "recentOutbound": probe.get("recentOutbound"),
+        "hints": probe.get("hints") or [],
+        "accounts": accounts,
+    }
+
+
 @dataclass
 class Setup:
     """What a scenario wants running: the channel config and the gateway's environment."""

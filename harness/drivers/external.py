@@ -43,6 +43,8 @@ from harness.drivers.base import (
     Setup,
     Unsupported,
     clean_env,
+    pairing_entries,
+    probe_view,
     run_cli,
 )
 from harness.drivers.process import GatewayProcess
@@ -156,13 +158,7 @@ class ExternalDriver(GatewayDriver):
 
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
         result = self.cli("pairing_list")
-        if not result.ok:
-            return result, []
-        data = result.json()
-        rows = data.get("requests", []) if isinstance(data, dict) else data
-        return result, [
-            PairingEntry(str(r.get("id") or r.get("sender")), str(r["code"]), r.get("accountId")) for r in rows
-        ]
+        return result, pairing_entries(result.json()) if result.ok else []
 
     def pairing_approve(self, code: str) -> CliResult:
         return self.cli("pairing_approve", code=code)
@@ -180,7 +176,7 @@ class ExternalDriver(GatewayDriver):
 
     def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
         result = self.cli("status_probe")
-        return result, result.json() if result.ok else {}
+        return result, probe_view(result.json()) if result.ok else {}
 
     # -- observation and control -----------------------------------------------------------------
 

@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.drivers.base import CliResult, GatewayDriver, PairingEntry, Setup, clean_env, run_cli
+from harness.drivers.base import (
+    CliResult,
+    GatewayDriver,
+    PairingEntry,
+    Setup,
+    clean_env,
+    pairing_entries,
+    probe_view,
+    run_cli,
+)
 from harness.drivers.process import GatewayProcess
 
 STATE_FILES = ("pairing/sms.json", "sms-status.json", "agent-turns.json", "clock.json")
@@ -82,12 +91,7 @@ class ReferenceDriver(GatewayDriver):
 
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
         result = self.cli("pairing", "list", "sms", "--json")
-        entries = (
-            [PairingEntry(r["id"], r["code"], r.get("accountId")) for r in result.json()["requests"]]
-            if result.ok
-            else []
-        )
-        return result, entries
+        return result, pairing_entries(result.json()) if result.ok else []
 
     def pairing_approve(self, code: str) -> CliResult:
         return self.cli("pairing", "approve", "sms", code)
@@ -109,7 +113,7 @@ class ReferenceDriver(GatewayDriver):
 
     def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
         result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
-        return result, result.json() if result.ok else {}
+        return result, probe_view(result.json()) if result.ok else {}
 
     # -- observation and control -----------------------------------------------------------------
 

@@ -20,8 +20,8 @@ def decide(account: Account, sender: str, approved: list[str]) -> str:
 
 
 def pairing_reply(sender: str, code: str) -> str:
-    """The text an unknown sender gets: their number, the code, and the approve command."""
+    """The text an unknown sender gets: their number, the code, and the approve command (OpenClaw's wording)."""
     return (
-        f"OpenClaw: access not configured.\n\nYour SMS number: {sender}\n\nPairing code: {code}\n\n"
-        f"Ask the bot owner to approve with:\nopenclaw pairing approve sms {code}"
+        f"OpenClaw: access not configured.\n\nYour SMS phone number: {sender}\nPairing code:\n\n{code}\n\n"
+        f"Ask the bot owner to approve with:\n\nopenclaw pairing approve sms {code}"
     )

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from emulator import agent_script
 from harness.gateways.reference import access, config, signature, text, twilio_api
 from harness.gateways.reference.limits import (
+    CALLBACKS_PER_MINUTE,
     INVALID_PER_MINUTE,
     ROUTE_PER_MINUTE,
     SENDER_PER_MINUTE,
@@ -56,6 +57,7 @@ class Runtime:
         self.sender_limit = Window(SENDER_PER_MINUTE)
         self.route_limit = Window(ROUTE_PER_MINUTE)
         self.invalid_limit = Window(INVALID_PER_MINUTE)
+        self.callback_limit = Window(CALLBACKS_PER_MINUTE)
         self.seen = Seen()
 
     def load(self) -> config.Resolved:
@@ -140,6 +142,8 @@ def handle_webhook(
     if not sid:
         return Answer(400, "Missing MessageSid")
     if "MessageStatus" in fields:
+        if not runtime.callback_limit.allow(account.id, now):
+            return Answer(429, "Rate limit exceeded")
         return status_callback(runtime, account, fields)
     if not runtime.seen.first_time(sid):
         log.info("sms account '%s': replayed MessageSid %s ignored", account.id, sid)

@@ -174,10 +174,10 @@ def cmd_pairing_list(args: argparse.Namespace) -> int:
             {
                 "id": r.sender,
                 "code": r.code,
-                "accountId": r.account_id,
                 "createdAt": iso(r.created_at),
                 "lastSeenAt": iso(r.last_seen_at),
                 "expiresAt": iso(r.expires_at()),
+                "meta": {"accountId": r.account_id},
             }
             for r in requests
         ],
@@ -197,7 +197,7 @@ def cmd_pairing_approve(args: argparse.Namespace) -> int:
     request = rt.state.approve(args.code, rt.state.now())
     if request is None:
         raise CliError(f"No pending pairing request found for code: {args.code}")
-    print(f"Approved sms sender {request.sender}")
+    print(f"Approved sms sender {request.sender}.")
     return 0
 
 
@@ -326,39 +326,36 @@ def cmd_status(args: argparse.Namespace) -> int:
         return [
             {
                 "accountId": a.id,
+                "name": a.from_number or a.messaging_service_sid,
                 "enabled": a.enabled,
                 "configured": a.can_send,
                 "webhookPath": a.webhook_path,
                 "dmPolicy": a.dm_policy,
-                "recentOutbound": rt.state.latest_status(a.id),
             }
             for a in resolved.accounts
         ]
 
     accounts = asyncio.run(gather())
-    data: dict[str, Any] = {
-        "channel": "sms",
-        "accounts": accounts,
+    data = {
+        "channelOrder": ["sms"],
+        "channels": {"sms": {"configured": any(a["configured"] for a in accounts)}},
+        "channelAccounts": {"sms": accounts},
         "warnings": resolved.warnings,
         "errors": resolved.errors,
     }
-    if accounts:
-        data.update({k: v for k, v in accounts[0].items() if k != "accountId"})
-    lines = [
-        f"{a['accountId']}: webhook {a['webhookPath']}, dmPolicy {a['dmPolicy']}"
-        + (
-            f", probe {'ok' if a['probe']['ok'] else 'FAILED: ' + a['probe'].get('error', '')}, "
-            f"Twilio webhook {a['webhook']['status']}"
-            if args.probe
-            else ""
-        )
-        for a in accounts
-    ]
-    emit(
-        args,
-        data,
-        "\n".join(lines + [f"hint: {h}" for a in accounts for h in a.get("hints", [])]) or "sms: no account configured",
-    )
+    lines = []
+    for a in accounts:
+        line = f"{a['accountId']}: webhook {a['webhookPath']}, dmPolicy {a['dmPolicy']}"
+        if args.probe:
+            result = a["probe"]
+            line += (
+                f", probe {'ok' if result['ok'] else 'FAILED: ' + result.get('error', '')}, "
+                f"Twilio webhook {result['webhook']['status']}"
+            )
+            lines += [line] + [f"hint: {hint}" for hint in result["hints"]]
+        else:
+            lines.append(line)
+    emit(args, data, "\n".join(lines) or "sms: no account configured")
     return 0
 
 

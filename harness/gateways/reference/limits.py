@@ -1,13 +1,18 @@
-"""Rate limits and replay protection for the webhook (all in memory, bounded)."""
+"""Rate limits and replay protection for the webhook (all in memory, bounded).
+
+The numbers are the published plugin's (@openclaw/sms@2026.9.4): inbound
+dispatch per sender, validated inbound per account route, invalid requests per
+client, delivery callbacks per account; each per 60-second window.
+"""
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict, deque
 
-SENDER_PER_MINUTE = int(os.environ.get("REFCLAW_SENDER_RATE_PER_MIN", "30"))
+SENDER_PER_MINUTE = 30
 ROUTE_PER_MINUTE = 300
-INVALID_PER_MINUTE = int(os.environ.get("REFCLAW_INVALID_RATE_PER_MIN", "30"))
+INVALID_PER_MINUTE = 300
+CALLBACKS_PER_MINUTE = 3000
 MAX_KEYS = 10_000
 
 

@@ -25,27 +25,37 @@ def compare(url: str | None, method: str | None, expected: str | None) -> str:
     return "matches"
 
 
+def recent_outbound(state: StateDir, account_id: str) -> dict[str, Any] | None:
+    latest = state.latest_status(account_id)
+    if not latest:
+        return None
+    return {"messageSid": latest["messageSid"], "status": latest["status"], "lastObservedAt": int(latest["at"] * 1000)}
+
+
 async def probe_account(account: config.Account, state: StateDir) -> dict[str, Any]:
+    """One account as `channels status --probe --json` shows it (OpenClaw's shape)."""
     expected = account.public_webhook_url.split("#")[0] if account.public_webhook_url else None
-    result: dict[str, Any] = {
+    probe: dict[str, Any] = {
+        "ok": True,
+        "webhook": {"status": "missing", "expectedUrl": expected},
+        "recentInbound": None,
+        "recentOutbound": recent_outbound(state, account.id),
+        "hints": [],
+    }
+    entry = {
         "accountId": account.id,
+        "name": account.from_number or account.messaging_service_sid,
         "enabled": account.enabled,
         "configured": account.can_send,
         "webhookPath": account.webhook_path,
-        "publicWebhookUrl": expected,
         "dmPolicy": account.dm_policy,
-        "sender": account.sender,
-        "probe": {"ok": True},
-        "webhook": {"status": "missing"},
-        "recentInbound": None,
-        "recentOutbound": state.latest_status(account.id),
-        "hints": [],
+        "probe": probe,
     }
     if not (account.account_sid and account.auth_token):
-        result["probe"] = {"ok": False, "error": "Twilio credentials are not configured (accountSid, authToken)"}
-        return result
+        probe.update(ok=False, error="Twilio credentials are not configured (accountSid, authToken)")
+        return entry
     try:
-        result["webhook"] = await webhook_state(account, expected)
+        probe["webhook"] = await webhook_state(account, expected)
         if account.from_number:
             inbound = [
                 m
@@ -54,38 +64,40 @@ async def probe_account(account: config.Account, state: StateDir) -> dict[str, A
             ]
             if inbound:
                 latest = inbound[0]
-                result["recentInbound"] = {
+                probe["recentInbound"] = {
                     "sid": latest.get("sid"),
-                    "from": latest.get("from"),
+                    "direction": "inbound",
                     "status": latest.get("status"),
-                    "errorCode": latest.get("error_code"),
+                    "errorCode": str(latest.get("error_code") or ""),
+                    "dateCreated": latest.get("date_created"),
                     "dateSent": latest.get("date_sent"),
                 }
-                if str(latest.get("error_code") or "") == "11200":
-                    result["probe"] = {"ok": False, "error": "the latest inbound SMS failed with Twilio error 11200"}
-                    result["hints"].append(HINT_11200)
+                if probe["recentInbound"]["errorCode"] == "11200":
+                    probe.update(ok=False, error="the latest inbound SMS failed with Twilio error 11200")
+                    probe["hints"].append(HINT_11200)
     except twilio_api.TwilioCallError as exc:
-        result["probe"] = {"ok": False, "error": str(exc)}
-        return result
-    status = result["webhook"]["status"]
+        probe.update(ok=False, error=str(exc))
+        return entry
+    status = probe["webhook"]["status"]
     if status != "matches":
-        result["hints"].append(
+        probe["hints"].append(
             f"Twilio's inbound webhook is {status}: set it to {expected or 'publicWebhookUrl'} with HTTP POST"
         )
-    return result
+    return entry
 
 
 async def webhook_state(account: config.Account, expected: str | None) -> dict[str, Any]:
     if account.from_number:
         number = await twilio_api.find_number(account, account.from_number)
         if number is None:
-            return {"status": "number-not-found", "number": account.from_number}
+            return {"status": "number-not-found", "phoneNumber": account.from_number, "expectedUrl": expected}
         return {
             "status": compare(number.get("sms_url"), number.get("sms_method"), expected),
-            "number": account.from_number,
-            "smsUrl": number.get("sms_url") or None,
-            "smsMethod": number.get("sms_method"),
+            "phoneNumber": account.from_number,
             "expectedUrl": expected,
+            "configuredUrl": number.get("sms_url") or "",
+            "configuredMethod": number.get("sms_method"),
+            "voiceUrl": number.get("voice_url") or "",
         }
     if account.messaging_service_sid:
         service = await twilio_api.fetch_service(account, account.messaging_service_sid)
@@ -93,14 +105,15 @@ async def webhook_state(account: config.Account, expected: str | None) -> dict[s
             return {
                 "status": "missing",
                 "messagingServiceSid": account.messaging_service_sid,
+                "expectedUrl": expected,
                 "error": "Messaging Service not found",
             }
         return {
             "status": compare(service.get("inbound_request_url"), service.get("inbound_method"), expected),
             "messagingServiceSid": account.messaging_service_sid,
-            "inboundRequestUrl": service.get("inbound_request_url"),
-            "inboundMethod": service.get("inbound_method"),
-            "useInboundWebhookOnNumber": service.get("use_inbound_webhook_on_number"),
             "expectedUrl": expected,
+            "configuredUrl": service.get("inbound_request_url") or "",
+            "configuredMethod": service.get("inbound_method"),
+            "useInboundWebhookOnNumber": service.get("use_inbound_webhook_on_number"),
         }
-    return {"status": "missing", "error": "no sender configured"}
+    return {"status": "missing", "expectedUrl": expected, "error": "no sender configured"}

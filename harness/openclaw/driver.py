@@ -1,0 +1,286 @@
+"""Driver for the real OpenClaw gateway with the official @openclaw/sms plugin, fully offline.
+
+The shape that works (../shared/OPENCLAW.md): a fresh state directory per
+session, the plugin installed the official way before the proxy block is
+written, a config with the emulator as CONNECT proxy (Twilio's hosts) and as
+the model provider (the scripted agent), and the CA trusted through
+NODE_EXTRA_CA_CERTS. The gateway is started once and reused: channel config
+changes are hot-reloaded; only a different environment restarts it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from emulator.client import EmulatorClient
+from harness.drivers.base import (
+    CliResult,
+    DriverError,
+    GatewayDriver,
+    PairingEntry,
+    Setup,
+    Unsupported,
+    clean_env,
+    pairing_entries,
+    probe_view,
+    run_cli,
+)
+from harness.drivers.process import GatewayProcess
+from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation
+
+FAKE_CLOCK = Path(__file__).with_name("fake-clock.cjs")
+CLI_TIMEOUT = 120.0
+START_TIMEOUT = 90.0
+RELOAD_TIMEOUT = 20.0
+RELOADED = ("config hot reload applied", "Registered SMS webhook route")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OpenClawDriver(GatewayDriver):
+    name = "openclaw"
+
+    def __init__(
+        self,
+        workdir: Path,
+        emulator: EmulatorClient,
+        installation: Installation,
+        sms_plugin_version: str = DEFAULT_SMS_PLUGIN,
+        openclaw_bin: Path | None = None,
+    ) -> None:
+        self.workdir, self.emu, self.installation = workdir, emulator, installation
+        self.plugin_version = sms_plugin_version
+        self.openclaw = str(openclaw_bin or installation.openclaw)
+        self.state_dir, self.home, self.tmp = workdir / "state", workdir / "home", workdir / "tmp"
+        for path in (self.state_dir, self.home, self.tmp):
+            path.mkdir(parents=True, exist_ok=True)
+        self.config_path = self.state_dir / "openclaw.json"
+        self.clock_file = workdir / "clock-offset-ms"
+        self.clock_file.write_text("0")
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.local_url = f"http://127.0.0.1:{self.port}"
+        proxy = emulator.http.get("/_emulator/proxy")
+        if proxy.status_code != 200:
+            raise DriverError("the OpenClaw driver needs the emulator's CONNECT proxy (start it with a proxy port)")
+        self.proxy_url = proxy.json()["proxy_url"]
+        self.ca_path = workdir / "emulator-ca.pem"
+        self.ca_path.write_text(proxy.json()["ca_pem"])
+        self.process: GatewayProcess | None = None
+        self._env: dict[str, str] | None = None
+        self._channel: dict[str, Any] | None = None
+        self._extra_env: dict[str, str] = {}
+        self._plugin_ready = False
+        self._log_offset = 0
+        self._turns_after = 0
+        self.timings: dict[str, float] = {"plugin_install": 0.0, "gateway_starts": 0.0, "starts": 0}
+
+    # -- environment and commands ---------------------------------------------------------------
+
+    def env(self, extra: dict[str, str]) -> dict[str, str]:
+        return clean_env(
+            {
+                "PATH": self.installation.path_env(),
+                "HOME": str(self.home),
+                "TMPDIR": str(self.tmp),
+                "OPENCLAW_STATE_DIR": str(self.state_dir),
+                "OPENCLAW_CONFIG_PATH": str(self.config_path),
+                "OPENCLAW_GATEWAY_TOKEN": self.token,
+                "NODE_EXTRA_CA_CERTS": str(self.ca_path),
+                "OPENCLAW_DISABLE_BONJOUR": "1",
+                "OPENCLAW_NO_RESPAWN": "1",
+                "OPENCLAW_NO_AUTO_UPDATE": "1",
+                "NO_COLOR": "1",
+                "SMS_HARNESS_CLOCK_FILE": str(self.clock_file),
+                "NODE_OPTIONS": f"--require {FAKE_CLOCK}",
+                **extra,
+            }
+        )
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
+        return run_cli([self.openclaw, *args], env or self._env or self.env({}), timeout=CLI_TIMEOUT)
+
+    # -- configuration ------------------------------------------------------------------------------
+
+    def install_plugin(self) -> None:
+        """The official way, before the proxy block exists (else it retries an unreachable host)."""
+        if self._plugin_ready:
+            return
+        started = time.monotonic()
+        result = self.cli("plugins", "install", f"@openclaw/sms@{self.plugin_version}", env=self.env({}))
+        self.timings["plugin_install"] += time.monotonic() - started
+        if not result.ok:
+            raise DriverError(f"installing @openclaw/sms@{self.plugin_version} failed:\n{result.describe()}")
+        self._plugin_ready = True
+
+    def write_config(self, channel: dict[str, Any]) -> None:
+        config = json.loads(self.config_path.read_text()) if self.config_path.exists() else {}
+        config.setdefault("plugins", {})["allow"] = ["sms"]
+        config["gateway"] = {
+            "mode": "local",
+            "port": self.port,
+            "bind": "loopback",
+            "auth": {"mode": "token", "token": self.token},
+        }
+        config["models"] = {
+            "mode": "merge",
+            "catalogRefresh": {"enabled": False},
+            "providers": {
+                "fake": {
+                    "baseUrl": f"{self.emu.base_url}/v1",
+                    "apiKey": "x",
+                    "api": "openai-completions",
+                    "models": [
+                        {
+                            "id": "fake-model",
+                            "name": "Fake",
+                            "reasoning": False,
+                            "input": ["text"],
+                            "contextWindow": 128000,
+                            "maxTokens": 4096,
+                            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
+                        }
+                    ],
+                }
+            },
+        }
+        config["agents"] = {"defaults": {"model": {"primary": "fake/fake-model"}}}
+        config["proxy"] = {"proxyUrl": self.proxy_url}
+        config["update"] = {"checkOnStart": False}
+        config["channels"] = {"sms": channel}
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(config, indent=2))
+        os.replace(tmp, self.config_path)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def apply(self, setup: Setup, twilio_base: str) -> None:
+        self.install_plugin()
+        env = self.env(setup.env)
+        running = self.process is not None and self.process.alive
+        if running and env == self._env and not setup.fresh:
+            if setup.channel != self._channel:
+                offset = self.process.log_size() if self.process else 0
+                self.write_config(setup.channel)
+                self._channel = setup.channel
+                self._wait_reload(offset)
+            return
+        self.stop()
+        self.write_config(setup.channel)
+        self._channel, self._env, self._extra_env = setup.channel, env, dict(setup.env)
+        started = time.monotonic()
+        self.process = GatewayProcess(
+            [self.openclaw, "gateway", "run"],
+            env,
+            self.workdir / "gateway.log",
+            "/readyz",
+            START_TIMEOUT,
+            port=self.port,
+        )
+        self._wait_channel(started)
+        self.timings["gateway_starts"] += time.monotonic() - started
+        self.timings["starts"] += 1
+
+    def _wait_reload(self, offset: int) -> None:
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.process.log_text(offset) if self.process else ""
+            if any(marker in text for marker in RELOADED):
+                time.sleep(0.3)  # the route is registered just after the log line
+                return
+            time.sleep(0.2)
+        # Nothing said it reloaded (some keys need a restart): restart to be sure.
+        self.apply(Setup(self._channel or {}, self._extra_env, fresh=True), self.emu.base_url)
+
+    def _wait_channel(self, started: float) -> None:
+        """Ready when the SMS routes are registered (or the channel is not meant to run)."""
+        deadline = started + START_TIMEOUT
+        while time.monotonic() < deadline and self.process:
+            text = self.process.log_text()
+            if "[gateway] ready" in text:
+                return
+            time.sleep(0.2)
+        raise DriverError(
+            f"OpenClaw did not report ready within {START_TIMEOUT:.0f}s; log tail:\n"
+            f"{self.process.log_text()[-3000:] if self.process else ''}"
+        )
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+            self.process = None
+
+    def reset(self) -> None:
+        self.clock_file.write_text("0")
+        self._log_offset = self.process.log_size() if self.process else 0
+        self._turns_after = self.emu.cursor()
+
+    # -- the guide's CLI ------------------------------------------------------------------------------
+
+    def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
+        path = self.workdir / "patch.json5"
+        path.write_text(json.dumps(patch))
+        offset = self.process.log_size() if self.process else 0
+        result = self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
+        if result.ok and not dry_run and self.process:
+            self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
+            deadline = time.monotonic() + RELOAD_TIMEOUT
+            while time.monotonic() < deadline and not any(m in self.process.log_text(offset) for m in RELOADED):
+                time.sleep(0.2)
+        return result
+
+    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
+        result = self.cli("pairing", "list", "sms", "--json")
+        return result, pairing_entries(result.json()) if result.ok else []
+
+    def pairing_approve(self, code: str) -> CliResult:
+        return self.cli("pairing", "approve", "sms", code)
+
+    def message_send(
+        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+    ) -> CliResult:
+        args = ["message", "send", "--message", message, "--json"]
+        args += ["--channel", channel] if channel else []
+        args += ["--target", target] if target else []
+        args += ["--account", account] if account else []
+        return self.cli(*args)
+
+    def automation_send(self, message: str) -> CliResult:
+        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
+
+    def capabilities(self) -> CliResult:
+        return self.cli("channels", "capabilities", "--channel", "sms")
+
+    def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
+        result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
+        return result, probe_view(result.json()) if result.ok else {}
+
+    # -- observation and control -----------------------------------------------------------------------
+
+    def logs(self) -> str:
+        return self.process.log_text(self._log_offset) if self.process else ""
+
+    def agent_turns(self) -> int:
+        """Agent turns = requests to the scripted model since the scenario began."""
+        return len(self.emu.http.get("/_emulator/model_requests", params={"after": self._turns_after}).json())
+
+    def advance_clock(self, seconds: float) -> None:
+        """Through the Node preload: Date runs ahead for the gateway and every CLI call."""
+        self.clock_file.write_text(str(int(float(self.clock_file.read_text() or 0) + seconds * 1000)))
+        time.sleep(0.3)  # the preload re-reads the file at most every 100 ms
+
+    def rate_limits(self) -> dict[str, int]:
+        # The published plugin's constants (@openclaw/sms@2026.9.4); the CLI does not print them.
+        if self.plugin_version != DEFAULT_SMS_PLUGIN:
+            raise Unsupported(f"rate limits are known for @openclaw/sms@{DEFAULT_SMS_PLUGIN} only")
+        return {"perSenderPerMinute": 30, "perAccountRoutePerMinute": 300, "invalidPerClientPerMinute": 300}
