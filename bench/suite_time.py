@@ -5,7 +5,10 @@ scenarios only start and stop (bench/noop). Prints the suite's wall time, the
 median scenario time, the median baseline time (the harness overhead every
 scenario pays) and their ratio. Bounded by pytest-timeout and --max-seconds.
 
-    python bench/suite_time.py [--gateway reference] [-k EXPR] [--max-seconds 1800]
+    python bench/suite_time.py [--gateway reference|openclaw] [-k EXPR] [--max-seconds 1800]
+
+With --gateway openclaw it also splits the wall time into provisioning, gateway
+starts and scenarios.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="reference")
     parser.add_argument("-k", default=None, help="only scenarios matching this expression (and the baseline)")
-    parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument("--max-seconds", type=float, default=3600.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report"
@@ -52,6 +55,7 @@ def main() -> None:
         result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=args.max_seconds)
         wall = time.perf_counter() - started
         data = json.loads((report / "report.json").read_text())
+        timings = [json.loads(f.read_text()) for f in report.glob("gateway-timings-*.json")]
     baseline = [s["duration"] for s in data["scenarios"] if "Start and stop" in s["scenario"]]
     suite = [
         s["duration"] for s in data["scenarios"] if "Start and stop" not in s["scenario"] and s["outcome"] != "skipped"
@@ -66,6 +70,13 @@ def main() -> None:
     print(f"median scenario time:                                {median:8.3f} s")
     print(f"median baseline (start + stop only) = harness overhead: {base:5.3f} s")
     print(f"overhead share of the median scenario:               {base / median:8.2f}")
+    if timings:  # the OpenClaw driver says where its time went
+        provisioning = sum(t.get("provisioning", 0) + t.get("plugin_install", 0) for t in timings)
+        starts = sum(t.get("gateway_starts", 0) for t in timings)
+        count = sum(int(t.get("starts", 0)) for t in timings)
+        print(f"split: provisioning (cache check + plugin install)    {provisioning:8.1f} s")
+        print(f"split: gateway starts ({count:d})                          {starts:8.1f} s")
+        print(f"split: scenarios (the rest of the wall time)         {wall - provisioning - starts:8.1f} s")
 
 
 if __name__ == "__main__":

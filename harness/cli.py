@@ -84,6 +84,9 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         faker_seed=args.faker_seed,
         emulator_url=args.emulator_url,
         sender=args.sender,
+        openclaw_version=args.openclaw_version,
+        sms_plugin_version=args.sms_plugin_version,
+        openclaw_bin=args.openclaw_bin,
     )
 
 
@@ -109,10 +112,13 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
     p.add_argument(
         "--gateway",
         default="reference",
-        choices=["reference", "external"],
+        choices=["reference", "openclaw", "external"],
         help="gateway under test (default: the embedded reference gateway)",
     )
     p.add_argument("--gateway-config", help="for --gateway external: TOML with its base URL and CLI commands")
+    p.add_argument("--openclaw-version", help="for --gateway openclaw: the openclaw version (default 2026.9.6)")
+    p.add_argument("--sms-plugin-version", help="for --gateway openclaw: the @openclaw/sms version (default 2026.9.4)")
+    p.add_argument("--openclaw-bin", help="for --gateway openclaw: an openclaw executable you built or installed")
     p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
     p.add_argument("-k", help="only scenarios matching this pytest -k expression")
     p.add_argument("-n", type=int, default=0, help="parallel workers (each with its own emulator and gateway)")
@@ -134,7 +140,29 @@ def add_selfcheck(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_selfcheck)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator, add_run, add_selfcheck]
+def cmd_openclaw_install(args: argparse.Namespace) -> int:
+    from harness.openclaw import install
+
+    try:
+        target = install.install(args.openclaw_version, force=args.force)
+    except install.InstallError as exc:
+        raise UsageError(str(exc)) from None
+    print(target.openclaw)
+    return 0
+
+
+def add_openclaw(sub: argparse._SubParsersAction) -> None:
+    from harness.openclaw.install import DEFAULT_OPENCLAW
+
+    p = sub.add_parser("openclaw", help="provision the real OpenClaw gateway ahead of a run")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    inst = verbs.add_parser("install", help="Node 24 and openclaw from the npm registry, into the cache")
+    inst.add_argument("--openclaw-version", default=DEFAULT_OPENCLAW)
+    inst.add_argument("--force", action="store_true", help="install again even if cached")
+    inst.set_defaults(func=cmd_openclaw_install)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator, add_run, add_selfcheck, add_openclaw]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,7 +8,9 @@ worker) gets its own emulator and gateway on free loopback ports.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from harness import secrets
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.world import World
+
+OPENCLAW_SCENARIO_TIMEOUT = 600
 
 # Tags used in features/ become markers; registering them keeps --strict-markers happy.
 TAGS = {
@@ -78,6 +82,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     from harness.openclaw.divergences import load, mark
 
+    for item in items:  # the first scenario provisions and starts OpenClaw; CLI calls take seconds each
+        item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
     mark(items, load())
 
 
@@ -134,6 +140,12 @@ def sms_gateway(
         driver = ReferenceDriver(workdir, request.config.getoption("--mutant"))
     yield driver
     driver.stop()
+    timings = getattr(driver, "timings", None)
+    report_dir = request.config.getoption("--sms-report")
+    if timings and report_dir:  # read by bench/suite_time.py
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+        Path(report_dir).mkdir(parents=True, exist_ok=True)
+        (Path(report_dir) / f"gateway-timings-{worker}.json").write_text(json.dumps(timings))
 
 
 def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClient) -> GatewayDriver:
@@ -142,12 +154,15 @@ def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClie
 
     binary = config.getoption("--openclaw-bin")
     version = config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW
+    started = time.monotonic()
     try:
         installation = install.installation(version) if binary else install.install(version)
     except install.InstallError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = config.getoption("--sms-plugin-version") or install.DEFAULT_SMS_PLUGIN
-    return OpenClawDriver(workdir, emulator, installation, plugin, Path(binary) if binary else None)
+    driver = OpenClawDriver(workdir, emulator, installation, plugin, Path(binary) if binary else None)
+    driver.timings["provisioning"] = time.monotonic() - started
+    return driver
 
 
 @pytest.fixture

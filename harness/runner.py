@@ -38,6 +38,9 @@ class RunOptions:
     sender: str = "emulator"
     exitfirst: bool = False
     verbose: bool = True
+    openclaw_version: str | None = None
+    sms_plugin_version: str | None = None
+    openclaw_bin: str | None = None
 
 
 def pytest_argv(options: RunOptions) -> list[str]:
@@ -72,6 +75,9 @@ def pytest_argv(options: RunOptions) -> list[str]:
         ("--mutant", options.mutant),
         ("--emulator-url", options.emulator_url),
         ("--faker-seed", options.faker_seed),
+        ("--openclaw-version", options.openclaw_version),
+        ("--sms-plugin-version", options.sms_plugin_version),
+        ("--openclaw-bin", options.openclaw_bin),
     ):
         if value is not None:
             argv += [flag, str(value)]

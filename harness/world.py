@@ -24,7 +24,6 @@ from harness.senders import Sender
 
 PUBLIC_BASE = "https://gateway.example.test"
 DEFAULT_PATH = "/webhooks/sms"
-REPLY_TIMEOUT = 15.0
 
 
 @dataclass
@@ -48,7 +47,9 @@ class World:
         self, emu: EmulatorClient, driver: GatewayDriver, sender: Sender, fake: Faker, quiet_seconds: float = 1.0
     ) -> None:
         self.emu, self.driver, self.sender, self.fake = emu, driver, sender, fake
-        self.quiet_seconds = quiet_seconds
+        # How long a message that must not come is waited for, and one that must: the gateway's pace.
+        self.quiet_seconds = max(quiet_seconds, driver.quiet_seconds)
+        self.reply_timeout = driver.reply_timeout
         self.accounts: dict[str, TwilioAccount] = {}
         self.phones: dict[str, str] = {}
         self.channel: dict[str, Any] = {}
@@ -302,7 +303,8 @@ class World:
             match["to"] = self.phone(phone)
         return self.emu.messages(after=self.start_seq if after is None else after, **match)
 
-    def wait_reply(self, phone: str, exactly: str | None = None, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
+    def wait_reply(self, phone: str, exactly: str | None = None, timeout: float | None = None) -> dict[str, Any]:
+        timeout = timeout or self.reply_timeout
         match = {"to": self.phone(phone), "direction": "outbound-api"}
         if exactly is not None:
             match["body"] = exactly
@@ -316,7 +318,8 @@ class World:
             self.fail(f"{want} within {timeout:g}s", seen or "no outbound message at all")
             raise
 
-    def wait_replies(self, phone: str, count: int, timeout: float = REPLY_TIMEOUT) -> list[dict[str, Any]]:
+    def wait_replies(self, phone: str, count: int, timeout: float | None = None) -> list[dict[str, Any]]:
+        timeout = timeout or self.reply_timeout
         deadline = time.monotonic() + timeout
         while True:
             got = self.outbound(phone, after=self.mark)
@@ -423,7 +426,7 @@ class World:
     def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
         expected = len(LONG_LANDMARKS_TAIL)
         got = self.wait_replies(phone, least)
-        deadline = time.monotonic() + REPLY_TIMEOUT
+        deadline = time.monotonic() + self.reply_timeout
         while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
             time.sleep(0.2)
             got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
@@ -551,7 +554,7 @@ class World:
                 after=self.start_seq,
                 match={"kind": "status_callback", "outcome": "delivered"},
                 contains={"form": f"'MessageStatus', '{status}'"},
-                timeout=REPLY_TIMEOUT,
+                timeout=self.reply_timeout,
             )
         except WaitTimeout as exc:
             self.fail(f"a status callback {status!r} delivered to the gateway", str(exc.seen)[:1000])

@@ -149,6 +149,9 @@ class GatewayDriver(abc.ABC):
     name: str = "gateway"
     #: the gateway's local base URL, where a tunnel would deliver the public URL
     local_url: str = ""
+    #: how long to wait for a message that must not come, and at most for one that must
+    quiet_seconds: float = 1.0
+    reply_timeout: float = 15.0
 
     # -- lifecycle ----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -38,6 +38,8 @@ FAKE_CLOCK = Path(__file__).with_name("fake-clock.cjs")
 CLI_TIMEOUT = 120.0
 START_TIMEOUT = 90.0
 RELOAD_TIMEOUT = 20.0
+PLUGIN_INSTALL_TIMEOUT = 60.0
+PLUGIN_INSTALL_TRIES = 3
 RELOADED = ("config hot reload applied", "Registered SMS webhook route")
 
 
@@ -49,6 +51,8 @@ def free_port() -> int:
 
 class OpenClawDriver(GatewayDriver):
     name = "openclaw"
+    quiet_seconds = 8.0  # its agent answers 2-5 s after the webhook, more on a busy machine
+    reply_timeout = 60.0
 
     def __init__(
         self,
@@ -117,7 +121,24 @@ class OpenClawDriver(GatewayDriver):
         if self._plugin_ready:
             return
         started = time.monotonic()
-        result = self.cli("plugins", "install", f"@openclaw/sms@{self.plugin_version}", env=self.env({}))
+        # A plain environment: with NODE_EXTRA_CA_CERTS (and sometimes the other run-time variables) the
+        # download stalled at "Downloading @openclaw/sms…" (openclaw 2026.9.6); a stall is retried.
+        env = clean_env(
+            {
+                "PATH": self.installation.path_env(),
+                "HOME": str(self.home),
+                "TMPDIR": str(self.tmp),
+                "OPENCLAW_STATE_DIR": str(self.state_dir),
+                "OPENCLAW_CONFIG_PATH": str(self.config_path),
+                "OPENCLAW_NO_AUTO_UPDATE": "1",
+                "NO_COLOR": "1",
+            }
+        )
+        argv = [self.openclaw, "plugins", "install", f"@openclaw/sms@{self.plugin_version}"]
+        for _ in range(PLUGIN_INSTALL_TRIES):
+            result = run_cli(argv, env, timeout=PLUGIN_INSTALL_TIMEOUT)
+            if result.code != 124:
+                break
         self.timings["plugin_install"] += time.monotonic() - started
         if not result.ok:
             raise DriverError(f"installing @openclaw/sms@{self.plugin_version} failed:\n{result.describe()}")
