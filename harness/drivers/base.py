@@ -15,9 +15,12 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.secrets import redact
+
+if TYPE_CHECKING:
+    from harness.drivers.process import GatewayProcess
 
 CLI_TIMEOUT = 60.0
 
@@ -158,9 +161,14 @@ class GatewayDriver(abc.ABC):
     def apply(self, setup: Setup, twilio_base: str) -> None:
         """Make the gateway run with this channel config and environment (restart only when needed)."""
 
-    @abc.abstractmethod
+    #: the gateway process this driver started, if any
+    process: GatewayProcess | None = None
+
     def stop(self) -> None:
         """Stop every process this driver started."""
+        if self.process:
+            self.process.stop()
+            self.process = None
 
     @abc.abstractmethod
     def reset(self) -> None:

@@ -137,11 +137,6 @@ class ExternalDriver(GatewayDriver):
         )
         self.local_url = self.process.url
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
-            self.process = None
-
     def reset(self) -> None:
         if "reset" in self.commands and self._env is not None:
             result = self.cli("reset")

@@ -6,25 +6,23 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from harness.drivers.base import (
     CliResult,
     GatewayDriver,
-    PairingEntry,
     Setup,
     clean_env,
-    pairing_entries,
-    probe_view,
     run_cli,
 )
 from harness.drivers.process import GatewayProcess
+from harness.drivers.verbs import GuideCli
 
 STATE_FILES = ("pairing/sms.json", "sms-status.json", "agent-turns.json", "clock.json")
 
 
-class ReferenceDriver(GatewayDriver):
+class ReferenceDriver(GuideCli, GatewayDriver):
     name = "reference"
+    capabilities_flags = ("--json",)
 
     def __init__(self, workdir: Path, mutant: str | None = None) -> None:
         self.workdir = workdir
@@ -72,48 +70,12 @@ class ReferenceDriver(GatewayDriver):
         self.process = GatewayProcess([*self.base_argv(), "gateway", "--port", "0"], env, self.workdir / "gateway.log")
         self.local_url = self.process.url
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
-            self.process = None
-
     def reset(self) -> None:
         for name in STATE_FILES:
             (self.state_dir / name).unlink(missing_ok=True)
         self._log_offset = self.process.log_size() if self.process else 0
 
     # -- the guide's CLI -----------------------------------------------------------------------
-
-    def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
-        path = self.workdir / "patch.json5"
-        path.write_text(json.dumps(patch), encoding="utf-8")
-        return self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
-
-    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
-        result = self.cli("pairing", "list", "sms", "--json")
-        return result, pairing_entries(result.json()) if result.ok else []
-
-    def pairing_approve(self, code: str) -> CliResult:
-        return self.cli("pairing", "approve", "sms", code)
-
-    def message_send(
-        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
-    ) -> CliResult:
-        args = ["message", "send", "--message", message, "--json"]
-        args += ["--channel", channel] if channel else []
-        args += ["--target", target] if target else []
-        args += ["--account", account] if account else []
-        return self.cli(*args)
-
-    def automation_send(self, message: str) -> CliResult:
-        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
-
-    def capabilities(self) -> CliResult:
-        return self.cli("channels", "capabilities", "--channel", "sms", "--json")
-
-    def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
-        result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
-        return result, probe_view(result.json()) if result.ok else {}
 
     # -- observation and control -----------------------------------------------------------------
 

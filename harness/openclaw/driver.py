@@ -23,15 +23,13 @@ from harness.drivers.base import (
     CliResult,
     DriverError,
     GatewayDriver,
-    PairingEntry,
     Setup,
     Unsupported,
     clean_env,
-    pairing_entries,
-    probe_view,
     run_cli,
 )
 from harness.drivers.process import GatewayProcess
+from harness.drivers.verbs import GuideCli
 from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation
 
 FAKE_CLOCK = Path(__file__).with_name("fake-clock.cjs")
@@ -49,7 +47,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class OpenClawDriver(GatewayDriver):
+class OpenClawDriver(GuideCli, GatewayDriver):
     name = "openclaw"
     quiet_seconds = 8.0  # its agent answers 2-5 s after the webhook, more on a busy machine
     reply_timeout = 60.0
@@ -236,11 +234,6 @@ class OpenClawDriver(GatewayDriver):
             f"{self.process.log_text()[-3000:] if self.process else ''}"
         )
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
-            self.process = None
-
     def reset(self) -> None:
         self.clock_file.write_text("0")
         self._log_offset = self.process.log_size() if self.process else 0
@@ -249,42 +242,15 @@ class OpenClawDriver(GatewayDriver):
     # -- the guide's CLI ------------------------------------------------------------------------------
 
     def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
-        path = self.workdir / "patch.json5"
-        path.write_text(json.dumps(patch))
+        """As the guide's command, then wait until OpenClaw says it hot-reloaded the change."""
         offset = self.process.log_size() if self.process else 0
-        result = self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
+        result = super().config_patch(patch, dry_run)
         if result.ok and not dry_run and self.process:
             self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
             deadline = time.monotonic() + RELOAD_TIMEOUT
             while time.monotonic() < deadline and not any(m in self.process.log_text(offset) for m in RELOADED):
                 time.sleep(0.2)
         return result
-
-    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
-        result = self.cli("pairing", "list", "sms", "--json")
-        return result, pairing_entries(result.json()) if result.ok else []
-
-    def pairing_approve(self, code: str) -> CliResult:
-        return self.cli("pairing", "approve", "sms", code)
-
-    def message_send(
-        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
-    ) -> CliResult:
-        args = ["message", "send", "--message", message, "--json"]
-        args += ["--channel", channel] if channel else []
-        args += ["--target", target] if target else []
-        args += ["--account", account] if account else []
-        return self.cli(*args)
-
-    def automation_send(self, message: str) -> CliResult:
-        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
-
-    def capabilities(self) -> CliResult:
-        return self.cli("channels", "capabilities", "--channel", "sms")
-
-    def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
-        result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
-        return result, probe_view(result.json()) if result.ok else {}
 
     # -- observation and control -----------------------------------------------------------------------
 

@@ -1,0 +1,53 @@
+"""The guide's CLI verbs as `openclaw` spells them, for every gateway whose CLI speaks them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.drivers.base import CliResult, PairingEntry, pairing_entries, probe_view
+
+
+class GuideCli:
+    """Mixin: `config patch`, `pairing list|approve`, `message send`, `agent --deliver`, `channels …`.
+
+    The class using it provides `cli(*args)` and a `workdir`.
+    """
+
+    workdir: Path
+    cli: Callable[..., CliResult]
+    #: extra flags for `channels capabilities` (the reference prints JSON with --json)
+    capabilities_flags: tuple[str, ...] = ()
+
+    def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
+        path = self.workdir / "patch.json5"
+        path.write_text(json.dumps(patch), encoding="utf-8")
+        return self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
+
+    def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
+        result = self.cli("pairing", "list", "sms", "--json")
+        return result, pairing_entries(result.json()) if result.ok else []
+
+    def pairing_approve(self, code: str) -> CliResult:
+        return self.cli("pairing", "approve", "sms", code)
+
+    def message_send(
+        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+    ) -> CliResult:
+        args = ["message", "send", "--message", message, "--json"]
+        args += ["--channel", channel] if channel else []
+        args += ["--target", target] if target else []
+        args += ["--account", account] if account else []
+        return self.cli(*args)
+
+    def automation_send(self, message: str) -> CliResult:
+        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
+
+    def capabilities(self) -> CliResult:
+        return self.cli("channels", "capabilities", "--channel", "sms", *self.capabilities_flags)
+
+    def status_probe(self) -> tuple[CliResult, dict[str, Any]]:
+        result = self.cli("channels", "status", "--channel", "sms", "--probe", "--json")
+        return result, probe_view(result.json()) if result.ok else {}
