@@ -47,7 +47,7 @@ TAGS = {
     "imsg": "macOS imsg flow",
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",
-    "fresh": "starts a fresh gateway process",
+    "fresh": "runs on a fresh gateway process and leaves none behind (it exhausts rate limits)",
 }
 
 
@@ -187,6 +187,8 @@ def sms(
     world = World(sms_emulator, sms_gateway, sms_sender, fake, request.config.getoption("--quiet-seconds"))
     request.node._sms_world = world
     yield world
+    if request.node.get_closest_marker("fresh"):
+        sms_gateway.stop()  # it exhausted a rate limit: the next scenario starts a clean gateway
 
 
 # -- reporting hooks --------------------------------------------------------------------------

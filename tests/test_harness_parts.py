@@ -171,3 +171,14 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert data["totals"]["passed"] == 1 and data["features"][0]["feature"].startswith("Pairing")
     assert (tmp_path / "junit.xml").exists() and "<html>" in (tmp_path / "report.html").read_text()
     assert "Pairing (the default dmPolicy)" in result.stdout
+
+
+def test_clean_env_is_stable_across_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.drivers.base import clean_env
+
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "inherited")
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "one")
+    first = clean_env({"SMS_TEXT_CHUNK_LIMIT": "300"})
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "two")
+    assert clean_env({"SMS_TEXT_CHUNK_LIMIT": "300"}) == first  # no restart between scenarios
+    assert "TWILIO_AUTH_TOKEN" not in first and first["SMS_TEXT_CHUNK_LIMIT"] == "300"

@@ -216,6 +216,10 @@ class GatewayDriver(abc.ABC):
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """A child environment without inherited Twilio/SMS settings, so only the scenario's apply."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "REFCLAW_"))}
-    return {**keep, **extra}
+    """A child environment without inherited Twilio/SMS settings, so only the scenario's apply.
+
+    pytest's own variables are left out too: PYTEST_CURRENT_TEST changes with every scenario and
+    would make every scenario look like a new environment (a needless gateway restart).
+    """
+    skip = ("TWILIO_", "SMS_", "REFCLAW_", "PYTEST_")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(skip)}, **extra}
