@@ -41,6 +41,13 @@ Feature: Replies: plain text, chunked, through the configured sender
       | 1600  | 1600  |
       | 5000  | 1600  |
 
+  @guide
+  Scenario: A reply with nowhere to break is cut at exactly the limit
+    Given the channel's textChunkLimit is 160
+    And the gateway is running
+    When phone "A" asks for a reply of 161 characters without spaces
+    Then phone "A" gets messages of 160 and 1 characters, in order
+
   @observed
   Scenario: Replies carry a StatusCallback with Twilio connection overrides
     Given the gateway is running

@@ -439,6 +439,13 @@ class World:
         self.chunks = got
         return got
 
+    def expect_lengths(self, phone: str, lengths: list[int]) -> None:
+        """Exactly these message lengths, in this order, and together the text that was asked for."""
+        got = self.wait_replies(phone, len(lengths))
+        seen = [len(m["body"]) for m in got]
+        if seen != lengths or "".join(m["body"] for m in got) != unbreakable(sum(lengths)):
+            self.fail(f"messages of {lengths} characters that join into the requested text", f"{seen}: {_short(got)}")
+
     def expect_chunks_read_as(self, markdown: str) -> None:
         joined = _joined(self.chunks)
         position = 0
@@ -617,6 +624,11 @@ def long_landmarks(markdown: str) -> list[str]:
 
 
 LONG_LANDMARKS_TAIL = "step 8.3: read the reply"
+
+
+def unbreakable(length: int) -> str:
+    """A text with nowhere to break: digits with no spaces, so order is visible too."""
+    return "".join(str(i % 10) for i in range(length))
 
 
 def _squash(text: str) -> str:

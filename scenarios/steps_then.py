@@ -71,6 +71,11 @@ def gets_exactly(sms: World, phone: str, count: str) -> None:
     sms.expect_exactly(phone, int(count))
 
 
+@then(parsers.re(r'phone "(?P<phone>\w+)" gets messages of (?P<lengths>[\d, and]+) characters, in order$'))
+def gets_lengths(sms: World, phone: str, lengths: str) -> None:
+    sms.expect_lengths(phone, [int(n) for n in lengths.replace(" and ", ",").split(",")])
+
+
 @then(parsers.parse('the pairing reply names phone "{phone}" and says "openclaw pairing approve sms <code>"'))
 def pairing_reply_text(sms: World, phone: str) -> None:
     sms.expect_pairing_text(phone)

@@ -6,7 +6,7 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.world import World
+from harness.world import World, unbreakable
 
 # -- phones -----------------------------------------------------------------------------------
 
@@ -24,6 +24,11 @@ def phone_texts_account(sms: World, phone: str, account: str, body: str) -> None
 @when(parsers.parse('phone "{phone}" texts the Messaging Service "{service}" "{body}"'))
 def phone_texts_service(sms: World, phone: str, service: str, body: str) -> None:
     sms.text(phone, body, to=sms.account().services[service])
+
+
+@when(parsers.parse('phone "{phone}" asks for a reply of {length:d} characters without spaces'))
+def asks_for_unbreakable_reply(sms: World, phone: str, length: int) -> None:
+    sms.text(phone, "reply exactly " + unbreakable(length))
 
 
 @when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'))
