@@ -10,10 +10,12 @@ changes are hot-reloaded; only a different environment restarts it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import socket
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -235,7 +237,16 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         )
 
     def reset(self) -> None:
+        """Clock back to now, and no pending SMS pairing requests left from earlier scenarios.
+
+        OpenClaw keeps at most three pending requests per channel and silently creates no more
+        (no reply, no log line), so scenarios would starve each other without this.
+        """
         self.clock_file.write_text("0")
+        database = self.state_dir / "state" / "openclaw.sqlite"
+        if database.exists():
+            with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+                db.execute("DELETE FROM channel_pairing_requests WHERE channel_key = 'sms'")
         self._log_offset = self.process.log_size() if self.process else 0
         self._turns_after = self.emu.cursor()
 
