@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.client import EmulatorClient
+from harness import secrets as redaction
 from harness.drivers.base import (
     CliResult,
     DriverError,
@@ -72,6 +73,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self.clock_file = workdir / "clock-offset-ms"
         self.clock_file.write_text("0")
         self.token = secrets.token_hex(16)
+        redaction.register(self.token)  # the gateway's own auth token stays out of reports too
         self.port = free_port()
         self.local_url = f"http://127.0.0.1:{self.port}"
         proxy = emulator.http.get("/_emulator/proxy")
