@@ -34,11 +34,30 @@ curl -s https://example.test/part/{n}
 LONG_MARKDOWN = "# A long answer\n\n" + "\n\n\n".join(_SECTION.format(n=n) for n in range(1, 9))
 
 
-def reply_for(text: str) -> str:
-    """What the scripted agent answers to `text` (the user's message)."""
+def directive(text: str) -> str | None:
+    """The scripted answer if `text` asks for one ("reply exactly", "long markdown"), else None."""
     exact = EXACTLY.search(text)
     if exact:
         return exact.group(1).strip().splitlines()[0].strip().strip("\"'“”")
     if LONG.search(text):
         return LONG_MARKDOWN
-    return f"Echo: {text.strip()}"
+    return None
+
+
+def reply_for(text: str) -> str:
+    """What the scripted agent answers to `text` (the user's message)."""
+    answer = directive(text)
+    return answer if answer is not None else f"Echo: {text.strip()}"
+
+
+def reply_for_conversation(user_messages: list[str]) -> str:
+    """The answer to the newest user message that carries a directive, else an echo of the newest.
+
+    Gateways add context messages after the user's own and may share one session between
+    senders (OpenClaw's main DM session), so older turns must not answer for newer ones.
+    """
+    for text in user_messages:
+        answer = directive(text)
+        if answer is not None:
+            return answer
+    return reply_for(user_messages[0] if user_messages else "")

@@ -27,9 +27,9 @@ def text_of(content: Any) -> str:
     return str(content or "")
 
 
-def user_text(messages: list[dict[str, Any]]) -> str:
-    """The user messages' text, newest first: a gateway may add a context message after the user's own."""
-    return "\n\n".join(text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user")
+def user_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """The user messages' texts, newest first."""
+    return [text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"]
 
 
 @model.get("/v1/models")
@@ -42,8 +42,9 @@ async def completions() -> Response:
     body = await request.get_json(force=True, silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         raise ControlError("chat completions need a JSON body with a messages list")
-    text = user_text(body["messages"])
-    reply = agent_script.reply_for(text)
+    texts = user_texts(body["messages"])
+    text = "\n\n".join(texts[:2])  # the newest turn and what came just before it, for the record
+    reply = agent_script.reply_for_conversation(texts)
     backend = current_app.config["BACKEND"]
     backend.record_model_request(
         model=str(body.get("model", "")),

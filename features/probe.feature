@@ -41,7 +41,7 @@ Feature: Capabilities and the Twilio-side probe
     And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
     And the gateway is running
     When the operator runs the status probe
-    Then the probe reports the webhook as "matches"
+    Then the probe reports the webhook as "messaging-service-matches"
 
   @guide
   Scenario: A recent 11200 becomes a probe error with a hint

@@ -45,7 +45,13 @@ Feature: The webhook endpoint
       | from                       | status |
       | sms:<phone A>              | 200    |
       | twilio-sms:<phone A>       | 200    |
-      | whatsapp:<phone A>         | 400    |
+      | whatsapp:<phone A>         | 200    |
+
+  @observed
+  Scenario: Another channel's address is answered but not served
+    When a signed inbound form from "whatsapp:<phone A>" saying "reply exactly not for sms" is posted to the webhook
+    Then the gateway answers 200
+    And phone "A" gets no reply
 
   @guide
   Scenario: A custom webhookPath is served and the default path is not

@@ -47,3 +47,15 @@ def test_streaming_answer_reassembles(emu: EmulatorClient) -> None:
 def test_bad_body_is_a_clear_400(emu: EmulatorClient) -> None:
     response = httpx.post(f"{emu.base_url}/v1/chat/completions", json={"model": "x"})
     assert response.status_code == 400 and "messages" in response.json()["message"]
+
+
+def test_an_older_turn_does_not_answer_for_a_newer_one(emu: EmulatorClient) -> None:
+    """OpenClaw shares one DM session: history holds other senders' directives."""
+    messages = [
+        {"role": "user", "content": "reply exactly pong"},
+        {"role": "assistant", "content": "pong"},
+        {"role": "user", "content": "please write a long markdown answer"},
+        {"role": "user", "content": "<<<context block without a directive>>>"},
+    ]
+    body = httpx.post(f"{emu.base_url}/v1/chat/completions", json={"model": "m", "messages": messages}).json()
+    assert body["choices"][0]["message"]["content"] == agent_script.LONG_MARKDOWN

@@ -147,8 +147,9 @@ def test_sender_normalisation(raw: str, expected: str | None) -> None:
     assert channel.normalize_sender(raw) == expected
 
 
-def test_non_sms_sender_is_refused(runtime: channel.Runtime) -> None:
-    assert post(runtime, account(), form(From="whatsapp:+15557654321")).status == 400
+def test_non_sms_sender_is_answered_but_not_dispatched(runtime: channel.Runtime) -> None:
+    answer = post(runtime, account(), form(From="whatsapp:+15557654321"))
+    assert answer.status == 200 and answer.work is None
 
 
 def test_rate_limits(runtime: channel.Runtime) -> None:

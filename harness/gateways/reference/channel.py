@@ -149,8 +149,9 @@ def handle_webhook(
         log.info("sms account '%s': replayed MessageSid %s ignored", account.id, sid)
         return Answer(200, TWIML_EMPTY, XML)
     sender = normalize_sender(fields.get("From", ""))
-    if sender is None:
-        return Answer(400, "Unsupported sender address")
+    if sender is None:  # as OpenClaw: answered, not dispatched
+        log.info("sms account '%s': sender %r is not an SMS number; ignored", account.id, fields.get("From"))
+        return Answer(200, TWIML_EMPTY, XML)
     if not runtime.route_limit.allow(account.id, now) or not runtime.sender_limit.allow(f"{account.id}:{sender}", now):
         return Answer(429, "Rate limit exceeded")
     body_text = fields.get("Body", "")

@@ -79,7 +79,7 @@ async def probe_account(account: config.Account, state: StateDir) -> dict[str, A
         probe.update(ok=False, error=str(exc))
         return entry
     status = probe["webhook"]["status"]
-    if status != "matches":
+    if not status.endswith("matches"):
         probe["hints"].append(
             f"Twilio's inbound webhook is {status}: set it to {expected or 'publicWebhookUrl'} with HTTP POST"
         )
@@ -103,14 +103,15 @@ async def webhook_state(account: config.Account, expected: str | None) -> dict[s
         service = await twilio_api.fetch_service(account, account.messaging_service_sid)
         if service is None:
             return {
-                "status": "missing",
-                "messagingServiceSid": account.messaging_service_sid,
+                "status": "messaging-service-missing",
+                "serviceSid": account.messaging_service_sid,
                 "expectedUrl": expected,
                 "error": "Messaging Service not found",
             }
+        state = compare(service.get("inbound_request_url"), service.get("inbound_method"), expected)
         return {
-            "status": compare(service.get("inbound_request_url"), service.get("inbound_method"), expected),
-            "messagingServiceSid": account.messaging_service_sid,
+            "status": f"messaging-service-{state}",  # OpenClaw's names for a service's states
+            "serviceSid": account.messaging_service_sid,
             "expectedUrl": expected,
             "configuredUrl": service.get("inbound_request_url") or "",
             "configuredMethod": service.get("inbound_method"),
