@@ -22,7 +22,7 @@ Feature: Replies: plain text, chunked, through the configured sender
     When phone "A" texts "please write a long markdown answer"
     Then phone "A" gets the long answer in 3 or more messages of at most 1500 characters
     And the messages read, in order, as the agent's answer in plain text
-    And no message to phone "A" contains markdown: "```", "**", "## ", "](", "<https"
+    And no message to phone "A" contains markdown: "```", "**", "## ", "]("
     And the link "Twilio's Messages API (https://www.twilio.com/docs/messaging/api/message-resource)" is kept readable
     And the fenced code line "openclaw channels status --channel sms --probe --json" is kept as plain text
     And no message to phone "A" contains 3 newlines in a row
