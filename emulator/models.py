@@ -430,7 +430,7 @@ class Backend:
             raise TwilioError(21610)
         if account.trial:
             body = TRIAL_PREFIX + body
-        message = self._new_message(
+        message = self.new_message(
             account.sid,
             sender or None,
             to,
@@ -443,7 +443,7 @@ class Backend:
         )
         return message
 
-    def _new_message(
+    def new_message(
         self,
         account_sid: str,
         from_: str | None,
@@ -622,7 +622,7 @@ class Backend:
             url, method = service.inbound_request_url, service.inbound_method
         else:
             url, method = number.sms_url, number.sms_method
-        message = self._new_message(
+        message = self.new_message(
             number.account_sid,
             handset,
             number.phone_number,
@@ -649,7 +649,7 @@ class Backend:
             reply = AUTO_REPLIES["help"]
         else:
             return
-        auto = self._new_message(
+        auto = self.new_message(
             message.account_sid,
             number.phone_number,
             message.from_ or "",

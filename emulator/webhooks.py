@@ -165,7 +165,7 @@ class Dispatcher:
             self.backend.changed()
         else:
             for reply in twiml_messages(deliveries[0]):
-                out = self.backend._new_message(
+                out = self.backend.new_message(
                     account.sid,
                     number.phone_number,
                     message.from_ or "",

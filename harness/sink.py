@@ -40,7 +40,6 @@ class Sink:
 
     answers: dict[str, Answer] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
-    record: bool = True
 
     def __post_init__(self) -> None:
         sink = self
@@ -56,10 +55,9 @@ class Sink:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                if sink.record:
-                    with sink._cond:
-                        sink.received.append(Received(self.command, parts.path, parts.query, dict(self.headers), body))
-                        sink._cond.notify_all()
+                with sink._cond:
+                    sink.received.append(Received(self.command, parts.path, parts.query, dict(self.headers), body))
+                    sink._cond.notify_all()
                 answer = sink.answers.get(parts.path, Answer())
                 if answer.delay:
                     time.sleep(answer.delay)

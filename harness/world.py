@@ -8,6 +8,8 @@ shows the emulator's record of the exchange (tokens redacted).
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,14 +215,6 @@ class World:
         self.last_inbound = self.sender.send(self.phone(phone), target, body)
         return self.last_inbound
 
-    def pair(self, phone: str, account: str = "main") -> None:
-        """Text, read the code from the pairing reply, approve it."""
-        self.text(phone, "hello", account=account)
-        code = self.expect_pairing_reply(phone)
-        result = self.driver.pairing_approve(code)
-        if not result.ok:
-            self.fail(f"`pairing approve sms {code}` to succeed", result.describe())
-
     # -- direct HTTP to the gateway (what a proxy or an attacker could send) -------------------------
 
     def post_webhook(
@@ -354,9 +348,6 @@ class World:
         """Messages.json create calls the gateway made in this scenario."""
         return [c for c in self.emu.calls(after=self.start_seq, method="POST") if c["path"].endswith("/Messages.json")]
 
-    def log_contains(self, text: str) -> bool:
-        return text.lower() in self.driver.logs().lower()
-
     def pairing_entries(self) -> list[PairingEntry]:
         result, entries = self.driver.pairing_list()
         self.last_cli = result
@@ -368,10 +359,6 @@ class World:
         if not self.last_inbound or not self.last_inbound.get("deliveries"):
             self.fail("a webhook delivery for the last text", json.dumps(self.last_inbound)[:500])
         return self.last_inbound["deliveries"][-1]
-
-    def webhook_answer(self) -> tuple[int | None, str]:
-        attempt = self.delivery()["attempts"][-1]
-        return attempt.get("status"), attempt.get("body", "")
 
     # -- checks the steps call ---------------------------------------------------------------------
 
@@ -424,7 +411,6 @@ class World:
             self.fail(f"the pairing reply to contain {missing}", body)
 
     def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
-        expected = len(LONG_LANDMARKS_TAIL)
         got = self.wait_replies(phone, least)
         deadline = time.monotonic() + self.reply_timeout
         while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
@@ -434,7 +420,7 @@ class World:
         if too_long or len(got) < least:
             self.fail(
                 f"at least {least} message(s) of at most {limit} characters",
-                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]} (expected tail {expected})",
+                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]}",
             )
         self.chunks = got
         return got
@@ -568,8 +554,6 @@ class World:
 
     def expect_real_twilio_reply(self, text: str, timeout: float = 120.0) -> None:
         """Only with --sender imsg on a Mac: read real Twilio's message log for the agent's reply."""
-        import os
-
         sid, token, number = (os.environ[k] for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"))
         secrets.register(token)
         deadline = time.monotonic() + timeout
@@ -611,8 +595,6 @@ class World:
 
 def long_landmarks(markdown: str) -> list[str]:
     """Lines of the long answer that any faithful plain-text rendering keeps, in order."""
-    import re
-
     marks = []
     for line in markdown.splitlines():
         heading = re.match(r"#+ (.*)", line)
@@ -640,8 +622,6 @@ def _joined(messages: list[dict[str, Any]]) -> str:
 
 
 def pairing_code(body: str) -> str | None:
-    import re
-
     found = re.search(r"\b([A-Z0-9]{8})\b", body.split("Pairing code:")[-1])
     return found.group(1) if found else None
 

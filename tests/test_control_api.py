@@ -86,6 +86,11 @@ def test_faults_listed_removed_and_validated(emu: EmulatorClient) -> None:
     assert [f["id"] for f in emu.faults()] == [fault["id"]]
     emu.remove_fault(fault["id"])
     assert emu.faults() == []
+    emu.add_fault("rest_latency", {"delay_ms": 1}, times=None)
+    emu.add_fault("webhook_slow", {"delay_ms": 1}, times=3)
+    assert len(emu.faults()) == 2
+    emu.clear_faults()
+    assert emu.faults() == []
     for kind, params, needle in [
         ("nope", {}, "unknown fault kind"),
         ("signature", {}, "variant"),
