@@ -50,15 +50,16 @@ Feature: Configuration from the environment and SecretRef tokens
     Then the webhook answers 200 with an empty TwiML response
     And phone "A" gets the reply "secret resolved"
 
-  @guide
-  Scenario: A SecretRef whose variable is missing leaves the channel unable to verify or send
+  @observed
+  Scenario: A SecretRef whose variable is missing keeps the account from starting, and says so
     Given the SMS channel is configured as in the guide with dmPolicy "open"
     And the channel's allowFrom is ["*"]
     And the channel's authToken is the SecretRef {"source": "env", "provider": "default", "id": "SMS_MISSING_TOKEN"}
     And the gateway is running
+    Then the gateway reports an error naming "authToken" and "not found"
     When phone "A" texts "reply exactly should fail"
-    Then the webhook answers 403 with body "Invalid signature"
-    And the gateway warns about "credentials"
+    Then Twilio logs error 11200 on the inbound message
+    And phone "A" gets no reply
 
   @observed
   Scenario: Extra environment keys: allowed users, chunk limit, webhook path

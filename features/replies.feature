@@ -63,4 +63,5 @@ Feature: Replies: plain text, chunked, through the configured sender
     When an unsigned inbound form from phone "A" saying "reply exactly no callback" is posted to the webhook
     Then phone "A" gets the reply "no callback"
     And the Messages.json request had no StatusCallback
-    And the gateway warns about "loopback"
+    And the gateway warns about "publicWebhookUrl"
+    And the gateway warns about "delivery callback"

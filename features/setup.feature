@@ -30,7 +30,19 @@ Feature: Setting up the channel with config patches
     Then phone "A" gets a pairing reply with an 8-character code
 
   @observed
-  Scenario: Start-up warns when there is no sender
+  Scenario: Without a sender the account does not start, and says what is required
     Given the channel has no fromNumber
     And the gateway is running
-    Then the gateway warns about "sender"
+    Then the gateway warns about "fromNumber or messagingServiceSid"
+    When phone "A" texts "hello"
+    Then Twilio logs error 11200 on the inbound message
+    And phone "A" gets no reply
+
+  @observed
+  Scenario: Without publicWebhookUrl, signature validation on, the account does not start
+    Given the channel does not set publicWebhookUrl
+    And the gateway is running
+    Then the gateway warns about "publicWebhookUrl is required"
+    When phone "A" texts "hello"
+    Then Twilio logs error 11200 on the inbound message
+    And phone "A" gets no reply

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,14 +139,22 @@ def sms_gateway(
         from harness.drivers.reference import ReferenceDriver
 
         driver = ReferenceDriver(workdir, request.config.getoption("--mutant"))
-    yield driver
-    driver.stop()
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a terminated run still stops its gateway
+    try:
+        yield driver
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        driver.stop()
     timings = getattr(driver, "timings", None)
     report_dir = request.config.getoption("--sms-report")
     if timings and report_dir:  # read by bench/suite_time.py
         worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
         Path(report_dir).mkdir(parents=True, exist_ok=True)
         (Path(report_dir) / f"gateway-timings-{worker}.json").write_text(json.dumps(timings))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClient) -> GatewayDriver:

@@ -498,7 +498,7 @@ class World:
         if result is None:
             self.fail("a CLI call", "none was made")
         output = result.stdout + result.stderr
-        if result.ok != ok or (says is not None and says not in output):
+        if result.ok != ok or (says is not None and says.lower() not in output.lower()):
             self.fail(
                 ("the command to succeed" if ok else "the command to fail")
                 + (f", mentioning {says!r}" if says else ""),
@@ -514,10 +514,16 @@ class World:
             self.fail(f"{count} agent turn(s)", f"{seen}")
 
     def expect_log(self, *texts: str) -> None:
-        log = self.driver.logs()
-        missing = [t for t in texts if t.lower() not in log.lower()]
-        if missing:
-            self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
+        """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
+        deadline = time.monotonic() + self.quiet_seconds
+        while True:
+            log = self.driver.logs()
+            missing = [t for t in texts if t.lower() not in log.lower()]
+            if not missing:
+                return
+            if time.monotonic() >= deadline:
+                self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
+            time.sleep(0.2)
 
     def probe(self) -> dict[str, Any]:
         result, data = self.driver.status_probe()

@@ -184,8 +184,10 @@ def test_capabilities(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_automation_send_uses_default_to(home: Path, capsys: pytest.CaptureFixture[str], emu: EmulatorClient) -> None:
-    code, _, err = run(capsys, "agent", "--message", "reply exactly hi", "--deliver")
-    assert code == 1 and "defaultTo" in err
+    before = emu.cursor()
+    code, out, err = run(capsys, "agent", "--message", "reply exactly hi", "--deliver")
+    assert code == 0 and out.strip() == "hi" and "defaultTo" in err  # as OpenClaw: nothing to deliver to
+    assert not emu.calls(after=before)
     patch(home, {"channels": {"sms": {"defaultTo": "+15550009999"}}})
     after = emu.cursor()
     assert run(capsys, "agent", "--message", "reply exactly automated", "--deliver")[0] == 0

@@ -18,8 +18,9 @@ def sms(**keys: object) -> dict:
 
 
 def only(resolved: config.Resolved) -> config.Account:
-    assert len(resolved.accounts) == 1, resolved
-    return resolved.accounts[0]
+    """The one account the config resolves to, started or not."""
+    assert len(resolved.known) == 1, resolved
+    return resolved.known[0]
 
 
 def test_minimal_config_plus_env_works() -> None:
@@ -95,6 +96,7 @@ def test_multi_account_distinct_paths_and_env_only_for_default() -> None:
                 "authToken": "t2",
                 "fromNumber": "+15551110002",
                 "webhookPath": "/webhooks/sms/sales",
+                "publicWebhookUrl": URL + "/sales",
             },
         }
     )
@@ -105,7 +107,8 @@ def test_multi_account_distinct_paths_and_env_only_for_default() -> None:
 
 
 def test_two_accounts_on_one_path_the_second_fails_clearly() -> None:
-    conf = sms(accounts={"a": {"accountSid": SID, "authToken": "t"}, "b": {"accountSid": SID2, "authToken": "t"}})
+    common = {"authToken": "t", "fromNumber": "+15551110001", "publicWebhookUrl": URL}
+    conf = sms(accounts={"a": {"accountSid": SID, **common}, "b": {"accountSid": SID2, **common}})
     resolved = resolve(conf, {})
     assert [a.id for a in resolved.accounts] == ["a"]
     assert len(resolved.errors) == 1 and "'b' not started" in resolved.errors[0]
@@ -138,12 +141,42 @@ def test_startup_warnings() -> None:
     def warnings(**keys: object) -> str:
         return " | ".join(resolve(sms(**keys), {}).warnings)
 
-    assert "credentials are missing" in warnings() and "no sender" in warnings()
-    assert "no publicWebhookUrl" in warnings(accountSid=SID, authToken="t", fromNumber="+15551234567")
     assert "dangerouslyDisableSignatureValidation" in warnings(dangerouslyDisableSignatureValidation=True)
     assert "empty allowFrom rejects everyone" in warnings(dmPolicy="allowlist")
     assert 'needs "*"' in warnings(dmPolicy="open", allowFrom=["+15551234567"])
-    assert "no StatusCallback" in warnings(publicWebhookUrl="http://127.0.0.1:8080/webhooks/sms")
+    assert "delivery callback is omitted" in warnings(publicWebhookUrl="http://127.0.0.1:8080/webhooks/sms")
+
+
+COMPLETE = {"accountSid": SID, "authToken": "t", "fromNumber": "+15551234567", "publicWebhookUrl": URL}
+
+
+@pytest.mark.parametrize(
+    ("drop", "needle"),
+    [
+        ("authToken", "authToken (Twilio credentials), and fromNumber or messagingServiceSid are required"),
+        ("accountSid", "are required"),
+        ("fromNumber", "fromNumber or messagingServiceSid are required"),
+        ("publicWebhookUrl", "publicWebhookUrl is required for Twilio signature validation"),
+    ],
+)
+def test_an_account_that_cannot_serve_is_not_started(drop: str, needle: str) -> None:
+    resolved = resolve(sms(**{k: v for k, v in COMPLETE.items() if k != drop}), {})
+    assert resolved.accounts == [] and [a.id for a in resolved.blocked] == ["default"]
+    assert len(resolved.errors) == 1 and needle in resolved.errors[0]
+    assert only(resolve(sms(**COMPLETE), {})) in resolve(sms(**COMPLETE), {}).accounts
+
+
+def test_without_public_url_an_account_starts_only_with_validation_off() -> None:
+    keys = {k: v for k, v in COMPLETE.items() if k != "publicWebhookUrl"}
+    assert resolve(sms(**keys, dangerouslyDisableSignatureValidation=True), {}).accounts
+
+
+def test_an_unresolved_secret_ref_names_the_path_and_blocks_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMS_NOT_SET", raising=False)
+    ref = {"source": "env", "provider": "default", "id": "SMS_NOT_SET"}
+    resolved = resolve(sms(**{**COMPLETE, "authToken": ref}), {})
+    assert resolved.accounts == []
+    assert 'channels.sms.authToken: secret reference "env:default:SMS_NOT_SET" was not found' in resolved.errors[0]
 
 
 def test_status_callback_carries_connection_overrides_unless_loopback() -> None:

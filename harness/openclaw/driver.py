@@ -42,6 +42,8 @@ RELOAD_TIMEOUT = 20.0
 PLUGIN_INSTALL_TIMEOUT = 60.0
 PLUGIN_INSTALL_TRIES = 3
 RELOADED = ("config hot reload applied", "Registered SMS webhook route")
+# After channels start; "[gateway] ready" follows only when every channel started.
+STARTED = ("[gateway] ready", "[gateway] startup outcomes:")
 
 
 def free_port() -> int:
@@ -180,6 +182,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         config["agents"] = {"defaults": {"model": {"primary": "fake/fake-model"}}}
         config["proxy"] = {"proxyUrl": self.proxy_url}
         config["update"] = {"checkOnStart": False}
+        config["logging"] = {"file": str(self.workdir / "openclaw-file.log")}  # not /tmp/openclaw
         config["channels"] = {"sms": channel}
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(config, indent=2))
@@ -202,17 +205,45 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self.write_config(setup.channel)
         self._channel, self._env, self._extra_env = setup.channel, env, dict(setup.env)
         started = time.monotonic()
+        log_path = self.workdir / "gateway.log"
+        offset = log_path.stat().st_size if log_path.exists() else 0  # earlier starts append to it
         self.process = GatewayProcess(
             [self.openclaw, "gateway", "run"],
             env,
-            self.workdir / "gateway.log",
-            "/readyz",
+            log_path,
+            "/healthz",  # live; /readyz stays 503 when a channel fails to start, which scenarios test
             START_TIMEOUT,
             port=self.port,
         )
-        self._wait_channel(started)
+        self._wait_channel(started, offset)
         self.timings["gateway_starts"] += time.monotonic() - started
         self.timings["starts"] += 1
+
+    def stop(self) -> None:
+        super().stop()
+        self._record_clean_stop()
+
+    def _record_clean_stop(self) -> None:
+        """Record the SIGTERM stop as the clean stop it was.
+
+        With a managed proxy configured, openclaw 2026.9.6's proxy SIGTERM handler exits the
+        process (143) before the gateway records its clean stop, so every stop counts as an
+        unclean boot; after three in five minutes its crash-loop breaker suppresses channel
+        auto-start and the SMS channel never comes up again.
+        """
+        database = self.state_dir / "state" / "openclaw.sqlite"
+        if not database.exists():
+            return
+        with (
+            contextlib.closing(sqlite3.connect(database, timeout=10)) as db,
+            db,
+            contextlib.suppress(sqlite3.OperationalError),  # another version without that table
+        ):
+            db.execute(
+                "UPDATE gateway_boot_lifecycle SET completed_at_ms = ?, outcome = 'clean_stop', "
+                "reason = 'stop (SIGTERM)' WHERE completed_at_ms IS NULL",
+                (int(time.time() * 1000),),
+            )
 
     def _wait_reload(self, offset: int) -> None:
         deadline = time.monotonic() + RELOAD_TIMEOUT
@@ -225,17 +256,17 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         # Nothing said it reloaded (some keys need a restart): restart to be sure.
         self.apply(Setup(self._channel or {}, self._extra_env, fresh=True), self.emu.base_url)
 
-    def _wait_channel(self, started: float) -> None:
-        """Ready when the SMS routes are registered (or the channel is not meant to run)."""
+    def _wait_channel(self, started: float, offset: int) -> None:
+        """Started when the channels have started, or failed to (which some scenarios are about)."""
         deadline = started + START_TIMEOUT
         while time.monotonic() < deadline and self.process:
-            text = self.process.log_text()
-            if "[gateway] ready" in text:
+            text = self.process.log_text(offset)
+            if any(marker in text for marker in STARTED):
                 return
             time.sleep(0.2)
         raise DriverError(
             f"OpenClaw did not report ready within {START_TIMEOUT:.0f}s; log tail:\n"
-            f"{self.process.log_text()[-3000:] if self.process else ''}"
+            f"{self.process.log_text(offset)[-3000:] if self.process else ''}"
         )
 
     def reset(self) -> None:

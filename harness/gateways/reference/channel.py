@@ -99,7 +99,7 @@ class Runtime:
         return next((a for a in self.current().accounts if a.webhook_path == path), None)
 
     def account(self, account_id: str | None) -> config.Account:
-        accounts = self.current().accounts
+        accounts = self.current().known  # OpenClaw's CLI sends even through an account that did not start
         if not accounts:
             raise config.ConfigError("channels.sms: no SMS account is configured and enabled")
         if account_id is None:

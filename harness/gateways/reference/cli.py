@@ -77,7 +77,7 @@ class Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        for account in self.rt.resolved.accounts:
+        for account in self.rt.resolved.known:
             if account.auth_token and account.auth_token in message:
                 message = message.replace(account.auth_token, "[redacted]")
         record.msg, record.args = message, None
@@ -275,9 +275,11 @@ def cmd_agent(args: argparse.Namespace) -> int:
         print(reply)
         return 0
     to = automation_target(account, config.normalize_number(args.to) if args.to else None)
-    if not to:
-        raise CliError("no delivery target: pass --to or set channels.sms.defaultTo")
     rt.state.record_turn(account.id, "automation", args.message, rt.state.now())
+    if not to:  # as OpenClaw: the run succeeds and nothing is delivered
+        print(reply)
+        print("sms: no delivery target (no --to and no channels.sms.defaultTo): nothing was sent", file=sys.stderr)
+        return 0
     sids = asyncio.run(channel.send_text(account, to, reply))
     if not sids:
         raise CliError(f"the reply to {to} was not sent (see the gateway log)")

@@ -57,6 +57,7 @@ class Account:
     enabled: bool = True
     account_sid: str | None = None
     auth_token: str | None = field(default=None, repr=False)
+    unresolved_secret: str | None = None  # a SecretRef whose variable is missing, named
     from_number: str | None = None
     messaging_service_sid: str | None = None
     public_webhook_url: str | None = None
@@ -97,6 +98,11 @@ class Resolved:
     accounts: list[Account]
     warnings: list[str]
     errors: list[str]  # accounts that could not start (e.g. a webhookPath already taken)
+    blocked: list[Account] = field(default_factory=list)  # not serving, but the CLI can still send with them
+
+    @property
+    def known(self) -> list[Account]:
+        return self.accounts + self.blocked
 
 
 def is_loopback_url(url: str) -> bool:
@@ -158,6 +164,7 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> Resolved:
     warnings: list[str] = []
     errors: list[str] = []
     started: list[Account] = []
+    blocked: list[Account] = []
     paths: dict[str, str] = {}
     for account in accounts:
         if not account.enabled:
@@ -170,8 +177,13 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> Resolved:
             continue
         paths[account.webhook_path] = account.id
         warnings += account_warnings(account)
+        blocker = start_blocker(account)
+        if blocker:
+            errors.append(f"sms account '{account.id}' not started: {blocker}")
+            blocked.append(account)
+            continue
         started.append(account)
-    return Resolved(started, warnings, errors)
+    return Resolved(started, warnings, errors, blocked)
 
 
 def env_value(env: Mapping[str, str], name: str) -> str | None:
@@ -214,6 +226,12 @@ def build_account(account_id: str, raw: Mapping[str, Any], env: Mapping[str, str
     if account.account_sid and not ACCOUNT_SID.match(account.account_sid):
         raise ConfigError(f"{where}.accountSid: must be AC followed by 32 hex digits")
     account.auth_token = secret(raw.get("authToken"), env, f"{where}.authToken")
+    if isinstance(raw.get("authToken"), dict) and account.auth_token is None:
+        ref = raw["authToken"]
+        account.unresolved_secret = (
+            f'{where}.authToken: secret reference "{ref.get("source")}:{ref.get("provider")}:{ref.get("id")}" '
+            "was not found"
+        )
     account.from_number = text("fromNumber", ("TWILIO_PHONE_NUMBER", "TWILIO_SMS_FROM"))
     if account.from_number:
         account.from_number = normalize_number(account.from_number)
@@ -311,25 +329,37 @@ def clamp_chunk_limit(value: int) -> int:
     return min(value, MAX_CHUNK_LIMIT)
 
 
+def start_blocker(account: Account) -> str | None:
+    """Why the account cannot serve at all; OpenClaw then registers no webhook route (404).
+
+    The guide only calls these warnings; OpenClaw does not start such an account.
+    """
+    if account.unresolved_secret:
+        return account.unresolved_secret
+    if not (account.account_sid and account.auth_token and account.sender):
+        return "accountSid, authToken (Twilio credentials), and fromNumber or messagingServiceSid are required"
+    if not account.public_webhook_url and not account.disable_signature_validation:
+        return (
+            "publicWebhookUrl is required for Twilio signature validation; set "
+            "dangerouslyDisableSignatureValidation=true only for local testing"
+        )
+    return None
+
+
 def account_warnings(account: Account) -> list[str]:
-    """The start-up warnings the plugin prints."""
+    """The start-up warnings the plugin prints (what stops an account is in start_blocker)."""
     name = f"sms account '{account.id}'"
     warnings = []
-    if not (account.account_sid and account.auth_token):
-        warnings.append(f"{name}: Twilio credentials are missing (accountSid/authToken); it cannot send")
-    if not account.sender:
-        warnings.append(f"{name}: no sender: set fromNumber or messagingServiceSid")
     if account.disable_signature_validation:
         warnings.append(
             f"{name}: dangerouslyDisableSignatureValidation is on: any request is accepted (use only for local tunnels)"
         )
-    elif not account.public_webhook_url:
-        warnings.append(
-            f"{name}: no publicWebhookUrl while signature validation is on: signatures are checked "
-            "against the request's own URL, which a proxy or tunnel changes"
-        )
     if account.public_webhook_url and is_loopback_url(account.public_webhook_url):
-        warnings.append(f"{name}: publicWebhookUrl is a loopback address: no StatusCallback will be sent")
+        # OpenClaw's wording (the guide only says it warns): no "loopback" in it
+        warnings.append(
+            f"{name}: publicWebhookUrl must be a public absolute HTTP(S) URL (this one is loopback); "
+            "the per-message delivery callback is omitted until fixed"
+        )
     if account.dm_policy == "allowlist" and not account.allow_from:
         warnings.append(f"{name}: dmPolicy allowlist with an empty allowFrom rejects everyone")
     if account.dm_policy == "open" and "*" not in account.allow_from:
