@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 REPORT ?= report
 
-.PHONY: conformance test selfcheck bench clean
+.PHONY: conformance conformance-openclaw test selfcheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 conformance: $(VENV)/.installed
 	$(BIN)/sms-harness run --report $(REPORT)
+
+# the same suite against the real OpenClaw gateway, provisioned from npm (see README)
+conformance-openclaw: $(VENV)/.installed
+	$(BIN)/sms-harness run --gateway openclaw --report $(REPORT)-openclaw
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

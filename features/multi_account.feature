@@ -25,11 +25,20 @@ Feature: Several Twilio accounts, each on its own webhookPath
     When an inbound form from phone "A" for "sales" signed with the auth token of "support" is posted to the webhook of "sales"
     Then the gateway answers 403 with body "Invalid signature"
 
-  @observed
+  @guide
   Scenario: Two accounts on one webhookPath: the second does not start, clearly
     Given the SMS channel has accounts "support" and "sales" with dmPolicy "open" and allowFrom ["*"]
     And both accounts use webhookPath "/webhooks/sms/support"
-    And the gateway is running
+    And the gateway is running fresh
     Then the gateway reports an error naming "sales" and "/webhooks/sms/support"
     When phone "A" texts account "support" "reply exactly first one works"
     Then phone "A" gets the reply "first one works"
+
+  @guide
+  Scenario: Giving a second account the path of a running one leaves the running one serving
+    Given the SMS channel has accounts "support" and "sales" with dmPolicy "open" and allowFrom ["*"]
+    And the gateway is running
+    When the operator applies a patch giving account "sales" the webhookPath "/webhooks/sms/support"
+    Then the gateway reports an error naming "sales" and "/webhooks/sms/support"
+    When phone "A" texts account "support" "reply exactly still serving"
+    Then phone "A" gets the reply "still serving"

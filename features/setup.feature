@@ -30,10 +30,11 @@ Feature: Setting up the channel with config patches
     Then phone "A" gets a pairing reply with an 8-character code
 
   @observed
-  Scenario: Without a sender the account does not start, and says what is required
+  Scenario: Without a sender the account does not start, and the status says what is required
     Given the channel has no fromNumber
     And the gateway is running
-    Then the gateway warns about "fromNumber or messagingServiceSid"
+    When the operator checks the channel status
+    Then the status shows the account as not configured, naming "fromNumber or messagingServiceSid"
     When phone "A" texts "hello"
     Then Twilio logs error 11200 on the inbound message
     And phone "A" gets no reply

@@ -533,6 +533,13 @@ class World:
         self.last_probe = data
         return data
 
+    def expect_unconfigured(self, text: str) -> None:
+        """`channels status`: the first account is not configured and its reason names `text`."""
+        data = self.last_probe or self.probe()
+        account = (data.get("accounts") or [{}])[0]
+        if account.get("configured") is not False or text not in json.dumps(account):
+            self.fail(f"an account with configured: false and a reason naming {text!r}", json.dumps(account, indent=2))
+
     def expect_probe(self, path: str, value: Any, negated: bool = False) -> None:
         data = self.last_probe or self.probe()
         seen: Any = data

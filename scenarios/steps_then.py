@@ -234,6 +234,11 @@ def gateway_error(sms: World, first: str, second: str) -> None:
 # -- the probe -------------------------------------------------------------------------------------
 
 
+@then(parsers.parse('the status shows the account as not configured, naming "{text}"'))
+def status_unconfigured(sms: World, text: str) -> None:
+    sms.expect_unconfigured(text)
+
+
 @then(parsers.parse('the probe reports the webhook as "{state}"'))
 def probe_state(sms: World, state: str) -> None:
     sms.expect_probe("webhook.status", state)

@@ -65,6 +65,16 @@ def apply_patch(sms: World, key: str, value: str, dry: str | None) -> None:
     sms.run(sms.driver.config_patch({"channels": {"sms": {key: value}}}, dry_run=bool(dry)))
 
 
+@when(parsers.parse('the operator applies a patch giving account "{account}" the webhookPath "{path}"'))
+def apply_account_path(sms: World, account: str, path: str) -> None:
+    sms.run(sms.driver.config_patch({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}}))
+
+
+@when("the operator checks the channel status")
+def check_status(sms: World) -> None:
+    sms.probe()
+
+
 @when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
 def send_with_channel(sms: World, text: str, target: str) -> None:
     sms.act()

@@ -337,7 +337,19 @@ def cmd_status(args: argparse.Namespace) -> int:
             for a in resolved.accounts
         ]
 
-    accounts = asyncio.run(gather())
+    accounts = asyncio.run(gather()) + [
+        {  # as OpenClaw shows an account it did not start
+            "accountId": a.id,
+            "enabled": a.enabled,
+            "configured": a.can_send,
+            "running": False,
+            "statusState": "configured" if a.can_send else "unconfigured",
+            "stateReason": config.start_blocker(a),
+            "webhookPath": a.webhook_path,
+            "dmPolicy": a.dm_policy,
+        }
+        for a in resolved.blocked
+    ]
     data = {
         "channelOrder": ["sms"],
         "channels": {"sms": {"configured": any(a["configured"] for a in accounts)}},
@@ -348,7 +360,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     lines = []
     for a in accounts:
         line = f"{a['accountId']}: webhook {a['webhookPath']}, dmPolicy {a['dmPolicy']}"
-        if args.probe:
+        if "stateReason" in a:
+            lines.append(f"{line}, not started: {a['stateReason']}")
+        elif args.probe:
             result = a["probe"]
             line += (
                 f", probe {'ok' if result['ok'] else 'FAILED: ' + result.get('error', '')}, "
