@@ -75,6 +75,15 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
+    if args.isolate:
+        if args.emulator_url:
+            raise UsageError("--isolate starts its own emulator inside the namespace: drop --emulator-url")
+        from harness import isolation
+
+        try:
+            isolation.check()
+        except isolation.IsolationError as exc:
+            raise UsageError(str(exc)) from None
     return RunOptions(
         gateway=args.gateway,
         gateway_config=args.gateway_config,
@@ -87,24 +96,25 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         openclaw_version=args.openclaw_version,
         sms_plugin_version=args.sms_plugin_version,
         openclaw_bin=args.openclaw_bin,
+        isolate=args.isolate,
     )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness import runner
+    from harness import isolation, runner
 
     try:
         return runner.run(suite_options(args))
-    except runner.SuiteNotFound as exc:
+    except (runner.SuiteNotFound, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    from harness import runner
+    from harness import isolation, runner
 
     try:
         return runner.selfcheck(suite_options(args), args.mutant or None)
-    except runner.SuiteNotFound as exc:
+    except (runner.SuiteNotFound, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -125,6 +135,11 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
     p.add_argument("--faker-seed", type=int, help="seed for generated numbers and data")
     p.add_argument("--emulator-url", help="use an emulator that is already running")
     p.add_argument("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
+    p.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run in a network namespace with only loopback (unshare -rn); provisioning happens first, outside",
+    )
 
 
 def add_run(sub: argparse._SubParsersAction) -> None:

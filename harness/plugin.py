@@ -74,6 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--openclaw-version", default=None, help="openclaw version to provision (default 2026.9.6)")
     group.addoption("--sms-plugin-version", default=None, help="@openclaw/sms version (default 2026.9.4)")
     group.addoption("--openclaw-bin", default=None, help="use this openclaw executable instead of provisioning one")
+    group.addoption(
+        "--openclaw-state",
+        default=None,
+        help="directory of state directories prepared ahead, one per worker (main, gw0, …), plugin installed",
+    )
     group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
 
 
@@ -148,9 +153,13 @@ def sms_gateway(
     timings = getattr(driver, "timings", None)
     report_dir = request.config.getoption("--sms-report")
     if timings and report_dir:  # read by bench/suite_time.py
-        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
         Path(report_dir).mkdir(parents=True, exist_ok=True)
-        (Path(report_dir) / f"gateway-timings-{worker}.json").write_text(json.dumps(timings))
+        (Path(report_dir) / f"gateway-timings-{worker_id(request.config)}.json").write_text(json.dumps(timings))
+
+
+def worker_id(config: pytest.Config) -> str:
+    """`main`, or the xdist worker's id (gw0, gw1, …)."""
+    return getattr(config, "workerinput", {}).get("workerid", "main")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -169,7 +178,9 @@ def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClie
     except install.InstallError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = config.getoption("--sms-plugin-version") or install.DEFAULT_SMS_PLUGIN
-    driver = OpenClawDriver(workdir, emulator, installation, plugin, Path(binary) if binary else None)
+    prepared = config.getoption("--openclaw-state")
+    state = Path(prepared) / worker_id(config) if prepared else None
+    driver = OpenClawDriver(workdir, emulator, installation, plugin, Path(binary) if binary else None, state)
     driver.timings["provisioning"] = time.monotonic() - started
     return driver
 

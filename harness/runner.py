@@ -7,13 +7,16 @@ xdist worker, has its own emulator and gateway) and read back report.json.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from harness import isolation
+from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.report import summary_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +44,8 @@ class RunOptions:
     openclaw_version: str | None = None
     sms_plugin_version: str | None = None
     openclaw_bin: str | None = None
+    isolate: bool = False
+    openclaw_state: str | None = None
 
 
 def pytest_argv(options: RunOptions) -> list[str]:
@@ -78,6 +83,7 @@ def pytest_argv(options: RunOptions) -> list[str]:
         ("--openclaw-version", options.openclaw_version),
         ("--sms-plugin-version", options.sms_plugin_version),
         ("--openclaw-bin", options.openclaw_bin),
+        ("--openclaw-state", options.openclaw_state),
     ):
         if value is not None:
             argv += [flag, str(value)]
@@ -95,7 +101,22 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
     report = options.report / "report.json"
     report.unlink(missing_ok=True)
     out = subprocess.DEVNULL if quiet else None
-    code = subprocess.run(pytest_argv(options), cwd=ROOT, stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
+    prepared: Path | None = None
+    if options.isolate and options.gateway == "openclaw":
+        prepared = isolation.prepare_openclaw(
+            options.openclaw_version or DEFAULT_OPENCLAW,
+            options.sms_plugin_version or DEFAULT_SMS_PLUGIN,
+            options.openclaw_bin,
+            options.workers,
+        )
+        options = replace(options, openclaw_state=str(prepared))
+    argv = pytest_argv(options)
+    try:
+        argv = isolation.wrap(argv) if options.isolate else argv
+        code = subprocess.run(argv, cwd=ROOT, stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
+    finally:
+        if prepared:
+            shutil.rmtree(prepared, ignore_errors=True)
     data = json.loads(report.read_text()) if report.exists() else None
     return code, data
 

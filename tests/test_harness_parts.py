@@ -150,6 +150,7 @@ def sms_harness(*args: str) -> subprocess.CompletedProcess[str]:
         (["run", "--gateway", "external", "--gateway-config", "/nope.toml"], "does not exist"),
         (["run", "-n", "-1"], "-n must be"),
         (["selfcheck", "--mutant", "no_such_mutant"], "unknown mutant"),
+        (["run", "--isolate", "--emulator-url", "http://127.0.0.1:9"], "drop --emulator-url"),
     ],
 )
 def test_run_command_mistakes_are_one_line(args: list[str], needle: str) -> None:

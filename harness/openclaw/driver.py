@@ -46,6 +46,45 @@ RELOADED = ("config hot reload applied", "Registered SMS webhook route")
 STARTED = ("[gateway] ready", "[gateway] startup outcomes:")
 
 
+PLUGIN_MARKER = ".sms-harness-plugin"
+
+
+def install_plugin(openclaw: str, installation: Installation, state_dir: Path, workdir: Path, version: str) -> None:
+    """`openclaw plugins install @openclaw/sms@VERSION` into a state directory, the official way.
+
+    Run before the proxy block exists in the config (else it retries an unreachable host), in a
+    plain environment: with NODE_EXTRA_CA_CERTS (and sometimes the other run-time variables) the
+    download stalled at "Downloading @openclaw/sms…" (openclaw 2026.9.6); a stall is retried.
+    """
+    home, tmp = workdir / "home", workdir / "tmp"
+    for path in (state_dir, home, tmp):
+        path.mkdir(parents=True, exist_ok=True)
+    env = clean_env(
+        {
+            "PATH": installation.path_env(),
+            "HOME": str(home),
+            "TMPDIR": str(tmp),
+            "OPENCLAW_STATE_DIR": str(state_dir),
+            "OPENCLAW_CONFIG_PATH": str(state_dir / "openclaw.json"),
+            "OPENCLAW_NO_AUTO_UPDATE": "1",
+            "NO_COLOR": "1",
+        }
+    )
+    argv = [openclaw, "plugins", "install", f"@openclaw/sms@{version}"]
+    for _ in range(PLUGIN_INSTALL_TRIES):
+        result = run_cli(argv, env, timeout=PLUGIN_INSTALL_TIMEOUT)
+        if result.code != 124:
+            break
+    if not result.ok:
+        raise DriverError(f"installing @openclaw/sms@{version} failed:\n{result.describe()}")
+    (state_dir / PLUGIN_MARKER).write_text(version)
+
+
+def plugin_installed(state_dir: Path, version: str) -> bool:
+    marker = state_dir / PLUGIN_MARKER
+    return marker.exists() and marker.read_text() == version
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,11 +103,13 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         installation: Installation,
         sms_plugin_version: str = DEFAULT_SMS_PLUGIN,
         openclaw_bin: Path | None = None,
+        state_dir: Path | None = None,
     ) -> None:
+        """`state_dir`: one prepared ahead (the plugin already installed), as --isolate does."""
         self.workdir, self.emu, self.installation = workdir, emulator, installation
         self.plugin_version = sms_plugin_version
         self.openclaw = str(openclaw_bin or installation.openclaw)
-        self.state_dir, self.home, self.tmp = workdir / "state", workdir / "home", workdir / "tmp"
+        self.state_dir, self.home, self.tmp = state_dir or workdir / "state", workdir / "home", workdir / "tmp"
         for path in (self.state_dir, self.home, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
         self.config_path = self.state_dir / "openclaw.json"
@@ -88,7 +129,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self._env: dict[str, str] | None = None
         self._channel: dict[str, Any] | None = None
         self._extra_env: dict[str, str] = {}
-        self._plugin_ready = False
+        self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
         self._log_offset = 0
         self._turns_after = 0
         self.timings: dict[str, float] = {"plugin_install": 0.0, "gateway_starts": 0.0, "starts": 0}
@@ -121,31 +162,13 @@ class OpenClawDriver(GuideCli, GatewayDriver):
     # -- configuration ------------------------------------------------------------------------------
 
     def install_plugin(self) -> None:
-        """The official way, before the proxy block exists (else it retries an unreachable host)."""
         if self._plugin_ready:
             return
         started = time.monotonic()
-        # A plain environment: with NODE_EXTRA_CA_CERTS (and sometimes the other run-time variables) the
-        # download stalled at "Downloading @openclaw/sms…" (openclaw 2026.9.6); a stall is retried.
-        env = clean_env(
-            {
-                "PATH": self.installation.path_env(),
-                "HOME": str(self.home),
-                "TMPDIR": str(self.tmp),
-                "OPENCLAW_STATE_DIR": str(self.state_dir),
-                "OPENCLAW_CONFIG_PATH": str(self.config_path),
-                "OPENCLAW_NO_AUTO_UPDATE": "1",
-                "NO_COLOR": "1",
-            }
-        )
-        argv = [self.openclaw, "plugins", "install", f"@openclaw/sms@{self.plugin_version}"]
-        for _ in range(PLUGIN_INSTALL_TRIES):
-            result = run_cli(argv, env, timeout=PLUGIN_INSTALL_TIMEOUT)
-            if result.code != 124:
-                break
-        self.timings["plugin_install"] += time.monotonic() - started
-        if not result.ok:
-            raise DriverError(f"installing @openclaw/sms@{self.plugin_version} failed:\n{result.describe()}")
+        try:
+            install_plugin(self.openclaw, self.installation, self.state_dir, self.workdir, self.plugin_version)
+        finally:
+            self.timings["plugin_install"] += time.monotonic() - started
         self._plugin_ready = True
 
     def write_config(self, channel: dict[str, Any]) -> None:

@@ -1,0 +1,72 @@
+"""`--isolate`: the suite in a network namespace with only loopback (`unshare -rn`).
+
+The gateway, the emulator and every CLI call then cannot reach anything but
+127.0.0.1/::1, so a run proves it is offline. What needs the registry
+(provisioning OpenClaw and installing its SMS plugin) is done first, outside.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# a user namespace maps us to root inside, which may bring up the namespace's own loopback
+PREFIX = ["unshare", "--user", "--map-root-user", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+
+
+class IsolationError(Exception):
+    """Isolation is impossible here; one line for the user."""
+
+
+def check() -> None:
+    if not sys.platform.startswith("linux"):
+        raise IsolationError("--isolate needs Linux network namespaces (unshare -rn)")
+    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2")):
+        if shutil.which(tool) is None:
+            raise IsolationError(f"--isolate needs `{tool}` ({package})")
+    try:
+        probe = subprocess.run([*PREFIX, "true"], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        raise IsolationError("--isolate: `unshare -rn` did not finish within 30s") from None
+    if probe.returncode != 0:
+        cause = (probe.stderr.strip().splitlines() or ["no output"])[-1]
+        raise IsolationError(f"--isolate: this system does not allow a network namespace here ({cause})")
+
+
+def wrap(argv: list[str]) -> list[str]:
+    return [*PREFIX, *argv]
+
+
+def prepare_openclaw(openclaw_version: str, plugin_version: str, openclaw_bin: str | None, workers: int) -> Path:
+    """Provision OpenClaw and install the plugin into one state directory per worker, outside.
+
+    Returns the directory holding them (main, or gw0, gw1, …); the caller removes it: the
+    state holds the run's tokens.
+    """
+    from harness.drivers.base import DriverError
+    from harness.openclaw import install
+    from harness.openclaw.driver import install_plugin
+
+    try:
+        installation = install.installation(openclaw_version) if openclaw_bin else install.install(openclaw_version)
+    except install.InstallError as exc:
+        raise IsolationError(str(exc)) from None
+    root = Path(tempfile.mkdtemp(prefix="sms-harness-openclaw-"))
+    names = [f"gw{i}" for i in range(workers)] if workers else ["main"]
+    print(f"--isolate: installing @openclaw/sms@{plugin_version} outside the namespace", file=sys.stderr, flush=True)
+    try:
+        for name in names:
+            install_plugin(
+                openclaw_bin or str(installation.openclaw),
+                installation,
+                root / name,
+                root / f"{name}-work",
+                plugin_version,
+            )
+    except DriverError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        raise IsolationError(str(exc).splitlines()[0]) from None
+    return root

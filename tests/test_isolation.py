@@ -1,0 +1,47 @@
+"""--isolate: inside the namespace only loopback works, and a run there passes and reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import isolation
+
+PROBE = """
+import socket, sys
+server = socket.create_server(("127.0.0.1", 0))
+port = server.getsockname()[1]
+socket.create_connection(("127.0.0.1", port), timeout=2).close()
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=2)
+except OSError as exc:
+    print("outside refused:", exc.__class__.__name__)
+else:
+    sys.exit("reached an address outside the namespace")
+"""
+
+
+@pytest.fixture(scope="module")
+def namespaces() -> None:
+    try:
+        isolation.check()
+    except isolation.IsolationError as exc:
+        pytest.skip(str(exc))
+
+
+def test_the_namespace_has_loopback_and_nothing_else(namespaces: None) -> None:
+    result = subprocess.run(isolation.wrap([sys.executable, "-c", PROBE]), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "outside refused" in result.stdout
+
+
+@pytest.mark.slow
+def test_an_isolated_run_passes_and_reports(namespaces: None, tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "harness.cli", "run", "--isolate", "-k", "first_message_from_an_unknown"]
+    result = subprocess.run([*argv, "--report", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert json.loads((tmp_path / "report.json").read_text())["totals"]["passed"] == 1
