@@ -70,3 +70,15 @@ Feature: Pairing (the default dmPolicy)
     And the operator approves the code of phone "A"
     When phone "B" texts "reply exactly B is in"
     Then phone "B" gets no reply containing "B is in"
+
+  @guide
+  Scenario: Every unknown sender gets a pairing code, however many are pending
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And phone "B" texts "hello"
+    And phone "B" gets a pairing reply with an 8-character code
+    And phone "C" texts "hello"
+    And phone "C" gets a pairing reply with an 8-character code
+    And phone "D" texts "hello"
+    Then phone "D" gets a pairing reply with an 8-character code
+    And "pairing list sms" shows phone "D" with that code
