@@ -137,7 +137,7 @@ CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b;max-width:1200px}
 h1{font-size:1.5em}table{border-collapse:collapse;margin:1em 0}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;
 text-align:left}th{background:#f4f4f4}.passed{color:#17692f}.failed{color:#b3261e;font-weight:600}
-.skipped{color:#8a6d00}details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.4em .8em}
+.skipped{color:#8a6d00}.divergence{color:#6a1b9a}details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.4em .8em}
 summary{cursor:pointer}pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em;border-radius:4px;font-size:12px;
 max-height:40em;overflow:auto}.tag{font-size:11px;background:#eef;border-radius:3px;padding:0 .3em;margin-left:.3em}
 """
@@ -148,7 +148,8 @@ def render_html(data: dict[str, Any]) -> str:
     t = data["totals"]
     rows = "".join(
         f"<tr><td>{e(f['feature'])}</td><td>{e(f['file'])}</td><td class=passed>{f['passed']}</td>"
-        f"<td class=failed>{f['failed'] or ''}</td><td class=skipped>{f['skipped'] or ''}</td></tr>"
+        f"<td class=failed>{f['failed'] or ''}</td><td class=skipped>{f['skipped'] or ''}</td>"
+        f"<td class=divergence>{f['divergence'] or ''}</td></tr>"
         for f in data["features"]
     )
     scenarios = []
@@ -161,7 +162,7 @@ def render_html(data: dict[str, Any]) -> str:
                 f"<h4>Emulator transcript</h4><pre>{e(s['transcript'] or '(none)')}</pre>"
                 f"<h4>Gateway log</h4><pre>{e(s['gateway_log'] or '(none)')}</pre>"
             )
-        elif s["outcome"] == "skipped":
+        elif s["outcome"] in ("skipped", "divergence"):
             body = f"<pre>{e(s['message'])}</pre>"
         opened = " open" if s["outcome"] == "failed" else ""
         scenarios.append(
@@ -175,7 +176,10 @@ def render_html(data: dict[str, Any]) -> str:
         f"<p>Gateway <b>{e(str(data['gateway']))}</b>{mutant}; started {e(data['started'])}; "
         f"{data['seconds']}s; faker seed {e(str(data['faker_seed']))}.</p>"
         f"<p><span class=passed>{t['passed']} passed</span>, <span class=failed>{t['failed']} failed</span>, "
-        f"<span class=skipped>{t['skipped']} skipped</span>.</p>"
-        f"<table><tr><th>Feature</th><th>File</th><th>Passed</th><th>Failed</th><th>Skipped</th></tr>{rows}"
+        f"<span class=skipped>{t['skipped']} skipped</span>, "
+        f"<span class=divergence>{t['divergence']} known divergences</span> (expected failures, listed "
+        "with what the guide says and what the gateway does).</p>"
+        f"<table><tr><th>Feature</th><th>File</th><th>Passed</th><th>Failed</th><th>Skipped</th>"
+        f"<th>Divergences</th></tr>{rows}"
         f"</table><h2>Scenarios</h2>{''.join(scenarios)}</body></html>"
     )

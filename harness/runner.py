@@ -124,6 +124,8 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
 def print_summary(data: dict[str, Any], report_dir: Path) -> None:
     print()
     print(summary_table(data))
+    for scenario in (s for s in data["scenarios"] if s["outcome"] == "divergence"):
+        print(f"\nDIVERGENCE {scenario['feature']} — {scenario['scenario']}\n    {scenario['message']}")
     failed = [s for s in data["scenarios"] if s["outcome"] == "failed"]
     for scenario in failed:
         print(f"\nFAILED {scenario['feature']} — {scenario['scenario']}")

@@ -14,6 +14,7 @@ import pytest
 from harness import secrets
 from harness.drivers.base import CliResult, DriverError, run_cli
 from harness.report import render_html, summarize, summary_table, totals
+from harness.runner import print_summary
 from harness.senders import ImsgSender
 
 FAKE_IMSG = """#!/usr/bin/env python3
@@ -84,7 +85,7 @@ def test_run_cli_never_hangs_and_reports_missing_commands() -> None:
     assert missing.code == 127 and "not found" in missing.stderr
 
 
-def test_report_summary_and_html() -> None:
+def test_report_summary_and_html(capsys: pytest.CaptureFixture[str]) -> None:
     scenarios = [
         {
             "feature": "Pairing",
@@ -120,6 +121,17 @@ def test_report_summary_and_html() -> None:
             "transcript": "",
             "gateway_log": "",
         },
+        {
+            "feature": "Webhook",
+            "feature_file": "webhook.feature",
+            "scenario": "differs",
+            "tags": [],
+            "outcome": "divergence",
+            "duration": 1.0,
+            "message": "OpenClaw divergence: the guide says A; OpenClaw B",
+            "transcript": "",
+            "gateway_log": "",
+        },
     ]
     data = {
         "gateway": "reference",
@@ -131,12 +143,17 @@ def test_report_summary_and_html() -> None:
         "features": summarize(scenarios),
         "scenarios": scenarios,
     }
-    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 1, "divergence": 0}
+    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 1, "divergence": 1}
     table = summary_table(data)
-    assert "Pairing" in table and table.splitlines()[-1].split() == ["total", "1", "1", "1", "0"]
+    assert "Pairing" in table and table.splitlines()[-1].split() == ["total", "1", "1", "1", "1"]
     page = render_html(data)
     assert "bad &lt;b&gt;" in page and "expected: x" in page and "#1 REST" in page and "needs macOS" in page
+    assert "the guide says A; OpenClaw B" in page
     assert page.index("FAILED") < page.index("PASSED")  # failures first
+    print_summary(data, Path("report"))
+    printed = capsys.readouterr().out
+    assert "DIVERGENCE Webhook — differs\n    OpenClaw divergence: the guide says A; OpenClaw B" in printed
+    assert "FAILED Pairing — bad <b>" in printed
 
 
 def sms_harness(*args: str) -> subprocess.CompletedProcess[str]:
