@@ -13,6 +13,7 @@ import pytest
 
 from harness import secrets
 from harness.drivers.base import CliResult, DriverError, run_cli
+from harness.openclaw.driver import applied_at, patch_prefix
 from harness.report import render_html, summarize, summary_table, totals
 from harness.runner import print_summary
 from harness.senders import ImsgSender
@@ -200,3 +201,21 @@ def test_clean_env_is_stable_across_scenarios(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "two")
     assert clean_env({"SMS_TEXT_CHUNK_LIMIT": "300"}) == first  # no restart between scenarios
     assert "TWILIO_AUTH_TOKEN" not in first and first["SMS_TEXT_CHUNK_LIMIT"] == "300"
+
+
+def test_openclaw_reload_wait_counts_only_reloads_of_the_patched_keys() -> None:
+    """The CI failure of session 2: a `commands` reload must not pass for the channel's reload."""
+    log = (
+        "[reload] config hot reload applied (commands)\n"
+        "[sms] Registered SMS webhook route /webhooks/sms for account default\n"
+        "[sms] webhook rejected invalid Twilio signature\n"
+    )
+    assert applied_at(log, "channels.sms") == -1
+    assert applied_at(log, "commands") == log.index("\n")
+    later = log + "[reload] config hot reload applied (channels.sms.accountSid, channels.sms.authToken)\n"
+    assert applied_at(later, "channels.sms") == len(later) - 1
+    assert applied_at("[reload] config hot reload applied (channels.smsx)", "channels.sms") == -1
+    assert patch_prefix({"channels": {"sms": {"dmPolicy": "open", "allowFrom": []}}}) == "channels.sms"
+    assert patch_prefix({"channels": {"sms": {"accounts": {"sales": {}}}}}) == "channels.sms"
+    assert patch_prefix({"commands": {"x": 1}, "channels": {}}) == ""
+    assert applied_at(log, "") == log.index("\n")

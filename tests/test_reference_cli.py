@@ -122,8 +122,16 @@ def test_pairing_list_and_approve(home: Path, capsys: pytest.CaptureFixture[str]
     assert [(r["id"], r["code"]) for r in listed] == [("+15557654321", request.code)]
     assert run(capsys, "pairing", "approve", "sms", "NOPE2345")[0] == 1
     code, out, _ = run(capsys, "pairing", "approve", "sms", request.code)
-    assert code == 0 and out.strip() == "Approved sms sender +15557654321."
+    assert code == 0 and out.splitlines() == [
+        "Approved sms sender +15557654321.",
+        "Command owner configured sms:+15557654321 (commands.ownerAllowFrom was empty).",
+    ]
     assert "No pending" in run(capsys, "pairing", "list", "sms")[1]
+    second, _ = state.request_pairing("default", "+15557654322", state.now())
+    code, out, _ = run(capsys, "pairing", "approve", "sms", second.code)
+    assert code == 0 and out.strip() == "Approved sms sender +15557654322."  # the owner stays the first
+    conf = json.loads((home / "refclaw.json5").read_text())
+    assert conf["commands"] == {"ownerAllowFrom": ["sms:+15557654321"]}
 
 
 def test_clock_advance_expires_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -41,12 +42,38 @@ START_TIMEOUT = 90.0
 RELOAD_TIMEOUT = 20.0
 PLUGIN_INSTALL_TIMEOUT = 60.0
 PLUGIN_INSTALL_TRIES = 3
-RELOADED = ("config hot reload applied", "Registered SMS webhook route")
+APPLIED = re.compile(r"config hot reload applied \(([^)\n]*)\)")
+ROUTE = "Registered SMS webhook route"
+ROUTE_WAIT = 3.0  # a reload that leaves the channel without a route (disabled, unconfigured) logs none
 # After channels start; "[gateway] ready" follows only when every channel started.
 STARTED = ("[gateway] ready", "[gateway] startup outcomes:")
 
 
 PLUGIN_MARKER = ".sms-harness-plugin"
+
+
+def applied_at(text: str, prefix: str) -> int:
+    """Where the last logged hot reload that changed a key under `prefix` (any, if "") ends, or -1.
+
+    Other reloads must not count: the first pairing approval writes `commands.ownerAllowFrom`,
+    and that reload can land just after the next scenario wrote its channel config, before
+    OpenClaw has even seen the new credentials.
+    """
+    end = -1
+    for match in APPLIED.finditer(text):
+        if not prefix or any(key == prefix or key.startswith(prefix + ".") for key in match.group(1).split(", ")):
+            end = match.end()
+    return end
+
+
+def patch_prefix(patch: dict[str, Any]) -> str:
+    """The config path a patch changes, as OpenClaw names keys in its reload line ("channels.sms")."""
+    keys: list[str] = []
+    node: Any = patch
+    while isinstance(node, dict) and len(node) == 1 and len(keys) < 2:
+        key, node = next(iter(node.items()))
+        keys.append(key)
+    return ".".join(keys)
 
 
 def install_plugin(openclaw: str, installation: Installation, state_dir: Path, workdir: Path, version: str) -> None:
@@ -128,7 +155,6 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self.process: GatewayProcess | None = None
         self._env: dict[str, str] | None = None
         self._channel: dict[str, Any] | None = None
-        self._extra_env: dict[str, str] = {}
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
         self._log_offset = 0
         self._turns_after = 0
@@ -222,11 +248,13 @@ class OpenClawDriver(GuideCli, GatewayDriver):
                 offset = self.process.log_size() if self.process else 0
                 self.write_config(setup.channel)
                 self._channel = setup.channel
-                self._wait_reload(offset)
+                if not self._wait_reload(offset, "channels.sms"):
+                    # Nothing said it reloaded (some keys need a restart): restart to be sure.
+                    self.apply(Setup(setup.channel, setup.env, fresh=True), twilio_base)
             return
         self.stop()
         self.write_config(setup.channel)
-        self._channel, self._env, self._extra_env = setup.channel, env, dict(setup.env)
+        self._channel, self._env = setup.channel, env
         started = time.monotonic()
         log_path = self.workdir / "gateway.log"
         offset = log_path.stat().st_size if log_path.exists() else 0  # earlier starts append to it
@@ -268,16 +296,20 @@ class OpenClawDriver(GuideCli, GatewayDriver):
                 (int(time.time() * 1000),),
             )
 
-    def _wait_reload(self, offset: int) -> None:
+    def _wait_reload(self, offset: int, prefix: str) -> bool:
+        """True once OpenClaw logged the hot reload of `prefix` and re-registered its routes."""
         deadline = time.monotonic() + RELOAD_TIMEOUT
-        while time.monotonic() < deadline:
-            text = self.process.log_text(offset) if self.process else ""
-            if any(marker in text for marker in RELOADED):
-                time.sleep(0.3)  # the route is registered just after the log line
-                return
+        applied_seen: float | None = None
+        while time.monotonic() < deadline and self.process:
+            text = self.process.log_text(offset)
+            end = applied_at(text, prefix)
+            if end >= 0:
+                applied_seen = applied_seen or time.monotonic()
+                if ROUTE in text[end:] or time.monotonic() - applied_seen > ROUTE_WAIT:
+                    time.sleep(0.3)  # the route is live just after its log line
+                    return True
             time.sleep(0.2)
-        # Nothing said it reloaded (some keys need a restart): restart to be sure.
-        self.apply(Setup(self._channel or {}, self._extra_env, fresh=True), self.emu.base_url)
+        return False
 
     def _wait_channel(self, started: float, offset: int) -> None:
         """Started when the channels have started, or failed to (which some scenarios are about)."""
@@ -314,9 +346,19 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         result = super().config_patch(patch, dry_run)
         if result.ok and not dry_run and self.process:
             self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
-            deadline = time.monotonic() + RELOAD_TIMEOUT
-            while time.monotonic() < deadline and not any(m in self.process.log_text(offset) for m in RELOADED):
-                time.sleep(0.2)
+            self._wait_reload(offset, patch_prefix(patch))
+        return result
+
+    def pairing_approve(self, code: str) -> CliResult:
+        """As the guide's command; the first approval also makes the sender command owner.
+
+        That writes `commands.ownerAllowFrom` and OpenClaw restarts the SMS channel for it, so
+        wait for that reload: a text sent during the restart would meet no route.
+        """
+        offset = self.process.log_size() if self.process else 0
+        result = super().pairing_approve(code)
+        if result.ok and "Command owner configured" in result.stdout + result.stderr and self.process:
+            self._wait_reload(offset, "commands")
         return result
 
     # -- observation and control -----------------------------------------------------------------------

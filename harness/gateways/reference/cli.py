@@ -153,12 +153,17 @@ def cmd_config_patch(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"Dry run: {conf} not changed. channels.sms would be:\n{shown}")
         return 0
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    tmp = conf.with_name(conf.name + ".tmp")
-    tmp.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, conf)
+    write_config(conf, merged)
     print(f"Config updated: {conf}")
     return 0
+
+
+def write_config(conf: Path, data: dict[str, Any]) -> None:
+    """Atomically, so the running gateway's reload never reads half a file."""
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    tmp = conf.with_name(conf.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, conf)
 
 
 # -- pairing ----------------------------------------------------------------------------------
@@ -198,6 +203,14 @@ def cmd_pairing_approve(args: argparse.Namespace) -> int:
     if request is None:
         raise CliError(f"No pending pairing request found for code: {args.code}")
     print(f"Approved sms sender {request.sender}.")
+    # As OpenClaw: the first approved sender becomes the command owner.
+    conf, _ = paths()
+    data = config.load_file(conf)
+    commands = data.setdefault("commands", {})
+    if not commands.get("ownerAllowFrom"):
+        commands["ownerAllowFrom"] = [f"sms:{request.sender}"]
+        write_config(conf, data)
+        print(f"Command owner configured sms:{request.sender} (commands.ownerAllowFrom was empty).")
     return 0
 
 
