@@ -397,6 +397,10 @@ class World:
             self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
 
     def expect_exactly(self, phone: str, count: int) -> None:
+        """`count` arrive within the reply timeout (a slow agent is not a missing reply), then no more."""
+        deadline = time.monotonic() + self.reply_timeout
+        while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
         time.sleep(self.quiet_seconds)
         got = self.outbound(phone, after=self.mark)
         if len(got) != count:
@@ -508,10 +512,14 @@ class World:
             self.fail("exactly one line on stderr", result.describe())
 
     def expect_agent_turns(self, count: int) -> None:
-        time.sleep(min(self.quiet_seconds, 0.5))
+        """Exactly `count` through the quiet window: a turn starts seconds after the webhook on a busy gateway."""
+        deadline = time.monotonic() + self.quiet_seconds
         seen = self.driver.agent_turns()
+        while seen <= count and time.monotonic() < deadline:
+            time.sleep(0.5)
+            seen = self.driver.agent_turns()
         if seen != count:
-            self.fail(f"{count} agent turn(s)", f"{seen}")
+            self.fail(f"{count} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
 
     def expect_log(self, *texts: str) -> None:
         """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
