@@ -167,7 +167,7 @@ def cmd_openclaw_install(args: argparse.Namespace) -> int:
 
 
 def add_openclaw(sub: argparse._SubParsersAction) -> None:
-    from harness.openclaw.install import DEFAULT_OPENCLAW
+    from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 
     p = sub.add_parser("openclaw", help="provision the real OpenClaw gateway ahead of a run")
     verbs = p.add_subparsers(dest="verb", required=True)
@@ -175,6 +175,28 @@ def add_openclaw(sub: argparse._SubParsersAction) -> None:
     inst.add_argument("--openclaw-version", default=DEFAULT_OPENCLAW)
     inst.add_argument("--force", action="store_true", help="install again even if cached")
     inst.set_defaults(func=cmd_openclaw_install)
+    par = verbs.add_parser("parity", help="refclaw's channel functions side by side with the published plugin's")
+    par.add_argument("--openclaw-version", default=DEFAULT_OPENCLAW)
+    par.add_argument("--sms-plugin-version", default=DEFAULT_SMS_PLUGIN)
+    par.add_argument("--count", type=int, default=300, choices=range(1, 5001), metavar="N", help="inputs per area")
+    par.add_argument("--seed", type=int, default=1)
+    par.add_argument("--show", type=int, default=3, help="differences shown per area")
+    par.set_defaults(func=cmd_openclaw_parity)
+
+
+def cmd_openclaw_parity(args: argparse.Namespace) -> int:
+    from harness.openclaw import install, parity
+
+    try:
+        target = install.install(args.openclaw_version)
+        package = parity.plugin_package(target, args.sms_plugin_version)
+        lines = parity.compare(target, package, args.count, args.seed, args.show)
+    except install.InstallError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"refclaw against @openclaw/sms@{args.sms_plugin_version} in openclaw@{args.openclaw_version}, "
+          f"{args.count} inputs per area (seed {args.seed})")
+    print("\n".join(lines))
+    return 0
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator, add_run, add_selfcheck, add_openclaw]

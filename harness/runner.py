@@ -149,7 +149,7 @@ def run(options: RunOptions) -> int:
 
 def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
     """The unmutated reference must pass; each mutant must make at least one scenario fail."""
-    from harness.gateways.reference.mutants import MUTANTS
+    from refclaw.mutants import MUTANTS
 
     if options.gateway != "reference":
         print("sms-harness: selfcheck runs against the reference gateway only", file=sys.stderr)

@@ -12,7 +12,7 @@ from harness.drivers.base import DriverError, Unsupported
 from harness.drivers.external import ExternalDriver
 
 ROOT = Path(__file__).resolve().parent.parent
-REFCLAW = f"{sys.executable} -m harness.gateways.reference.cli"
+REFCLAW = f"{sys.executable} -m refclaw.cli"
 
 
 def describe(tmp_path: Path, extra: str = "") -> Path:
@@ -23,6 +23,7 @@ twilio_base_env = ["REFCLAW_TWILIO_API_BASE", "REFCLAW_TWILIO_MESSAGING_BASE"]
 [env]
 REFCLAW_STATE_DIR = "{{workdir}}/state"
 REFCLAW_CONFIG_PATH = "{{workdir}}/refclaw.json5"
+REFCLAW_MODEL_URL = "{{emulator}}/v1"
 [commands]
 config_patch = "{REFCLAW} config patch --file {{file}}"
 config_patch_dry_run = "{REFCLAW} config patch --file {{file}} --dry-run"

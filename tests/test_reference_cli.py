@@ -13,7 +13,7 @@ import pytest
 from emulator.client import EmulatorClient, Provisioned
 from emulator.server import EmulatorServer
 from harness.drivers.base import probe_view
-from harness.gateways.reference import cli
+from refclaw import cli
 
 NUMBER = "+15551234567"
 PUBLIC = "https://gw.example.test/webhooks/sms"
@@ -113,7 +113,7 @@ def test_twilio_errors_surface_in_one_line(home: Path, capsys: pytest.CaptureFix
 
 
 def test_pairing_list_and_approve(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.gateways.reference.state import StateDir
+    from refclaw.state import StateDir
 
     state = StateDir(home)
     request, _ = state.request_pairing("default", "+15557654321", state.now())
@@ -135,7 +135,7 @@ def test_pairing_list_and_approve(home: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_clock_advance_expires_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.gateways.reference.state import StateDir
+    from refclaw.state import StateDir
 
     state = StateDir(home)
     request, _ = state.request_pairing("default", "+15557654321", state.now())
@@ -206,7 +206,7 @@ def test_gateway_with_invalid_config_exits_with_one_line(tmp_path: Path) -> None
     (tmp_path / "c.json5").write_text('{channels: {sms: {dmPolicy: "nope"}}}')
     env = {"REFCLAW_STATE_DIR": str(tmp_path), "REFCLAW_CONFIG_PATH": str(tmp_path / "c.json5"), "PATH": "/usr/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "harness.gateways.reference.cli", "gateway", "--port", "0"],
+        [sys.executable, "-m", "refclaw.cli", "gateway", "--port", "0"],
         env=env,
         capture_output=True,
         text=True,

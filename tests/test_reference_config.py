@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.gateways.reference import config
-from harness.gateways.reference.config import ConfigError, resolve
+from refclaw import config
+from refclaw.config import ConfigError, resolve
 
 SID = "AC" + "a" * 32
 SID2 = "AC" + "b" * 32

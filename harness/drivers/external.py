@@ -9,6 +9,7 @@ log_file = "/var/log/mygw.log"          # optional: shown in reports
 
 [env]                                   # optional: extra environment for the gateway and every command
 MYGW_STATE_DIR = "{workdir}/state"
+MYGW_MODEL_URL = "{emulator}/v1"        # "{emulator}": the emulator's URL (its scripted model is at /v1)
 
 [commands]                              # tokens "{channel}" and "{target}" expand to flag pairs or nothing
 config_patch = "mygw config patch --file {file}"
@@ -99,7 +100,7 @@ class ExternalDriver(GatewayDriver):
         return run_cli(self.argv(name, **values), self._env or self.base_env({}, ""))
 
     def base_env(self, extra: dict[str, str], twilio_base: str) -> dict[str, str]:
-        env = {k: str(v).format(workdir=self.workdir) for k, v in self.spec.get("env", {}).items()}
+        env = {k: str(v).format(workdir=self.workdir, emulator=twilio_base) for k, v in self.spec.get("env", {}).items()}
         for name in self.spec.get("twilio_base_env", []):
             env[name] = twilio_base
         return clean_env({**env, **extra})

@@ -37,8 +37,8 @@ class ReferenceDriver(GuideCli, GatewayDriver):
 
     def base_argv(self) -> list[str]:
         if self.mutant:
-            return [sys.executable, "-m", "harness.gateways.reference.mutants", self.mutant, "--"]
-        return [sys.executable, "-m", "harness.gateways.reference.cli"]
+            return [sys.executable, "-m", "refclaw.mutants", self.mutant, "--"]
+        return [sys.executable, "-m", "refclaw.cli"]
 
     def cli(self, *args: str) -> CliResult:
         if self._env is None:
@@ -58,6 +58,7 @@ class ReferenceDriver(GuideCli, GatewayDriver):
                 "REFCLAW_CONFIG_PATH": str(self.config_path),
                 "REFCLAW_TWILIO_API_BASE": twilio_base,
                 "REFCLAW_TWILIO_MESSAGING_BASE": twilio_base,
+                "REFCLAW_MODEL_URL": f"{twilio_base}/v1",  # the emulator's scripted model, as OpenClaw's
                 "PYTHONUNBUFFERED": "1",
                 **setup.env,
             }

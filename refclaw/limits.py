@@ -1,13 +1,14 @@
 """Rate limits and replay protection for the webhook (all in memory, bounded).
 
 The numbers are the published plugin's (@openclaw/sms@2026.9.4): inbound
-dispatch per sender, validated inbound per account route, invalid requests per
-client, delivery callbacks per account; each per 60-second window.
+dispatch per sender (per client with signature validation off), validated inbound
+per account route, requests per client (the "invalid request" limiter counts valid
+ones too), delivery callbacks per account route; each per fixed 60-second window.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
 SENDER_PER_MINUTE = 30
 ROUTE_PER_MINUTE = 300
@@ -16,24 +17,23 @@ CALLBACKS_PER_MINUTE = 3000
 MAX_KEYS = 10_000
 
 
-class Window:
-    """At most `limit` events per key in any 60-second window."""
+class FixedWindow:
+    """The plugin's limiter: a count per key in a fixed 60-second window; every check counts."""
 
     def __init__(self, limit: int, seconds: float = 60.0) -> None:
         self.limit, self.seconds = limit, seconds
-        self.events: OrderedDict[str, deque[float]] = OrderedDict()
+        self.windows: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
-    def allow(self, key: str, now: float) -> bool:
-        events = self.events.setdefault(key, deque())
-        self.events.move_to_end(key)
-        while events and events[0] <= now - self.seconds:
-            events.popleft()
-        if len(events) >= self.limit:
+    def is_limited(self, key: str, now: float) -> bool:
+        if not key:
             return False
-        events.append(now)
-        while len(self.events) > MAX_KEYS:
-            self.events.popitem(last=False)
-        return True
+        started, count = self.windows.pop(key, (now, 0))
+        if now - started >= self.seconds:
+            started, count = now, 0
+        self.windows[key] = (started, count + 1)
+        while len(self.windows) > MAX_KEYS:
+            self.windows.popitem(last=False)
+        return count + 1 > self.limit
 
 
 class Seen:

@@ -6,8 +6,8 @@ import logging
 
 from quart import Quart, Response, request
 
-from harness.gateways.reference import channel
-from harness.gateways.reference.dispatcher import Background
+from refclaw import channel
+from refclaw.dispatcher import Background
 
 log = logging.getLogger("refclaw.http")
 
@@ -33,7 +33,7 @@ def create_app(runtime: channel.Runtime) -> Quart:
 
     @app.errorhandler(413)
     async def too_large(_: Exception) -> Response:
-        return Response("Payload Too Large", status=413, content_type=channel.PLAIN)
+        return Response("Payload too large", status=413, content_type=channel.XML)
 
     @app.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     async def webhook(path: str) -> Response:
@@ -48,11 +48,13 @@ def create_app(runtime: channel.Runtime) -> Quart:
             request.query_string.decode("latin-1"),
             body,
             request.headers,
-            request.remote_addr or "",
-            f"{request.scheme}://{request.host}{request.path}",
+            request.remote_addr or "unknown",
         )
         if answer.work is not None:
             background.spawn(answer.work())
-        return Response(answer.body, status=answer.status, content_type=answer.content_type)
+        response = Response(answer.body, status=answer.status, content_type=answer.content_type)
+        if answer.accepted:
+            response.headers[channel.ACCEPTED_HEADER[0]] = channel.ACCEPTED_HEADER[1]
+        return response
 
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.gateways.reference.config import Account
+from refclaw.config import Account
 
 ALLOW, PAIR, DENY = "allow", "pair", "deny"
 

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import json5
 
+from refclaw import callback, numbers
+
 DEFAULT_WEBHOOK_PATH = "/webhooks/sms"
 DEFAULT_CHUNK_LIMIT = 1500
-MAX_CHUNK_LIMIT = 1600
 POLICIES = ("pairing", "allowlist", "open", "disabled")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 ACCOUNT_KEYS = {
@@ -79,10 +79,8 @@ class Account:
 
     @property
     def status_callback(self) -> str | None:
-        """publicWebhookUrl plus Twilio connection overrides; none for a loopback URL (as the plugin does)."""
-        if not self.public_webhook_url or is_loopback_url(self.public_webhook_url):
-            return None
-        return self.public_webhook_url.split("#")[0] + "#rp=ct,rt,5xx&rt=5000&rc=1"
+        """publicWebhookUrl with its `#` overrides merged; none for a URL Twilio must not call back."""
+        return callback.status_callback_url(self.public_webhook_url or "") or None
 
 
 def sender_params(account: Account) -> dict[str, str] | None:
@@ -107,15 +105,6 @@ class Resolved:
 
 def is_loopback_url(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
-
-
-def normalize_number(raw: str) -> str:
-    """`sms:+1555…` and `twilio-sms:+1555…` -> `+1555…` (the guide: the prefix is accepted and normalised)."""
-    value = raw.strip()
-    for prefix in ("twilio-sms:", "sms:"):
-        if value.lower().startswith(prefix):
-            return value[len(prefix) :].strip()
-    return value
 
 
 def load_file(path: Path) -> dict[str, Any]:
@@ -233,10 +222,7 @@ def build_account(account_id: str, raw: Mapping[str, Any], env: Mapping[str, str
             "was not found"
         )
     account.from_number = text("fromNumber", ("TWILIO_PHONE_NUMBER", "TWILIO_SMS_FROM"))
-    if account.from_number:
-        account.from_number = normalize_number(account.from_number)
-        if not E164.match(account.from_number):
-            raise ConfigError(f"{where}.fromNumber: must be an E.164 number such as +15551234567")
+    account.from_number = numbers.normalize(account.from_number or "") or None
     account.messaging_service_sid = text("messagingServiceSid", ("TWILIO_MESSAGING_SERVICE_SID",))
     if account.messaging_service_sid and not SERVICE_SID.match(account.messaging_service_sid):
         raise ConfigError(f"{where}.messagingServiceSid: must be MG followed by 32 hex digits")
@@ -254,12 +240,7 @@ def build_account(account_id: str, raw: Mapping[str, Any], env: Mapping[str, str
         raise ConfigError(f"{where}.dmPolicy: must be one of {', '.join(POLICIES)}")
     account.dm_policy = policy
     account.allow_from = allow_list(raw.get("allowFrom"), env, where)
-    default_to = text("defaultTo")
-    if default_to:
-        default_to = normalize_number(default_to)
-        if not E164.match(default_to):
-            raise ConfigError(f"{where}.defaultTo: must be an E.164 number")
-    account.default_to = default_to
+    account.default_to = numbers.normalize(text("defaultTo") or "") or None
     disable = flag("dangerouslyDisableSignatureValidation", "SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION")
     account.disable_signature_validation = bool(disable)
     account.text_chunk_limit = chunk_limit(raw.get("textChunkLimit"), env, where)
@@ -294,20 +275,9 @@ def allow_list(value: Any, env: Mapping[str, str], where: str) -> list[str]:
     if value is None:
         raw = env_value(env, "SMS_ALLOWED_USERS")
         value = [v for v in raw.split(",") if v.strip()] if raw else []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f'{where}.allowFrom: must be a list of E.164 numbers (or "*")')
-    entries = []
-    for entry in value:
-        number = normalize_allow_entry(entry)
-        if number != "*" and not E164.match(number):
-            raise ConfigError(f"{where}.allowFrom: {entry!r} is not an E.164 number")
-        entries.append(number)
-    return entries
-
-
-def normalize_allow_entry(entry: str) -> str:
-    """The guide: an `sms:` prefix is accepted and normalised away."""
-    return normalize_number(entry)
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ConfigError(f'{where}.allowFrom: must be a list of phone numbers (or "*")')
+    return [entry for entry in (numbers.allow_entry(str(v)) for v in value) if entry]
 
 
 def chunk_limit(value: Any, env: Mapping[str, str], where: str) -> int:
@@ -321,12 +291,7 @@ def chunk_limit(value: Any, env: Mapping[str, str], where: str) -> int:
             raise ConfigError("SMS_TEXT_CHUNK_LIMIT: must be a whole number") from None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{where}.textChunkLimit: must be a positive whole number")
-    return clamp_chunk_limit(value)
-
-
-def clamp_chunk_limit(value: int) -> int:
-    """Never above Twilio's 1600-character body limit."""
-    return min(value, MAX_CHUNK_LIMIT)
+    return value
 
 
 def start_blocker(account: Account) -> str | None:

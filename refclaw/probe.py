@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.gateways.reference import config, twilio_api
-from harness.gateways.reference.state import StateDir
+from refclaw import config, twilio_api
+from refclaw.state import StateDir
 
 HINT_11200 = (
     "Twilio error 11200: Twilio accepted the inbound SMS but could not reach the webhook. Check that "

@@ -2,7 +2,7 @@
 
 The reference gateway's own modules never look at these. A mutant is run as
 
-    python -m harness.gateways.reference.mutants NAME -- <refclaw arguments>
+    python -m refclaw.mutants NAME -- <refclaw arguments>
 
 which patches the named module attributes and then runs the ordinary CLI,
 so the gateway process and every CLI call carry the same defect. A good
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.gateways.reference import access, channel, cli, config, limits, signature, state, text
+from refclaw import access, callback, channel, cli, config, inbound, limits, numbers, signature, state, text
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,17 @@ def _pairing_skipped(original: Callable[..., Any]) -> Callable[..., Any]:
     return decide
 
 
+def _code_point_units(value: str) -> text.Units:
+    units = text.Units.__new__(text.Units)
+    units.units = list(value)
+    units.grapheme_start = list(range(len(value)))
+    return units
+
+
+def _fixed_fragment(url: str) -> str:
+    return url.split("#")[0] + "#rp=ct,rt,5xx&rt=5000&rc=1" if callback.usable(url) else ""
+
+
 def _off_by_one(original: Callable[[str, int], list[str]]) -> Callable[[str, int], list[str]]:
     return lambda body, limit: original(body, limit + 1)
 
@@ -110,7 +121,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "callback_account_unchecked",
             "status callbacks from another AccountSid are recorded",
-            _set(channel, "status_account_ok", lambda account, fields: True),
+            _set(channel, "callback_from_account", lambda account, fields: True),
         ),
         Mutant(
             "expired_codes_accepted",
@@ -144,14 +155,44 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "chunk_limit_uncapped",
             "textChunkLimit above 1600 is not capped",
-            _set(config, "clamp_chunk_limit", lambda value: value),
+            _set(text, "MAX_SMS_BODY", 1_000_000),
         ),
         Mutant("markdown_kept", "replies are sent as raw markdown", _set(text, "to_plain", lambda markdown: markdown)),
-        Mutant("links_dropped", "links lose their URL", _set(text, "link_text", lambda label, url: label)),
+        Mutant("links_dropped", "links lose their URL", _set(text, "link_suffix", lambda label, href: "")),
         Mutant(
             "reply_to_wrong_number",
             "replies go to the gateway's own number instead of the sender",
-            _set(channel, "reply_target", lambda sender, to: to),
+            _set(channel, "reply_target", lambda message: message.to),
+        ),
+        Mutant(
+            "graphemes_split",
+            "chunks are cut at the limit, through emoji and combined characters, ignoring breaks",
+            _set(text.Units, "cut", lambda self, start, max_end, preferred=None, partial=True: min(max_end, len(self))),
+        ),
+        Mutant(
+            "code_points_counted",
+            "chunk lengths count code points, not UTF-16 units (an emoji counts 1)",
+            _set(text, "Units", _code_point_units),
+        ),
+        Mutant(
+            "any_prefixed_sender",
+            "an inbound From with any channel prefix (sms:, whatsapp:) is dispatched",
+            _set(numbers, "inbound_sender", lambda raw: numbers.normalize(raw.split(":")[-1]) or None),
+        ),
+        Mutant(
+            "foreign_account_dispatched",
+            "an inbound message for another AccountSid or To is dispatched",
+            _set(channel, "admitted", lambda account, fields: inbound.parse(fields)),
+        ),
+        Mutant(
+            "numbers_not_normalised",
+            "allowFrom entries are compared as written: (555) 123-4567 or 15551234567 never match",
+            _set(numbers, "allow_entry", lambda raw: raw.strip()),
+        ),
+        Mutant(
+            "callback_fragment_fixed",
+            "the StatusCallback ignores publicWebhookUrl's own #overrides",
+            _set(callback, "status_callback_url", _fixed_fragment),
         ),
         Mutant(
             "service_preferred",
@@ -177,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in MUTANTS:
         known = ", ".join(MUTANTS)
-        print(f"usage: python -m harness.gateways.reference.mutants NAME -- ARGS (NAME: {known})", file=sys.stderr)
+        print(f"usage: python -m refclaw.mutants NAME -- ARGS (NAME: {known})", file=sys.stderr)
         return 2
     MUTANTS[args[0]].apply()
     rest = args[1:]

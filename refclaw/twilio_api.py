@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from harness.gateways.reference.config import Account
+from refclaw.config import Account
 
 API_BASE = "https://api.twilio.com"
 MESSAGING_BASE = "https://messaging.twilio.com"

@@ -29,10 +29,9 @@ from typing import Any
 
 import json5
 
-from emulator import agent_script
-from harness.gateways.reference import channel, config, probe, text, twilio_api
-from harness.gateways.reference.limits import INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
-from harness.gateways.reference.state import StateDir
+from refclaw import agent, channel, config, numbers, probe, text, twilio_api
+from refclaw.limits import INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
+from refclaw.state import StateDir
 
 
 class CliError(Exception):
@@ -87,8 +86,8 @@ class Redact(logging.Filter):
 def cmd_gateway(args: argparse.Namespace) -> int:
     from hypercorn.asyncio import serve
 
-    from emulator.server import base_url, bind, hypercorn_config
-    from harness.gateways.reference.app import create_app
+    from refclaw.app import create_app
+    from refclaw.server import hypercorn_settings, listen, url_of
 
     conf, state = paths()
     rt = channel.Runtime(conf, state, os.environ)
@@ -102,8 +101,8 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
     rt.load()
-    sock = bind(args.host, args.port)
-    url = base_url(sock)
+    sock = listen(args.host, args.port)
+    url = url_of(sock)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -117,7 +116,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             logging.getLogger("refclaw").info("gateway listening on %s", url)
             print(url, flush=True)
 
-        await serve(app, hypercorn_config(sock), shutdown_trigger=stop.wait)
+        await serve(app, hypercorn_settings(sock), shutdown_trigger=stop.wait)
 
     asyncio.run(main())
     return 0
@@ -236,9 +235,9 @@ def parse_target(target: str | None, channel_name: str | None) -> str:
         number = raw
     else:
         raise CliError(f"cannot tell the channel of target {raw}: use --channel sms or a twilio-sms: target")
-    number = number.strip()
-    if not config.E164.match(number):
-        raise CliError(f"target {raw}: {number!r} is not an E.164 number")
+    number = numbers.normalize(number)
+    if not numbers.looks_like(number):
+        raise CliError(f"Invalid SMS target: {raw}")
     return number
 
 
@@ -247,7 +246,7 @@ def send(account: config.Account, to: str, message: str, media: list[str]) -> li
         if len(message) > twilio_api.MAX_BODY:
             raise CliError(f"message is {len(message)} characters; SMS bodies are at most {twilio_api.MAX_BODY}")
         sids = []
-        for piece in text.chunk(message, account.text_chunk_limit) or [""]:
+        for piece in text.sms_chunks(message, account.text_chunk_limit) or [""]:
             sent = await twilio_api.send_message(account, to, piece, media if not sids else None)
             sids.append(sent.sid)
         return sids
@@ -283,11 +282,11 @@ def cmd_agent(args: argparse.Namespace) -> int:
     require_sms(args.channel)
     rt = runtime()
     account = rt.account(args.account)
-    reply = agent_script.reply_for(args.message)
+    reply = asyncio.run(agent.answer(args.message))
     if not args.deliver:
         print(reply)
         return 0
-    to = automation_target(account, config.normalize_number(args.to) if args.to else None)
+    to = automation_target(account, numbers.normalize(args.to) if args.to else None)
     rt.state.record_turn(account.id, "automation", args.message, rt.state.now())
     if not to:  # as OpenClaw: the run succeeds and nothing is delivered
         print(reply)

@@ -1,1 +1,0 @@
-"""Gateways the harness can drive: the embedded reference gateway, OpenClaw, external ones."""
