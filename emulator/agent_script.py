@@ -3,6 +3,7 @@
 The reference gateway's built-in agent and the emulator's scripted model
 endpoint (for the real OpenClaw agent) both answer by these rules:
 - "reply exactly X" -> X (the rest of that line, surrounding quotes removed);
+- 'reply verbatim "…"' -> the JSON string that follows, decoded (any text: newlines, markdown, emoji);
 - a request for "long markdown" -> LONG_MARKDOWN, which has headings, emphasis,
   links and fenced code, and is long enough to need several SMS chunks;
 - anything else -> "Echo: <text>".
@@ -10,9 +11,11 @@ endpoint (for the real OpenClaw agent) both answer by these rules:
 
 from __future__ import annotations
 
+import json
 import re
 
 EXACTLY = re.compile(r"reply exactly[:\s]+(.+)", re.IGNORECASE)
+VERBATIM = re.compile(r"reply verbatim\s+(?=\")", re.IGNORECASE)
 LONG = re.compile(r"long markdown", re.IGNORECASE)
 
 _SECTION = """## Part {n}: checking the SMS channel
@@ -35,7 +38,15 @@ LONG_MARKDOWN = "# A long answer\n\n" + "\n\n\n".join(_SECTION.format(n=n) for n
 
 
 def directive(text: str) -> str | None:
-    """The scripted answer if `text` asks for one ("reply exactly", "long markdown"), else None."""
+    """The scripted answer if `text` asks for one ("reply verbatim", "reply exactly", "long markdown"), else None."""
+    verbatim = VERBATIM.search(text)
+    if verbatim:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, verbatim.end())
+        except ValueError:
+            value = None
+        if isinstance(value, str):
+            return value
     exact = EXACTLY.search(text)
     if exact:
         return exact.group(1).strip().splitlines()[0].strip().strip("\"'“”")

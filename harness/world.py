@@ -141,7 +141,8 @@ class World:
         return block
 
     def expand(self, value: Any) -> Any:
-        """Placeholders in Gherkin values: <account sid>, <auth token>, <number>, <public url>, <phone X>, <service X>."""
+        """Placeholders in Gherkin values: <account sid>, <auth token>, <number>, <public url>, <service X>,
+        <phone X> and its other spellings <phone X digits> (no +) and <phone X dashed> (+1 (555) 123-4567)."""
         if isinstance(value, list):
             return [self.expand(v) for v in value]
         if isinstance(value, dict):
@@ -162,7 +163,8 @@ class World:
         while "<phone " in out:
             start = out.index("<phone ")
             end = out.index(">", start)
-            out = out[:start] + self.phone(out[start + 7 : end]) + out[end + 1 :]
+            name, _, spelling = out[start + 7 : end].partition(" ")
+            out = out[:start] + spell(self.phone(name), spelling) + out[end + 1 :]
         return out
 
     def start(self, fresh: bool = False) -> None:
@@ -214,6 +216,19 @@ class World:
             raise AssertionError(f"account {account!r} has no number to text")
         self.last_inbound = self.sender.send(self.phone(phone), target, body)
         return self.last_inbound
+
+    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str) -> httpx.Response:
+        """A signed inbound form from the phone with one field set (or removed, for null)."""
+        form = self.inbound_form(phone, body)
+        if value is None:
+            form.pop(field_name, None)
+        else:
+            form[field_name] = self.expand(value)
+        return self.post_webhook(form)
+
+    def ask_agent(self, phone: str, answer: str) -> dict[str, Any]:
+        """The phone asks the scripted agent to answer exactly `answer` (any text, carried as JSON)."""
+        return self.text(phone, "reply verbatim " + json.dumps(answer))
 
     # -- direct HTTP to the gateway (what a proxy or an attacker could send) -------------------------
 
@@ -328,6 +343,16 @@ class World:
         time.sleep(min(self.quiet_seconds, 0.5))
         return len(self.outbound(phone, after=self.mark)) == count
 
+    def expect_messages(self, phone: str, bodies: list[str]) -> None:
+        """Exactly these SMS bodies reach the phone, in this order, and no more."""
+        got = self.wait_replies(phone, len(bodies))
+        seen = [m["body"] for m in got]
+        if seen != bodies:
+            self.fail(
+                f"{len(bodies)} message(s) to phone {phone}, in order: {json.dumps(bodies, ensure_ascii=False)}",
+                f"{len(seen)} message(s): {json.dumps(seen, ensure_ascii=False)}",
+            )
+
     def expect_pairing_reply(self, phone: str) -> str:
         reply = self.wait_reply(phone)
         code = pairing_code(reply["body"])
@@ -373,15 +398,28 @@ class World:
         if content_type and content_type not in got_type:
             self.fail(f"Content-Type {content_type}", got_type or "none")
 
-    def expect_http_answer(self, status: int, body: str | None) -> None:
+    def expect_http_answer(self, status: int, body: str | None, content_type: str | None = None) -> None:
         if self.last_http is None:
             self.fail("a request to the webhook", "none was sent")
         response = self.last_http
-        if response.status_code != status or (body is not None and response.text.strip() != body):
+        seen_type = response.headers.get("content-type", "")
+        if (
+            response.status_code != status
+            or (body is not None and response.text.strip() != body)
+            or (content_type is not None and seen_type.replace(" ", "").lower() != content_type.replace(" ", "").lower())
+        ):
             self.fail(
-                f"HTTP {status}" + (f" with body {body!r}" if body is not None else ""),
-                f"HTTP {response.status_code} with body {response.text.strip()[:300]!r}",
+                f"HTTP {status}" + (f" with body {body!r}" if body is not None else "")
+                + (f" as {content_type}" if content_type else ""),
+                f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
             )
+
+    def expect_http_header(self, name: str, value: str) -> None:
+        if self.last_http is None:
+            self.fail("a request to the webhook", "none was sent")
+        seen = self.last_http.headers.get(name)
+        if seen != value:
+            self.fail(f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header")
 
     def expect_all_deliveries(self, status: int) -> None:
         deliveries = (self.last_inbound or {}).get("deliveries", [])
@@ -612,6 +650,25 @@ class World:
         if self.last_cli:
             lines.append("-- last CLI call --\n" + self.last_cli.describe())
         return secrets.redact("\n".join(lines))
+
+
+def spell(number: str, spelling: str) -> str:
+    """A +1… number as people write it: as is, digits only, or dashed with the area code in brackets."""
+    if spelling == "digits":
+        return number.lstrip("+")
+    if spelling == "dashed":
+        return f"{number[:2]} ({number[2:5]}) {number[5:8]}-{number[8:]}"
+    if spelling:
+        raise AssertionError(f"unknown phone spelling {spelling!r} (known: digits, dashed)")
+    return number
+
+
+def json_cell(cell: str) -> Any:
+    """An example cell holding JSON (Gherkin has already turned its \\n into newlines)."""
+    try:
+        return json.loads(cell, strict=False)
+    except ValueError as exc:
+        raise AssertionError(f"the example cell {cell!r} is not JSON: {exc}") from None
 
 
 def long_landmarks(markdown: str) -> list[str]:

@@ -7,7 +7,7 @@ import json
 from pytest_bdd import parsers, then
 
 from emulator import agent_script
-from harness.world import World
+from harness.world import World, json_cell
 
 # -- the webhook's answer -----------------------------------------------------------------------
 
@@ -22,9 +22,14 @@ def webhook_answer(sms: World, status: int, body: str) -> None:
     sms.expect_webhook_answer(status, body)
 
 
-@then(parsers.re(r"the gateway answers (?P<status>\d+)(?: with body \"(?P<body>.*)\")?$"))
-def gateway_answer(sms: World, status: str, body: str | None) -> None:
-    sms.expect_http_answer(int(status), body)
+@then(parsers.re(r"the gateway answers (?P<status>\d+)(?: with body \"(?P<body>.*)\")?(?P<xml> as XML)?$"))
+def gateway_answer(sms: World, status: str, body: str | None, xml: str | None) -> None:
+    sms.expect_http_answer(int(status), body, "text/xml; charset=utf-8" if xml else None)
+
+
+@then(parsers.parse('the answer carries the header "{name}: {value}"'))
+def answer_header(sms: World, name: str, value: str) -> None:
+    sms.expect_http_header(name, value)
 
 
 @then(parsers.parse('the last answer is {status:d} with body "{body}"'))
@@ -54,6 +59,11 @@ def twilio_error(sms: World, code: int) -> None:
 @then(parsers.parse('phone "{phone}" gets the reply "{text}"'))
 def gets_reply(sms: World, phone: str, text: str) -> None:
     sms.wait_reply(phone, exactly=text)
+
+
+@then(parsers.parse('phone "{phone}" gets the messages {messages}'))
+def gets_messages(sms: World, phone: str, messages: str) -> None:
+    sms.expect_messages(phone, json_cell(messages))
 
 
 @then(parsers.parse('phone "{phone}" gets no reply'))

@@ -6,7 +6,7 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.world import World, unbreakable
+from harness.world import World, json_cell, unbreakable
 
 # -- phones -----------------------------------------------------------------------------------
 
@@ -24,6 +24,11 @@ def phone_texts_account(sms: World, phone: str, account: str, body: str) -> None
 @when(parsers.parse('phone "{phone}" texts the Messaging Service "{service}" "{body}"'))
 def phone_texts_service(sms: World, phone: str, service: str, body: str) -> None:
     sms.text(phone, body, to=sms.account().services[service])
+
+
+@when(parsers.parse('phone "{phone}" gets the agent to answer {answer}'))
+def asks_agent(sms: World, phone: str, answer: str) -> None:
+    sms.ask_agent(phone, json_cell(answer))
 
 
 @when(parsers.parse('phone "{phone}" asks for a reply of {length:d} characters without spaces'))
@@ -161,6 +166,16 @@ def form_only_smssid(sms: World, phone: str, body: str) -> None:
 @when(parsers.parse('a signed inbound form from "{sender}" saying "{body}" is posted to the webhook'))
 def form_from_address(sms: World, sender: str, body: str) -> None:
     sms.post_webhook(sms.inbound_form("A", body, From=sms.expand(sender)))
+
+
+@when(
+    parsers.parse(
+        'a signed inbound form from phone "{phone}" saying "{body}" with {field_name} set to {value} is posted '
+        "to the webhook"
+    )
+)
+def form_with_field(sms: World, phone: str, body: str, field_name: str, value: str) -> None:
+    sms.post_inbound_with(phone, body, field_name, json_cell(value))
 
 
 @when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))

@@ -1,0 +1,49 @@
+@webhook @inbound_forms
+Feature: Which inbound forms reach the agent
+  The plugin answers every validly signed message form 200 and decides afterwards whether
+  to dispatch it (CONTRACT.md B2): the sender must be a number (any spelling the plugin
+  normalises, or rcs:+number; any other "xxx:" address is not an SMS sender), the form must
+  be for the account's AccountSid and To its number, carry a body or media, and a NumMedia
+  that is a whole number. "Answered 200" is never the whole story: each example says
+  whether an agent turn ran and what the phone got.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+    And the gateway is running
+
+  @observed
+  Scenario Outline: A form the plugin cannot use is answered 200 and never dispatched
+    When a signed inbound form from phone "A" saying "reply exactly <id>" with <field> set to <value> is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>"
+    And phone "A" gets no reply
+    And no agent turn has run
+
+    Examples:
+      | id | field | value |
+      | sms prefix | From | "sms:<phone A>" |
+      | twilio-sms prefix | From | "twilio-sms:<phone A>" |
+      | whatsapp address | From | "whatsapp:<phone A>" |
+      | too short | From | "+1555" |
+      | foreign AccountSid | AccountSid | "AC00000000000000000000000000000000" |
+      | no AccountSid | AccountSid | null |
+      | not our number | To | "+15550000000" |
+      | no To | To | null |
+      | empty body | Body | "" |
+      | NumMedia not a number | NumMedia | "abc" |
+      | negative NumMedia | NumMedia | "-1" |
+      | fractional NumMedia | NumMedia | "1.5" |
+
+  @observed
+  Scenario Outline: Spellings the plugin normalises reach the agent, and the reply goes to the number
+    When a signed inbound form from phone "A" saying "reply exactly <id>" with <field> set to <value> is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>"
+    And phone "A" gets the reply "<id>"
+
+    Examples:
+      | id | field | value |
+      | sender without plus | From | "<phone A digits>" |
+      | rcs sender | From | "rcs:<phone A>" |
+      | sender with spaces around | From | "  <phone A>  " |
+      | NumMedia empty | NumMedia | "" |
