@@ -19,6 +19,36 @@ Feature: Allowlist, open and disabled access
       | <phone A>        |
       | sms:<phone A>    |
 
+  @observed
+  Scenario Outline: Other spellings of a number in allowFrom are normalised, not refused
+    Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
+    And the channel's allowFrom is [<entry>]
+    And the gateway is running
+    When phone "A" texts "reply exactly <id>"
+    Then phone "A" gets the reply "<id>"
+
+    Examples:
+      | id | entry |
+      | without plus | "<phone A digits>" |
+      | dashed with brackets | "<phone A dashed>" |
+      | upper-case prefix | "SMS:<phone A>" |
+      | twilio-sms prefix | "twilio-sms:<phone A>" |
+      | spaces around | "  <phone A>  " |
+
+  @observed
+  Scenario Outline: A spelling that normalises to something else matches nobody
+    Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
+    And the channel's allowFrom is [<entry>]
+    And the gateway is running
+    When phone "A" texts "reply exactly <id>"
+    Then phone "A" gets no reply
+    And no agent turn has run
+
+    Examples:
+      | id | entry |
+      | tel prefix | "tel:<phone A>" |
+      | two prefixes | "sms:twilio-sms:<phone A>" |
+
   @guide
   Scenario: A number not in allowFrom gets nothing, not even a pairing code
     Given the SMS channel is configured as in the guide with dmPolicy "allowlist"
@@ -46,13 +76,14 @@ Feature: Allowlist, open and disabled access
     Then phone "A" gets the reply "open door"
 
   @guide
-  Scenario: open without "*" does not open the door, and warns
-    Given the SMS channel is configured as in the guide with dmPolicy "open"
-    And the channel's allowFrom is ["<phone B>"]
+  Scenario: open without "*" is refused, and the channel stays as it was
+    Given the SMS channel is configured as in the guide with dmPolicy "pairing"
     And the gateway is running
+    When the operator applies a patch setting dmPolicy to "open" with allowFrom ["<phone B>"]
+    Then the command fails mentioning "allowFrom"
     When phone "A" texts "reply exactly open door"
-    Then phone "A" gets no reply
-    And the gateway warns about "open"
+    Then phone "A" gets a pairing reply with an 8-character code
+    And no agent turn has run
 
   @guide
   Scenario: disabled answers nobody, even a listed number

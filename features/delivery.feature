@@ -32,20 +32,57 @@ Feature: Replays, status callbacks and rate limits
     And the status probe's recent outbound status is "delivered"
 
   @observed
-  Scenario: Status callbacks arriving out of order do not break anything
+  Scenario: Status callbacks out of order leave the message at its furthest status
     Given the gateway is running
     And Twilio will send the next message's status callbacks in reverse order
     When phone "A" texts "reply exactly shuffled"
     Then phone "A" gets the reply "shuffled"
+    When Twilio has reported the reply as "sent" to the gateway
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered"
+
+  @observed
+  Scenario: Two different final statuses for one message leave it conflicted
+    Given the gateway is running
+    When phone "A" texts "reply exactly twice final"
+    And Twilio has reported the reply as "delivered" to the gateway
+    And a signed status callback "failed" for the reply to phone "A" is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>" as XML
+    When the operator runs the status probe
+    Then the probe's recent outbound status is "conflicted"
 
   @observed @fresh
   Scenario: One sender past the per-sender limit gets 429
-    Given the gateway is running fresh
+    Given the channel's dmPolicy is "disabled" with allowFrom []
+    And the gateway is running fresh
     When phone "A" sends one more signed message than the per-sender limit allows
     Then the last answer is 429 with body "Rate limit exceeded"
+
+  @observed @fresh
+  Scenario: The per-sender limit is checked before replays and message ids
+    Given the channel's dmPolicy is "disabled" with allowFrom []
+    And the gateway is running fresh
+    When phone "A" sends one more signed message than the per-sender limit allows
+    And the first of those messages is posted again
+    Then the gateway answers 429 with body "Rate limit exceeded" as XML
+    When a signed inbound form from phone "A" without MessageSid, SmsSid or SmsMessageSid is posted to the webhook
+    Then the gateway answers 429 with body "Rate limit exceeded" as XML
 
   @observed @fresh
   Scenario: Too many invalid signatures from one client get 429
     Given the gateway is running fresh
     When one more badly signed request than the invalid-request limit allows is posted
     Then the last answer is 429 with body "Rate limit exceeded"
+
+  @observed @fresh
+  Scenario: Valid requests count toward the invalid-request limit too
+    Given the gateway is running fresh
+    When as many signed status callbacks as the invalid-request limit allows are posted
+    And a badly signed inbound form from phone "A" is posted to the webhook
+    Then the gateway answers 429 with body "Rate limit exceeded" as XML
+
+  @observed @fresh
+  Scenario: Delivery callbacks past their limit get 503
+    Given the gateway is running fresh
+    When one more signed status callback than the delivery-callback limit allows is posted
+    Then the gateway answers 503 with body "Service unavailable" as XML

@@ -19,21 +19,22 @@ Feature: Capabilities and the Twilio-side probe
     Given the Twilio number's webhook is "<url>" with method <method>
     And the gateway is running
     When the operator runs the status probe
-    Then the probe reports the webhook as "<state>"
+    Then the probe reports the webhook as "<state>" and ok <ok>
 
     Examples:
-      | url                   | method | state           |
-      | <public url>          | POST   | matches         |
-      | <public url>/other    | POST   | url-mismatch    |
-      | <public url>          | GET    | method-mismatch |
-      |                       | POST   | missing         |
+      | url                   | method | state           | ok    |
+      | <public url>          | POST   | matches         | true  |
+      | <public url>/other    | POST   | url-mismatch    | false |
+      | <public url>          | GET    | method-mismatch | false |
+      | <public url>/other    | GET    | method-mismatch | false |
+      |                       | POST   | missing         | false |
 
   @observed
   Scenario: The probe says when the configured number is not in the account
     Given the channel's fromNumber is "+15550000000"
     And the gateway is running
     When the operator runs the status probe
-    Then the probe reports the webhook as "number-not-found"
+    Then the probe reports the webhook as "number-not-found" and ok false
 
   @observed
   Scenario: The probe checks a Messaging Service's inbound webhook
@@ -41,7 +42,16 @@ Feature: Capabilities and the Twilio-side probe
     And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
     And the gateway is running
     When the operator runs the status probe
-    Then the probe reports the webhook as "messaging-service-matches"
+    Then the probe reports the webhook as "messaging-service-matches" and ok true
+
+  @observed
+  Scenario: A Messaging Service that leaves inbound webhooks to its numbers cannot be probed
+    Given a Messaging Service "pool" that leaves inbound webhooks to its numbers
+    And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe reports the webhook as "unavailable" and ok false
+    And the probe is not ok and mentions "defers inbound webhooks"
 
   @guide
   Scenario: A recent 11200 becomes a probe error with a hint

@@ -56,6 +56,22 @@ Feature: Replies: plain text, chunked, through the configured sender
     And the Messages.json request had StatusCallback "<public url>#rp=ct,rt,5xx&rt=5000&rc=1"
 
   @observed
+  Scenario Outline: publicWebhookUrl's own "#" overrides are merged into the StatusCallback and clamped
+    Given the Twilio number's webhook is "<public url>" with method POST
+    And the channel's publicWebhookUrl is "<public url><fragment>"
+    And the gateway is running
+    When phone "A" texts "reply exactly <id>"
+    Then phone "A" gets the reply "<id>"
+    And the Messages.json request had StatusCallback "<public url><callback fragment>"
+
+    Examples:
+      | id | fragment | callback fragment |
+      | out of range | #rt=99&rc=9 | #rt=5000&rc=1&rp=ct,rt,5xx |
+      | retry policy completed | #rp=4xx | #rp=4xx,ct,rt,5xx&rt=5000&rc=1 |
+      | all and bounds kept | #rp=all&rt=2000&rc=3 | #rp=all&rt=2000&rc=3 |
+      | upper bounds kept | #rt=15000&rc=5&rp=rt | #rt=15000&rc=5&rp=rt,ct,5xx |
+
+  @observed
   Scenario: A loopback publicWebhookUrl sends no StatusCallback and warns
     Given the channel's publicWebhookUrl is "http://127.0.0.1:9/webhooks/sms"
     And the channel's dangerouslyDisableSignatureValidation is true
@@ -65,3 +81,19 @@ Feature: Replies: plain text, chunked, through the configured sender
     And the Messages.json request had no StatusCallback
     And the gateway warns about "publicWebhookUrl"
     And the gateway warns about "delivery callback"
+
+  @observed
+  Scenario Outline: Twilio is never asked to call back a URL that is not public
+    Given the channel's publicWebhookUrl is "<url>"
+    And the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When an unsigned inbound form from phone "A" saying "reply exactly <id>" is posted to the webhook
+    Then phone "A" gets the reply "<id>"
+    And the Messages.json request had no StatusCallback
+
+    Examples:
+      | id | url |
+      | credentials in the URL | https://user:pw@gateway.example.test/webhooks/sms |
+      | single-label host | https://gateway/webhooks/sms |
+      | local host name | https://gateway.local/webhooks/sms |
+      | private address | http://10.1.2.3/webhooks/sms |

@@ -30,6 +30,18 @@ Feature: Setting up the channel with config patches
     Then phone "A" gets a pairing reply with an 8-character code
 
   @observed
+  Scenario Outline: The schema's extra keys are accepted, and an unknown key is refused
+    When the operator applies the patch <patch>
+    Then the command <outcome>
+
+    Examples:
+      | id | patch | outcome |
+      | mediaMaxMb | {"channels": {"sms": {"mediaMaxMb": 5}}} | succeeds |
+      | configWrites | {"channels": {"sms": {"configWrites": false}}} | succeeds |
+      | name | {"channels": {"sms": {"name": "Front desk"}}} | succeeds |
+      | unknown key | {"channels": {"sms": {"colour": "blue"}}} | fails mentioning "colour" |
+
+  @observed
   Scenario: Without a sender the account does not start, and the status says what is required
     Given the channel has no fromNumber
     And the gateway is running

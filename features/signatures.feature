@@ -90,4 +90,20 @@ Feature: Webhook signatures
     When an unsigned inbound form from phone "A" saying "reply exactly unsigned" is posted to the webhook
     Then the gateway answers 200
     And phone "A" gets the reply "unsigned"
-    And the gateway warns about "dangerouslyDisableSignatureValidation"
+    And the gateway warns about "signature validation is disabled"
+
+  @observed
+  Scenario Outline: The signed URL is publicWebhookUrl as written, cut at "#", with the request's query only when it has no "?"
+    Given the Twilio number's webhook is "<number webhook>" with method POST
+    And the channel's publicWebhookUrl is "<publicWebhookUrl>"
+    And the gateway is running
+    When phone "A" texts "reply exactly <id>"
+    Then the webhook answers <status> with body "<body>"
+
+    Examples:
+      | id | number webhook | publicWebhookUrl | status | body |
+      | fragment is not signed | <public url> | <public url>#rt=2000&rc=2 | 200 | <Response></Response> |
+      | host case is kept | <public url> | https://GATEWAY.example.test/webhooks/sms | 403 | Invalid signature |
+      | a bare "?" stops the query being added | <public url>?tenant=blue | <public url>? | 403 | Invalid signature |
+      | its own query is used as is | <public url>?tenant=blue | <public url>?tenant=blue | 200 | <Response></Response> |
+      | an apostrophe in the query is re-encoded | <public url>?name=o'neil | <public url> | 403 | Invalid signature |

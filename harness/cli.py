@@ -193,8 +193,10 @@ def cmd_openclaw_parity(args: argparse.Namespace) -> int:
         lines = parity.compare(target, package, args.count, args.seed, args.show)
     except install.InstallError as exc:
         raise UsageError(str(exc)) from None
-    print(f"refclaw against @openclaw/sms@{args.sms_plugin_version} in openclaw@{args.openclaw_version}, "
-          f"{args.count} inputs per area (seed {args.seed})")
+    print(
+        f"refclaw against @openclaw/sms@{args.sms_plugin_version} in openclaw@{args.openclaw_version}, "
+        f"{args.count} inputs per area (seed {args.seed})"
+    )
     print("\n".join(lines))
     return 0
 

@@ -21,10 +21,11 @@ from faker import Faker
 from emulator import signing
 from emulator.client import EmulatorClient, Provisioned, WaitTimeout
 from harness import secrets
-from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup
+from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup, Unsupported
 from harness.senders import Sender
 
 PUBLIC_BASE = "https://gateway.example.test"
+MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
 DEFAULT_PATH = "/webhooks/sms"
 
 
@@ -58,15 +59,16 @@ class World:
         self.env: dict[str, str] = {}
         self.start_seq = emu.cursor()
         self.mark = self.start_seq
+        self.acted_at = time.monotonic()
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
         self.pairing_code: str | None = None
         self.pairing_codes: dict[str, str] = {}
         self.started = False
-        self.answers: list[httpx.Response] = []
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []
+        self.sent_forms: list[dict[str, str]] = []
 
     # -- Twilio side -------------------------------------------------------------------------
 
@@ -198,8 +200,13 @@ class World:
         return result
 
     def act(self) -> None:
-        """An action starts here: replies are looked for after this point."""
+        """An action starts here: replies are looked for after this point, quiet windows run from it."""
         self.mark = self.emu.cursor()
+        self.acted_at = time.monotonic()
+
+    def wait_quiet(self) -> None:
+        """Until the quiet window after the last action has passed (at once if it has already)."""
+        time.sleep(max(0.0, self.acted_at + self.quiet_seconds - time.monotonic()))
 
     # -- phones ----------------------------------------------------------------------------------
 
@@ -243,8 +250,12 @@ class World:
         extra_bytes: int = 0,
         signer: str | None = None,
         path: str | None = None,
+        http: httpx.Client | None = None,
     ) -> httpx.Response:
-        """Send a form straight to the gateway, signed over the public URL as Twilio would sign it."""
+        """Send a form straight to the gateway, signed over the public URL as Twilio would sign it.
+
+        `http`: a client to reuse (a load of requests); without one, this request is a new action.
+        """
         acct = self.account(account)
         pairs = list(form.items())
         if extra_bytes:
@@ -255,20 +266,21 @@ class World:
         headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
         body = urlencode(pairs)
         local = self.driver.local_url + route + (f"?{query}" if query else "")
+        request = {
+            "content": body if method != "GET" else None,
+            "headers": {**headers, "Content-Type": "application/x-www-form-urlencoded"},
+        }
+        if http is not None:
+            self.last_http = http.request(method, local, **request)
+            return self.last_http
         self.act()
-        with httpx.Client(trust_env=False, timeout=15) as http:
-            self.last_http = http.request(
-                method,
-                local,
-                content=body if method != "GET" else None,
-                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-            )
-        self.answers.append(self.last_http)
+        with httpx.Client(trust_env=False, timeout=15) as own:
+            self.last_http = own.request(method, local, **request)
         return self.last_http
 
-    def status_form(self, status: str, account_sid: str | None = None) -> dict[str, str]:
+    def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
         acct = self.account()
-        sid = "SM" + self.fake.hexify("^" * 32)
+        sid = sid or "SM" + self.fake.hexify("^" * 32)
         return {
             "MessageSid": sid,
             "SmsSid": sid,
@@ -281,10 +293,21 @@ class World:
         }
 
     def limit(self, name: str) -> int:
-        value = int(self.driver.rate_limits()[name])
-        if not 0 < value <= 1000:  # every load loop is bounded
-            raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..1000)")
+        limits = self.driver.rate_limits()
+        if name not in limits:
+            raise Unsupported(f"the {self.driver.name} gateway does not say its {name} rate limit")
+        value = int(limits[name])
+        if not 0 < value <= MAX_LOAD:  # every load loop is bounded
+            raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..{MAX_LOAD})")
         return value
+
+    def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
+        """Post forms one after another over one connection; `last_http` is the last answer."""
+        self.act()
+        with httpx.Client(trust_env=False, timeout=15) as http:
+            for form in forms:
+                self.post_webhook(form, signed=signed, http=http)
+        self.sent_forms = forms
 
     def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
         acct = self.account(account)
@@ -340,7 +363,7 @@ class World:
 
     def _settled(self, phone: str, count: int) -> bool:
         """No further message arrives for a short while (all chunks are in)."""
-        time.sleep(min(self.quiet_seconds, 0.5))
+        time.sleep(self.driver.settle_seconds)
         return len(self.outbound(phone, after=self.mark)) == count
 
     def expect_messages(self, phone: str, bodies: list[str]) -> None:
@@ -363,7 +386,7 @@ class World:
 
     def expect_no_reply(self, phone: str, containing: str = "") -> None:
         """Nothing (or nothing containing the text) reaches the phone within the quiet window."""
-        time.sleep(self.quiet_seconds)
+        self.wait_quiet()
         got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
         if got:
             what = f"containing {containing!r} " if containing else ""
@@ -406,10 +429,13 @@ class World:
         if (
             response.status_code != status
             or (body is not None and response.text.strip() != body)
-            or (content_type is not None and seen_type.replace(" ", "").lower() != content_type.replace(" ", "").lower())
+            or (
+                content_type is not None and seen_type.replace(" ", "").lower() != content_type.replace(" ", "").lower()
+            )
         ):
             self.fail(
-                f"HTTP {status}" + (f" with body {body!r}" if body is not None else "")
+                f"HTTP {status}"
+                + (f" with body {body!r}" if body is not None else "")
                 + (f" as {content_type}" if content_type else ""),
                 f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
             )
@@ -419,7 +445,9 @@ class World:
             self.fail("a request to the webhook", "none was sent")
         seen = self.last_http.headers.get(name)
         if seen != value:
-            self.fail(f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header")
+            self.fail(
+                f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header"
+            )
 
     def expect_all_deliveries(self, status: int) -> None:
         deliveries = (self.last_inbound or {}).get("deliveries", [])
@@ -550,8 +578,8 @@ class World:
             self.fail("exactly one line on stderr", result.describe())
 
     def expect_agent_turns(self, count: int) -> None:
-        """Exactly `count` through the quiet window: a turn starts seconds after the webhook on a busy gateway."""
-        deadline = time.monotonic() + self.quiet_seconds
+        """Exactly `count` through the quiet window after the last action (a turn can start seconds late)."""
+        deadline = self.acted_at + self.quiet_seconds
         seen = self.driver.agent_turns()
         while seen <= count and time.monotonic() < deadline:
             time.sleep(0.5)

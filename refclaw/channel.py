@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from refclaw import access, agent, config, inbound, js, numbers, signature, text, twilio_api
+from refclaw import access, agent, config, delivery, inbound, js, numbers, signature, text, twilio_api
 from refclaw.limits import (
     CALLBACKS_PER_MINUTE,
     INVALID_PER_MINUTE,
@@ -69,7 +69,7 @@ class Runtime:
         for account in resolved.accounts:
             log.info(
                 "sms webhook listening on %s (account %s, dmPolicy %s)",
-                account.webhook_path,
+                account.route,
                 account.id,
                 account.dm_policy,
             )
@@ -93,14 +93,13 @@ class Runtime:
         return stat.st_mtime, stat.st_size
 
     def account_for_path(self, path: str) -> config.Account | None:
-        return next((a for a in self.current().accounts if a.webhook_path == path), None)
+        return next((a for a in self.current().accounts if a.route == path), None)
 
     def account(self, account_id: str | None) -> config.Account:
         accounts = self.current().known  # OpenClaw's CLI sends even through an account that did not start
         if not accounts:
             raise config.ConfigError("channels.sms: no SMS account is configured and enabled")
-        if account_id is None:
-            return next((a for a in accounts if a.id == "default"), accounts[0])
+        account_id = account_id or config.default_id([a.id for a in self.current().all])
         for account in accounts:
             if account.id == account_id:
                 return account
@@ -188,8 +187,7 @@ def callback_from_account(account: config.Account, fields: dict[str, str]) -> bo
 
 def is_status_form(fields: dict[str, str]) -> bool:
     """A delivery status callback: MessageStatus, or an SmsStatus other than received/receiving."""
-    status = js.trim(js.trim(fields.get("MessageStatus", "")) or js.trim(fields.get("SmsStatus", ""))).lower()
-    return bool(status) and status not in ("received", "receiving")
+    return bool(delivery.callback_status(fields))
 
 
 def admitted(account: config.Account, fields: dict[str, str]) -> inbound.Inbound | None:
@@ -217,11 +215,13 @@ def admitted(account: config.Account, fields: dict[str, str]) -> inbound.Inbound
 
 
 def status_callback(runtime: Runtime, account: config.Account, fields: dict[str, str]) -> None:
-    """Delivery status from this account; duplicates are ignored."""
-    if not runtime.state.record_status(account.id, fields, runtime.state.now()):
-        log.info("sms account '%s': duplicate status callback ignored", account.id)
+    """A delivery observation from this account; the same one twice is a duplicate."""
+    sid, status = inbound.message_id(fields), delivery.callback_status(fields)
+    error = js.trim(fields.get("ErrorCode", ""))
+    if runtime.state.record_delivery(account.id, sid, status, error, "callback", runtime.state.now()):
+        log.info("sms account '%s': SMS delivery observation %s recorded for message %s", account.id, status, sid)
     else:
-        log.info("sms account '%s': message %s is %s", account.id, fields.get("MessageSid"), fields.get("MessageStatus"))
+        log.info("sms account '%s': SMS delivery callback ignored duplicate for message %s", account.id, sid)
 
 
 # -- after the 200: access, pairing, the agent, the reply ----------------------------------------
@@ -231,13 +231,15 @@ async def dispatch(runtime: Runtime, account: config.Account, message: inbound.I
     now, sender = runtime.state.now(), message.sender
     decision = access.decide(account, sender, runtime.state.approved(account.id))
     if decision == access.DENY:
-        log.warning("sms account '%s': SMS sender %s is not authorized (dmPolicy %s)", account.id, sender, account.dm_policy)
+        log.warning(
+            "sms account '%s': SMS sender %s is not authorized (dmPolicy %s)", account.id, sender, account.dm_policy
+        )
         return
     if decision == access.PAIR:
         request, created = runtime.state.request_pairing(account.id, sender, now)
         if created:
             log.info("sms account '%s': SMS pairing request created for %s", account.id, sender)
-            await send_text(account, reply_target(message), access.pairing_reply(sender, request.code))
+            await send_text(account, runtime.state, reply_target(message), access.pairing_reply(sender, request.code))
         return
     runtime.state.record_turn(account.id, sender, message.body, now)
     try:
@@ -245,7 +247,7 @@ async def dispatch(runtime: Runtime, account: config.Account, message: inbound.I
     except agent.AgentError as exc:
         log.error("sms account '%s': agent turn for %s failed: %s", account.id, sender, exc)
         return
-    await send_text(account, reply_target(message), reply)
+    await send_text(account, runtime.state, reply_target(message), reply)
 
 
 def reply_target(message: inbound.Inbound) -> str:
@@ -253,7 +255,7 @@ def reply_target(message: inbound.Inbound) -> str:
     return message.sender
 
 
-async def send_text(account: config.Account, to: str, reply: str) -> list[str]:
+async def send_text(account: config.Account, state: StateDir, to: str, reply: str) -> list[str]:
     """The reply as the plugin sends it: plain text, chunked, in order; returns the message sids."""
     sids = []
     for piece in text.sms_chunks(reply, account.text_chunk_limit):
@@ -263,4 +265,7 @@ async def send_text(account: config.Account, to: str, reply: str) -> list[str]:
             log.error("sms account '%s': reply to %s not sent: %s", account.id, to, exc)
             return sids
         sids.append(sent.sid)
+        status = delivery.normalize_status(sent.status)
+        if status:  # the send response's status counts as an observation too
+            state.record_delivery(account.id, sent.sid, status, "", "api-response", state.now())
     return sids

@@ -29,8 +29,8 @@ from typing import Any
 
 import json5
 
-from refclaw import agent, channel, config, numbers, probe, text, twilio_api
-from refclaw.limits import INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
+from refclaw import agent, channel, config, delivery, numbers, probe, text, twilio_api
+from refclaw.limits import CALLBACKS_PER_MINUTE, INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
 from refclaw.state import StateDir
 
 
@@ -241,7 +241,7 @@ def parse_target(target: str | None, channel_name: str | None) -> str:
     return number
 
 
-def send(account: config.Account, to: str, message: str, media: list[str]) -> list[str]:
+def send(account: config.Account, state: StateDir, to: str, message: str, media: list[str]) -> list[str]:
     async def go() -> list[str]:
         if len(message) > twilio_api.MAX_BODY:
             raise CliError(f"message is {len(message)} characters; SMS bodies are at most {twilio_api.MAX_BODY}")
@@ -249,6 +249,9 @@ def send(account: config.Account, to: str, message: str, media: list[str]) -> li
         for piece in text.sms_chunks(message, account.text_chunk_limit) or [""]:
             sent = await twilio_api.send_message(account, to, piece, media if not sids else None)
             sids.append(sent.sid)
+            status = delivery.normalize_status(sent.status)
+            if status:
+                state.record_delivery(account.id, sent.sid, status, "", "api-response", state.now())
         return sids
 
     try:
@@ -264,7 +267,7 @@ def cmd_message_send(args: argparse.Namespace) -> int:
     account = rt.account(args.account)
     if args.message is None:
         raise CliError("--message is required")
-    sids = send(account, to, args.message, args.media or [])
+    sids = send(account, rt.state, to, args.message, args.media or [])
     emit(
         args,
         {"channel": "sms", "accountId": account.id, "to": to, "messageId": sids[0], "messageIds": sids},
@@ -292,7 +295,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
         print(reply)
         print("sms: no delivery target (no --to and no channels.sms.defaultTo): nothing was sent", file=sys.stderr)
         return 0
-    sids = asyncio.run(channel.send_text(account, to, reply))
+    sids = asyncio.run(channel.send_text(account, rt.state, to, reply))
     if not sids:
         raise CliError(f"the reply to {to} was not sent (see the gateway log)")
     emit(args, {"channel": "sms", "to": to, "messageIds": sids}, f"Delivered via sms to {to}: {', '.join(sids)}")
@@ -315,6 +318,7 @@ def cmd_capabilities(args: argparse.Namespace) -> int:
         "targets": ["sms:+E164 (with --channel sms)", "twilio-sms:+E164"],
         "dmPolicies": list(config.POLICIES),
         "rateLimits": {
+            "deliveryCallbacksPerMinute": CALLBACKS_PER_MINUTE,
             "perSenderPerMinute": SENDER_PER_MINUTE,
             "perAccountRoutePerMinute": ROUTE_PER_MINUTE,
             "invalidPerClientPerMinute": INVALID_PER_MINUTE,

@@ -10,22 +10,18 @@ one `ConfigError` line that names the key.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import json5
 
-from refclaw import callback, numbers
+from refclaw import callback, js, numbers
 
 DEFAULT_WEBHOOK_PATH = "/webhooks/sms"
 DEFAULT_CHUNK_LIMIT = 1500
 POLICIES = ("pairing", "allowlist", "open", "disabled")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 ACCOUNT_KEYS = {
     "enabled",
     "accountSid",
@@ -40,9 +36,10 @@ ACCOUNT_KEYS = {
     "dangerouslyDisableSignatureValidation",
     "textChunkLimit",
     "name",
+    "mediaMaxMb",
+    "configWrites",
 }
-CHANNEL_KEYS = ACCOUNT_KEYS | {"accounts"}
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
+CHANNEL_KEYS = ACCOUNT_KEYS | {"accounts", "defaultAccount"}
 
 
 class ConfigError(Exception):
@@ -67,6 +64,29 @@ class Account:
     default_to: str | None = None
     disable_signature_validation: bool = False
     text_chunk_limit: int = DEFAULT_CHUNK_LIMIT
+
+    @property
+    def route(self) -> str:
+        """The HTTP path served: webhookPath with a leading "/" added if it lacks one."""
+        return self.webhook_path if self.webhook_path.startswith("/") else f"/{self.webhook_path}"
+
+    def comparable(self) -> dict[str, Any]:
+        """The account as the plugin resolves it (token shown only as set or not), for side-by-side checks."""
+        return {
+            "accountId": self.id,
+            "enabled": self.enabled,
+            "accountSid": self.account_sid or "",
+            "authToken": "<set>" if self.auth_token else "",
+            "fromNumber": self.from_number or "",
+            "messagingServiceSid": self.messaging_service_sid or "",
+            "defaultTo": self.default_to or "",
+            "webhookPath": self.webhook_path,
+            "publicWebhookUrl": self.public_webhook_url or "",
+            "dangerouslyDisableSignatureValidation": self.disable_signature_validation,
+            "dmPolicy": self.dm_policy,
+            "allowFrom": self.allow_from,
+            "textChunkLimit": self.text_chunk_limit,
+        }
 
     @property
     def sender(self) -> dict[str, str] | None:
@@ -97,14 +117,11 @@ class Resolved:
     warnings: list[str]
     errors: list[str]  # accounts that could not start (e.g. a webhookPath already taken)
     blocked: list[Account] = field(default_factory=list)  # not serving, but the CLI can still send with them
+    all: list[Account] = field(default_factory=list)  # every account the config names, in id order
 
     @property
     def known(self) -> list[Account]:
         return self.accounts + self.blocked
-
-
-def is_loopback_url(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 
 
 def load_file(path: Path) -> dict[str, Any]:
@@ -131,40 +148,46 @@ def channel_section(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> Resolved:
-    """Turn the whole config plus environment into accounts, warnings and per-account errors."""
+    """Turn the whole config plus environment into accounts, warnings and per-account errors.
+
+    As the plugin: the accounts are the named ones plus an implicit "default" whenever a base
+    key or a TWILIO_* variable is set, in id order; a named account inherits every top-level
+    key it does not set; the environment fills in the default account only.
+    """
     sms = channel_section(config)
-    check_keys(sms, CHANNEL_KEYS, "channels.sms")
+    validate(sms, CHANNEL_KEYS, "channels.sms")
     named = sms.get("accounts", {})
     if not isinstance(named, dict):
         raise ConfigError("channels.sms.accounts: must be an object of account ids")
-    base = {k: v for k, v in sms.items() if k != "accounts"}
-    accounts: list[Account] = []
-    if not named or base.get("accountSid") or env_value(env, "TWILIO_ACCOUNT_SID"):
-        accounts.append(build_account("default", base, env, "channels.sms"))
     for account_id, raw in named.items():
         if not isinstance(raw, dict):
             raise ConfigError(f"channels.sms.accounts.{account_id}: must be an object")
-        check_keys(raw, ACCOUNT_KEYS, f"channels.sms.accounts.{account_id}")
-        inherited = {k: v for k, v in base.items() if k not in ("webhookPath", "publicWebhookUrl")}
-        accounts.append(build_account(account_id, {**inherited, **raw}, {}, f"channels.sms.accounts.{account_id}"))
-    if sms.get("enabled") is False:
-        for account in accounts:
-            account.enabled = False
+        validate(raw, ACCOUNT_KEYS, f"channels.sms.accounts.{account_id}")
+    base = {k: v for k, v in sms.items() if k not in ("accounts", "defaultAccount")}
+    ids = sorted({*named, *(["default"] if has_base_account(base, env) else [])})
+    accounts = []
+    for account_id in ids:
+        where = "channels.sms" if account_id == "default" else f"channels.sms.accounts.{account_id}"
+        own = named.get(account_id, {})
+        account = build_account(account_id, {**base, **own}, env if account_id == "default" else {}, where)
+        account.enabled = sms.get("enabled") is not False and own.get("enabled") is not False
+        accounts.append(account)
     warnings: list[str] = []
     errors: list[str] = []
     started: list[Account] = []
     blocked: list[Account] = []
     paths: dict[str, str] = {}
-    for account in accounts:
+    written = {"default": -1, **{name: i for i, name in enumerate(named)}}
+    for account in sorted(accounts, key=lambda a: written[a.id]):  # the second one written loses a shared path
         if not account.enabled:
             continue
-        if account.webhook_path in paths:
+        if account.route in paths:
             errors.append(
-                f"sms account '{account.id}' not started: webhookPath {account.webhook_path} is already "
-                f"used by account '{paths[account.webhook_path]}'; give each account a distinct webhookPath"
+                f"sms account '{account.id}' not started: webhookPath {account.route} is already "
+                f"used by account '{paths[account.route]}'; give each account a distinct webhookPath"
             )
             continue
-        paths[account.webhook_path] = account.id
+        paths[account.route] = account.id
         warnings += account_warnings(account)
         blocker = start_blocker(account)
         if blocker:
@@ -172,7 +195,31 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> Resolved:
             blocked.append(account)
             continue
         started.append(account)
-    return Resolved(started, warnings, errors, blocked)
+    return Resolved(started, warnings, errors, blocked, accounts)
+
+
+def default_id(ids: list[str]) -> str:
+    """The account used when none is named: "default" if there is one, else the first in id order."""
+    return "default" if "default" in ids or not ids else ids[0]
+
+
+def has_base_account(base: Mapping[str, Any], env: Mapping[str, str]) -> bool:
+    """An implicit default account: a base sender or credential key, or any TWILIO_* variable, is set."""
+    keys = ("accountSid", "fromNumber", "messagingServiceSid")
+    names = (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_PHONE_NUMBER",
+        "TWILIO_SMS_FROM",
+        "TWILIO_MESSAGING_SERVICE_SID",
+    )
+    token = base.get("authToken")
+    return (
+        any(isinstance(base.get(k), str) and base[k].strip() for k in keys)
+        or any(env_value(env, n) for n in names)
+        or (isinstance(token, str) and bool(token.strip()))
+        or isinstance(token, dict)
+    )
 
 
 def env_value(env: Mapping[str, str], name: str) -> str | None:
@@ -180,40 +227,63 @@ def env_value(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def check_keys(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+STRING_KEYS = (
+    "accountSid",
+    "fromNumber",
+    "messagingServiceSid",
+    "publicWebhookUrl",
+    "webhookPath",
+    "defaultTo",
+    "name",
+)
+FLAG_KEYS = ("enabled", "dangerouslyDisableSignatureValidation", "configWrites")
+
+
+def validate(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """The channel schema: known keys only, each of its type; `open` needs "*" in allowFrom."""
     for key in section:
         if key not in allowed:
             raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    for key in STRING_KEYS:
+        if key in section and not isinstance(section[key], str):
+            raise ConfigError(f"{where}.{key}: must be a string")
+    for key in FLAG_KEYS:
+        if key in section and not isinstance(section[key], bool):
+            raise ConfigError(f"{where}.{key}: must be true or false")
+    if "dmPolicy" in section and section["dmPolicy"] not in POLICIES:
+        raise ConfigError(f"{where}.dmPolicy: must be one of {', '.join(POLICIES)}")
+    allow = section.get("allowFrom")
+    if allow is not None and (
+        not isinstance(allow, list) or not all(isinstance(v, str | int | float) and v is not True for v in allow)
+    ):
+        raise ConfigError(f'{where}.allowFrom: must be a list of phone numbers (or "*")')
+    limit = section.get("textChunkLimit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"{where}.textChunkLimit: must be a positive whole number")
+    size = section.get("mediaMaxMb")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int | float) or size <= 0):
+        raise ConfigError(f"{where}.mediaMaxMb: must be a positive number")
+    if section.get("dmPolicy") == "open" and "*" not in [str(v).strip() for v in allow or []]:
+        raise ConfigError(f'{where}.allowFrom: dmPolicy "open" requires allowFrom to include "*"')
+
+
+def env_first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
+    """The first of these variables that is not blank (TWILIO_PHONE_NUMBER, then its alias TWILIO_SMS_FROM)."""
+    return next((env[name] for name in names if js.trim(env.get(name, ""))), "")
 
 
 def build_account(account_id: str, raw: Mapping[str, Any], env: Mapping[str, str], where: str) -> Account:
-    """Validate one account's keys; `env` is non-empty only for the default account."""
+    """One account from its merged keys; `env` is non-empty only for the default account."""
 
-    def text(key: str, env_names: tuple[str, ...] = ()) -> str | None:
+    def text(key: str, *env_names: str) -> str:
+        """The key's value, else the first of its variables that is not blank; trimmed."""
         value = raw.get(key)
         if value is None:
-            for name in env_names:
-                if env_value(env, name):
-                    return env_value(env, name)
-            return None
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}.{key}: must be a string")
-        return value.strip() or None
-
-    def flag(key: str, env_name: str | None = None) -> bool | None:
-        value = raw.get(key)
-        if value is None and env_name and env_value(env, env_name) is not None:
-            return env_value(env, env_name) == "true"
-        if value is not None and not isinstance(value, bool):
-            raise ConfigError(f"{where}.{key}: must be true or false")
-        return value
+            value = env_first(env, env_names)
+        return js.trim(value if isinstance(value, str) else "")
 
     account = Account(account_id)
-    enabled = flag("enabled")
-    account.enabled = True if enabled is None else enabled
-    account.account_sid = text("accountSid", ("TWILIO_ACCOUNT_SID",))
-    if account.account_sid and not ACCOUNT_SID.match(account.account_sid):
-        raise ConfigError(f"{where}.accountSid: must be AC followed by 32 hex digits")
+    account.account_sid = text("accountSid", "TWILIO_ACCOUNT_SID") or None
     account.auth_token = secret(raw.get("authToken"), env, f"{where}.authToken")
     if isinstance(raw.get("authToken"), dict) and account.auth_token is None:
         ref = raw["authToken"]
@@ -221,29 +291,18 @@ def build_account(account_id: str, raw: Mapping[str, Any], env: Mapping[str, str
             f'{where}.authToken: secret reference "{ref.get("source")}:{ref.get("provider")}:{ref.get("id")}" '
             "was not found"
         )
-    account.from_number = text("fromNumber", ("TWILIO_PHONE_NUMBER", "TWILIO_SMS_FROM"))
-    account.from_number = numbers.normalize(account.from_number or "") or None
-    account.messaging_service_sid = text("messagingServiceSid", ("TWILIO_MESSAGING_SERVICE_SID",))
-    if account.messaging_service_sid and not SERVICE_SID.match(account.messaging_service_sid):
-        raise ConfigError(f"{where}.messagingServiceSid: must be MG followed by 32 hex digits")
-    account.public_webhook_url = text("publicWebhookUrl", ("SMS_PUBLIC_WEBHOOK_URL",))
-    if account.public_webhook_url:
-        parts = urlsplit(account.public_webhook_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}.publicWebhookUrl: must be an absolute http(s) URL")
-    path = text("webhookPath", ("SMS_WEBHOOK_PATH",)) or DEFAULT_WEBHOOK_PATH
-    if not path.startswith("/"):
-        raise ConfigError(f"{where}.webhookPath: must start with /")
+    account.from_number = numbers.normalize(text("fromNumber", "TWILIO_PHONE_NUMBER", "TWILIO_SMS_FROM")) or None
+    account.messaging_service_sid = text("messagingServiceSid", "TWILIO_MESSAGING_SERVICE_SID") or None
+    account.public_webhook_url = text("publicWebhookUrl", "SMS_PUBLIC_WEBHOOK_URL") or None
+    path = text("webhookPath", "SMS_WEBHOOK_PATH") or DEFAULT_WEBHOOK_PATH
     account.webhook_path = path
-    policy = text("dmPolicy") or "pairing"
-    if policy not in POLICIES:
-        raise ConfigError(f"{where}.dmPolicy: must be one of {', '.join(POLICIES)}")
-    account.dm_policy = policy
-    account.allow_from = allow_list(raw.get("allowFrom"), env, where)
-    account.default_to = numbers.normalize(text("defaultTo") or "") or None
-    disable = flag("dangerouslyDisableSignatureValidation", "SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION")
-    account.disable_signature_validation = bool(disable)
-    account.text_chunk_limit = chunk_limit(raw.get("textChunkLimit"), env, where)
+    account.dm_policy = raw.get("dmPolicy", "pairing")
+    account.allow_from = allow_list(raw.get("allowFrom"), env)
+    account.default_to = numbers.normalize(text("defaultTo")) or None
+    disable = raw.get("dangerouslyDisableSignatureValidation")
+    env_disable = env.get("SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION")
+    account.disable_signature_validation = disable is True or env_disable == "true"
+    account.text_chunk_limit = chunk_limit(raw.get("textChunkLimit"), env)
     return account
 
 
@@ -271,64 +330,51 @@ def runtime_env(name: str) -> str | None:
     return env_value(os.environ, name)
 
 
-def allow_list(value: Any, env: Mapping[str, str], where: str) -> list[str]:
+def allow_list(value: Any, env: Mapping[str, str]) -> list[str]:
+    """allowFrom (else SMS_ALLOWED_USERS, a comma list), each entry normalised; empty ones dropped."""
     if value is None:
-        raw = env_value(env, "SMS_ALLOWED_USERS")
-        value = [v for v in raw.split(",") if v.strip()] if raw else []
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
-        raise ConfigError(f'{where}.allowFrom: must be a list of phone numbers (or "*")')
+        value = [v for v in (js.trim(part) for part in env.get("SMS_ALLOWED_USERS", "").split(",")) if v]
     return [entry for entry in (numbers.allow_entry(str(v)) for v in value) if entry]
 
 
-def chunk_limit(value: Any, env: Mapping[str, str], where: str) -> int:
+def chunk_limit(value: Any, env: Mapping[str, str]) -> int:
+    """textChunkLimit, else SMS_TEXT_CHUNK_LIMIT (a positive whole number, else 1500); capped only when chunking."""
     if value is None:
-        raw = env_value(env, "SMS_TEXT_CHUNK_LIMIT")
-        if raw is None:
-            return DEFAULT_CHUNK_LIMIT
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError("SMS_TEXT_CHUNK_LIMIT: must be a whole number") from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{where}.textChunkLimit: must be a positive whole number")
-    return value
+        raw = js.trim(env.get("SMS_TEXT_CHUNK_LIMIT", ""))
+        return int(raw) if raw.isascii() and raw.isdigit() and int(raw) > 0 else DEFAULT_CHUNK_LIMIT
+    return int(value)
 
 
 def start_blocker(account: Account) -> str | None:
     """Why the account cannot serve at all; OpenClaw then registers no webhook route (404).
 
-    The guide only calls these warnings; OpenClaw does not start such an account.
+    The guide only calls these warnings; the plugin does not start such an account.
     """
     if account.unresolved_secret:
         return account.unresolved_secret
     if not (account.account_sid and account.auth_token and account.sender):
-        return "accountSid, authToken (Twilio credentials), and fromNumber or messagingServiceSid are required"
+        return "- SMS: accountSid, authToken, and fromNumber or messagingServiceSid are required."
     if not account.public_webhook_url and not account.disable_signature_validation:
         return (
-            "publicWebhookUrl is required for Twilio signature validation; set "
-            "dangerouslyDisableSignatureValidation=true only for local testing"
+            "- SMS: publicWebhookUrl is required for Twilio signature validation. Set "
+            "dangerouslyDisableSignatureValidation=true only for local testing."
         )
     return None
 
 
 def account_warnings(account: Account) -> list[str]:
-    """The start-up warnings the plugin prints (what stops an account is in start_blocker)."""
-    name = f"sms account '{account.id}'"
+    """The start-up warnings the plugin prints, in its words (what stops an account is in start_blocker)."""
     warnings = []
     if account.disable_signature_validation:
+        warnings.append("- SMS: Twilio signature validation is disabled. Only use this for local testing.")
+    if account.public_webhook_url and not account.status_callback:
         warnings.append(
-            f"{name}: dangerouslyDisableSignatureValidation is on: any request is accepted (use only for local tunnels)"
-        )
-    if account.public_webhook_url and is_loopback_url(account.public_webhook_url):
-        # OpenClaw's wording (the guide only says it warns): no "loopback" in it
-        warnings.append(
-            f"{name}: publicWebhookUrl must be a public absolute HTTP(S) URL (this one is loopback); "
-            "the per-message delivery callback is omitted until fixed"
+            "- SMS: publicWebhookUrl must be a properly encoded absolute HTTP(S) URL with a valid hostname, no "
+            "embedded credentials, and remain within OpenClaw's 4,000-character callback safety limit; OpenClaw "
+            "will omit the per-message delivery callback until fixed."
         )
     if account.dm_policy == "allowlist" and not account.allow_from:
-        warnings.append(f"{name}: dmPolicy allowlist with an empty allowFrom rejects everyone")
-    if account.dm_policy == "open" and "*" not in account.allow_from:
-        warnings.append(f'{name}: dmPolicy open needs "*" in allowFrom; only listed numbers get through')
+        warnings.append("- SMS: dmPolicy=allowlist with empty allowFrom rejects every sender.")
     return warnings
 
 

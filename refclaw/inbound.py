@@ -37,7 +37,9 @@ def first_values(form: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def message_id(fields: dict[str, str]) -> str:
-    return next((js.trim(fields[k]) for k in ("MessageSid", "SmsSid", "SmsMessageSid") if js.trim(fields.get(k, ""))), "")
+    return next(
+        (js.trim(fields[k]) for k in ("MessageSid", "SmsSid", "SmsMessageSid") if js.trim(fields.get(k, ""))), ""
+    )
 
 
 @dataclass
@@ -53,8 +55,14 @@ class Inbound:
 
     def comparable(self) -> dict[str, Any]:
         """The plugin's message object, for side-by-side checks."""
-        out: dict[str, Any] = {"accountSid": self.account_sid, "from": self.sender, "to": self.to, "body": self.body,
-                               "messageSid": self.sid, "media": self.media}
+        out: dict[str, Any] = {
+            "accountSid": self.account_sid,
+            "from": self.sender,
+            "to": self.to,
+            "body": self.body,
+            "messageSid": self.sid,
+            "media": self.media,
+        }
         if self.service_sid:
             out["messagingServiceSid"] = self.service_sid
         if self.unavailable_media:
@@ -93,5 +101,6 @@ def parse(fields: dict[str, str]) -> Inbound | None:
     to, body, sid = js.trim(fields.get("To", "")), fields.get("Body", ""), message_id(fields)
     if not sender or not to or (not body and count == 0) or not sid:
         return None
-    return Inbound(sender, to, body, sid, fields.get("AccountSid", ""), fields.get("MessagingServiceSid", ""), media,
-                   missing)
+    return Inbound(
+        sender, to, body, sid, fields.get("AccountSid", ""), fields.get("MessagingServiceSid", ""), media, missing
+    )

@@ -48,12 +48,22 @@ def _service_first(account: config.Account) -> dict[str, str] | None:
     return {"From": account.from_number} if account.from_number else None
 
 
-def _raw_allow_list(value: Any, env: Any, where: str) -> list[str]:
-    return [v.strip() for v in value or []]
+def _raw_allow_list(value: Any, env: Any) -> list[str]:
+    return [str(v).strip() for v in value or []]
 
 
 def _without_sms_from(original: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda env, name: None if name == "TWILIO_SMS_FROM" else original(env, name)
+    return lambda env, names: original(env, tuple(n for n in names if n != "TWILIO_SMS_FROM"))
+
+
+def _strict_e164(raw: str) -> str:
+    """The old reading of the guide: only +E.164 (after an sms: prefix) counts; other spellings match nobody."""
+    value = raw.strip()
+    return (
+        value
+        if value == "*" or numbers.LOOKS_LIKE.match(numbers.PREFIX.sub("", value)) is None
+        else numbers.normalize(value)
+    )
 
 
 def _always_post(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,8 +196,8 @@ MUTANTS: dict[str, Mutant] = {
         ),
         Mutant(
             "numbers_not_normalised",
-            "allowFrom entries are compared as written: (555) 123-4567 or 15551234567 never match",
-            _set(numbers, "allow_entry", lambda raw: raw.strip()),
+            "allowFrom takes only +E.164 entries: 15551234567 or +1 (555) 123-4567 match nobody",
+            _set(numbers, "allow_entry", _strict_e164),
         ),
         Mutant(
             "callback_fragment_fixed",
@@ -199,7 +209,7 @@ MUTANTS: dict[str, Mutant] = {
             "messagingServiceSid is used even when fromNumber resolves",
             _set(config, "sender_params", _service_first),
         ),
-        Mutant("sms_from_alias_ignored", "TWILIO_SMS_FROM is not read", _wrap(config, "env_value", _without_sms_from)),
+        Mutant("sms_from_alias_ignored", "TWILIO_SMS_FROM is not read", _wrap(config, "env_first", _without_sms_from)),
         Mutant(
             "default_to_ignored",
             "automation sends ignore defaultTo",

@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from refclaw import delivery
+
 PAIRING_TTL_SECONDS = 3600
+DELIVERY_LOG = "sms-delivery.jsonl"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 
@@ -42,6 +45,7 @@ class StateDir:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        self.deliveries = DeliveryLog(root / DELIVERY_LOG)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -121,26 +125,13 @@ class StateDir:
 
     # -- records for the probe and the harness ------------------------------------------------
 
-    def record_status(self, account_id: str, form: dict[str, str], now: float) -> bool:
-        """Store a delivery status callback; False if this (MessageSid, status) was seen already."""
-        with self.locked("sms-status.json") as data:
-            seen = data.setdefault("seen", [])
-            key = f"{form.get('MessageSid')}:{form.get('MessageStatus')}"
-            if key in seen:
-                return False
-            seen.append(key)
-            del seen[:-2000]
-            data.setdefault("latest", {})[account_id] = {
-                "messageSid": form.get("MessageSid"),
-                "status": form.get("MessageStatus"),
-                "errorCode": form.get("ErrorCode"),
-                "to": form.get("To"),
-                "at": now,
-            }
-            return True
+    def record_delivery(self, account_id: str, sid: str, status: str, error: str, source: str, now: float) -> bool:
+        """One delivery observation (a callback, or the send response); False for a duplicate."""
+        return self.deliveries.record(f"{account_id}:{sid}", sid, status, error, source, now)
 
-    def latest_status(self, account_id: str) -> dict[str, Any] | None:
-        return self.read("sms-status.json").get("latest", {}).get(account_id)
+    def latest_delivery(self, account_id: str) -> dict[str, Any] | None:
+        """The most recently observed message's delivery record."""
+        return self.deliveries.latest(f"{account_id}:")
 
     def record_turn(self, account_id: str, sender: str, text: str, now: float) -> None:
         with self.locked("agent-turns.json") as data:
@@ -150,6 +141,58 @@ class StateDir:
 
     def turns(self) -> list[dict[str, Any]]:
         return list(self.read("agent-turns.json").get("turns", []))
+
+
+class DeliveryLog:
+    """Delivery observations, one JSON line each, appended under a lock and folded in memory.
+
+    Thousands of callbacks a minute must not rewrite a growing file each time; the gateway
+    and each CLI call fold what they have not read yet.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[str, Any] = {}
+        self.read_to: tuple[int, int] = (0, 0)  # (inode, offset): a file replaced or removed is read anew
+
+    def catch_up(self) -> None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            self.records, self.read_to = {}, (0, 0)
+            return
+        inode, offset = self.read_to
+        if inode != stat.st_ino or stat.st_size < offset:
+            self.records, offset = {}, 0
+        with open(self.path, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        for line in complete.splitlines():
+            delivery.observe(self.records, **json.loads(line))
+        self.read_to = (stat.st_ino, offset + len(complete))
+
+    def record(self, key: str, sid: str, status: str, error: str, source: str, now: float) -> bool:
+        observation = {"key": key, "sid": sid, "status": status, "error": error, "source": source, "now": now}
+        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.catch_up()
+            if not delivery.observe(self.records, **observation):
+                return False
+            line = (json.dumps(observation) + "\n").encode()
+            with open(self.path, "ab") as log:
+                log.write(line)
+            inode, offset = self.read_to
+            self.read_to = (inode or self.path.stat().st_ino, offset + len(line))
+            return True
+
+    def latest(self, prefix: str) -> dict[str, Any] | None:
+        self.catch_up()
+        return max(
+            (v for k, v in self.records.items() if k.startswith(prefix)),
+            key=lambda r: r["lastObservedAt"],
+            default=None,
+        )
 
 
 def is_live(request: PairingRequest, now: float) -> bool:

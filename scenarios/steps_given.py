@@ -33,6 +33,11 @@ def trial_account(sms: World, name: str, phone: str) -> None:
     sms.add_account(name, trial=True, verified=(sms.phone(phone),))
 
 
+@given(parsers.parse('a Messaging Service "{name}" that leaves inbound webhooks to its numbers'))
+def deferring_service(sms: World, name: str) -> None:
+    sms.add_service(name, use_number_webhook=True)
+
+
 @given(parsers.parse('a Messaging Service "{name}" whose sender pool holds the number'))
 def messaging_service(sms: World, name: str) -> None:
     sms.add_service(name)

@@ -254,6 +254,12 @@ def probe_state(sms: World, state: str) -> None:
     sms.expect_probe("webhook.status", state)
 
 
+@then(parsers.re(r'the probe reports the webhook as "(?P<state>[^"]+)" and ok (?P<ok>true|false)$'))
+def probe_state_and_ok(sms: World, state: str, ok: str) -> None:
+    sms.expect_probe("webhook.status", state)
+    sms.expect_probe("probe.ok", ok == "true")
+
+
 @then(parsers.parse('the probe is not ok and mentions "{text}"'))
 def probe_not_ok(sms: World, text: str) -> None:
     sms.expect_probe("probe.ok", False)

@@ -70,6 +70,17 @@ def apply_patch(sms: World, key: str, value: str, dry: str | None) -> None:
     sms.run(sms.driver.config_patch({"channels": {"sms": {key: value}}}, dry_run=bool(dry)))
 
 
+@when(parsers.parse('the operator applies a patch setting dmPolicy to "{policy}" with allowFrom {allow}'))
+def apply_policy_patch(sms: World, policy: str, allow: str) -> None:
+    patch = {"channels": {"sms": {"dmPolicy": policy, "allowFrom": sms.expand(json_cell(allow))}}}
+    sms.run(sms.driver.config_patch(patch))
+
+
+@when(parsers.parse("the operator applies the patch {patch}"))
+def apply_json_patch(sms: World, patch: str) -> None:
+    sms.run(sms.driver.config_patch(sms.expand(json_cell(patch))))
+
+
 @when(parsers.parse('the operator applies a patch giving account "{account}" the webhookPath "{path}"'))
 def apply_account_path(sms: World, account: str, path: str) -> None:
     sms.run(sms.driver.config_patch({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}}))
@@ -120,9 +131,14 @@ def status_probe(sms: World) -> None:
     sms.probe()
 
 
-@when("Twilio has reported the reply as delivered to the gateway")
-def delivered_reported(sms: World) -> None:
-    sms.expect_status_callback_delivered("delivered")
+@when(parsers.re(r'Twilio has reported the reply as "?(?P<status>\w+)"? to the gateway$'))
+def status_reported(sms: World, status: str) -> None:
+    sms.expect_status_callback_delivered(status)
+
+
+@when(parsers.parse('a signed status callback "{status}" for the reply to phone "{phone}" is posted to the webhook'))
+def status_for_reply(sms: World, status: str, phone: str) -> None:
+    sms.post_webhook(sms.status_form(status, sid=sms.wait_reply(phone)["sid"]))
 
 
 # -- raw requests to the webhook ----------------------------------------------------------------
@@ -216,14 +232,33 @@ def status_twice(sms: World, status: str) -> None:
 
 @when(parsers.parse('phone "{phone}" sends one more signed message than the per-sender limit allows'))
 def past_sender_limit(sms: World, phone: str) -> None:
-    for i in range(sms.limit("perSenderPerMinute") + 1):
-        sms.post_webhook(sms.inbound_form(phone, f"message {i}"))
+    sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(sms.limit("perSenderPerMinute") + 1)])
+
+
+@when("the first of those messages is posted again")
+def replay_first(sms: World) -> None:
+    sms.post_webhook(sms.sent_forms[0])
 
 
 @when("one more badly signed request than the invalid-request limit allows is posted")
 def past_invalid_limit(sms: World) -> None:
-    for i in range(sms.limit("invalidPerClientPerMinute") + 1):
-        sms.post_webhook(sms.inbound_form("A", f"bad {i}"), signed=False)
+    forms = [sms.inbound_form("A", f"bad {i}") for i in range(sms.limit("invalidPerClientPerMinute") + 1)]
+    sms.post_many(forms, signed=False)
+
+
+@when("as many signed status callbacks as the invalid-request limit allows are posted")
+def valid_up_to_invalid_limit(sms: World) -> None:
+    sms.post_many([sms.status_form("sent") for _ in range(sms.limit("invalidPerClientPerMinute"))])
+
+
+@when("one more signed status callback than the delivery-callback limit allows is posted")
+def past_callback_limit(sms: World) -> None:
+    sms.post_many([sms.status_form("sent") for _ in range(sms.limit("deliveryCallbacksPerMinute") + 1)])
+
+
+@when(parsers.parse('a badly signed inbound form from phone "{phone}" is posted to the webhook'))
+def badly_signed(sms: World, phone: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone), signed=False)
 
 
 # -- the Mac (imsg) ---------------------------------------------------------------------------------

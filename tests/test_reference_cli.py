@@ -30,6 +30,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_server: Emula
     monkeypatch.setenv("REFCLAW_CONFIG_PATH", str(tmp_path / "refclaw.json5"))
     monkeypatch.setenv("REFCLAW_TWILIO_API_BASE", emulator_server.url)
     monkeypatch.setenv("REFCLAW_TWILIO_MESSAGING_BASE", emulator_server.url)
+    monkeypatch.setenv("REFCLAW_MODEL_URL", f"{emulator_server.url}/v1")
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "TWILIO_SMS_FROM"):
         monkeypatch.delenv(name, raising=False)
     patch(
@@ -70,7 +71,7 @@ def test_config_patch_dry_run_changes_nothing(
     assert patch(home, {"channels": {"sms": {"dmPolicy": "allowlist"}}}, "--dry-run") == 0
     out, err = capsys.readouterr()
     assert "Dry run" in out and '"dmPolicy": "allowlist"' in out and twilio.auth_token not in out + err
-    assert "empty allowFrom rejects everyone" in err
+    assert "empty allowFrom rejects every sender" in err
     assert (home / "refclaw.json5").read_text() == before
     assert patch(home, {"channels": {"sms": {"dmPolicy": "allowlist"}}}) == 0
     assert '"allowlist"' in (home / "refclaw.json5").read_text()
@@ -97,7 +98,7 @@ def test_message_send_targets(home: Path, capsys: pytest.CaptureFixture[str], em
     for argv, needle in [
         (["--target", "sms:+15557654321"], "ambiguous"),
         ([], "--target is required"),
-        (["--channel", "sms", "--target", "sms:12"], "not an E.164"),
+        (["--channel", "sms", "--target", "sms:12"], "Invalid SMS target: sms:12"),
     ]:
         code, _, err = run(capsys, "message", "send", *argv, "--message", "x")
         assert code == 1 and needle in err and "Traceback" not in err
@@ -166,7 +167,12 @@ def test_status_probe_states(
     ]:
         httpx.post(number_url, auth=auth, data=form)
         result = probe(capsys)
-        assert result["webhook"]["status"] == state and result["hints"]
+        assert result["webhook"]["status"] == state and result["probe"]["ok"] is False
+        assert (
+            "POST" in result["probe"]["error"]
+            or "/other" in result["probe"]["error"]
+            or "no SMS webhook" in result["probe"]["error"]
+        )
     patch(home, {"channels": {"sms": {"fromNumber": "+15550001234"}}})
     assert probe(capsys)["webhook"]["status"] == "number-not-found"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from refclaw import config
+from refclaw import config, text
 from refclaw.config import ConfigError, resolve
 
 SID = "AC" + "a" * 32
@@ -73,12 +73,15 @@ def test_extra_env_keys_for_the_default_account() -> None:
     assert account.allow_from == ["+15550000001", "+15550000002"] and account.disable_signature_validation
 
 
-def test_allow_from_normalises_sms_prefix_and_chunk_limit_is_capped() -> None:
+def test_numbers_are_normalised_not_refused_and_the_chunk_cap_applies_when_chunking() -> None:
+    keys = {"allowFrom": ["sms:+15557654321", "15550000000", "(555) 000-0001", "tel:+1555"], "textChunkLimit": 5000}
     account = only(
-        resolve(sms(accountSid=SID, allowFrom=["sms:+15557654321", "+15550000000"], textChunkLimit=5000), {})
+        resolve(sms(accountSid=SID, fromNumber="1 (555) 123-4567", defaultTo="twilio-sms:15550009999", **keys), {})
     )
-    assert account.allow_from == ["+15557654321", "+15550000000"]
-    assert account.text_chunk_limit == 1600
+    assert account.allow_from == ["+15557654321", "+15550000000", "+5550000001", "++1555"]
+    assert (account.from_number, account.default_to) == ("+15551234567", "+15550009999")
+    assert account.text_chunk_limit == 5000
+    assert [len(c) for c in text.sms_chunks("x " * 1000, account.text_chunk_limit)] == [1600, 399]
 
 
 def test_multi_account_distinct_paths_and_env_only_for_default() -> None:
@@ -101,9 +104,38 @@ def test_multi_account_distinct_paths_and_env_only_for_default() -> None:
         }
     )
     resolved = resolve(conf, {"TWILIO_PHONE_NUMBER": "+15559999999"})
-    assert [a.id for a in resolved.accounts] == ["support", "sales"]
-    assert [a.from_number for a in resolved.accounts] == ["+15551110001", "+15551110002"]
-    assert resolved.errors == []
+    assert [a.id for a in resolved.accounts] == ["sales", "support"]  # id order, as the plugin starts them
+    assert [a.from_number for a in resolved.accounts] == ["+15551110002", "+15551110001"]
+
+
+def test_named_accounts_inherit_every_top_level_key() -> None:
+    conf = sms(
+        webhookPath="/base",
+        publicWebhookUrl=URL,
+        dmPolicy="allowlist",
+        allowFrom=["+15550000001"],
+        accounts={"shop": {"accountSid": SID}},
+    )
+    [shop] = resolve(conf, {}).all
+    assert (shop.id, shop.webhook_path, shop.public_webhook_url, shop.dm_policy, shop.allow_from) == (
+        "shop",
+        "/base",
+        URL,
+        "allowlist",
+        ["+15550000001"],
+    )
+
+
+def test_env_edge_cases() -> None:
+    env = {
+        "TWILIO_ACCOUNT_SID": SID,
+        "SMS_TEXT_CHUNK_LIMIT": "abc",
+        "SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION": "TRUE",
+    }
+    account = only(resolve(sms(), env))
+    assert (account.text_chunk_limit, account.disable_signature_validation) == (1500, False)
+    assert only(resolve(sms(), {**env, "SMS_TEXT_CHUNK_LIMIT": " 12 "})).text_chunk_limit == 12
+    assert resolve(sms(), {}).all == []  # nothing set: no implicit default account
 
 
 def test_two_accounts_on_one_path_the_second_fails_clearly() -> None:
@@ -119,12 +151,9 @@ def test_two_accounts_on_one_path_the_second_fails_clearly() -> None:
     ("keys", "needle"),
     [
         ({"dmPolicy": "everyone"}, "channels.sms.dmPolicy"),
-        ({"accountSid": "AC123"}, "channels.sms.accountSid"),
-        ({"fromNumber": "555-1234"}, "channels.sms.fromNumber"),
-        ({"messagingServiceSid": "MG1"}, "channels.sms.messagingServiceSid"),
-        ({"publicWebhookUrl": "gw.example.test/sms"}, "channels.sms.publicWebhookUrl"),
-        ({"webhookPath": "webhooks/sms"}, "channels.sms.webhookPath"),
-        ({"allowFrom": ["bob"]}, "channels.sms.allowFrom"),
+        ({"dmPolicy": "open", "allowFrom": ["+15551234567"]}, "channels.sms.allowFrom"),
+        ({"accountSid": 5}, "channels.sms.accountSid"),
+        ({"allowFrom": "+15551234567"}, "channels.sms.allowFrom"),
         ({"textChunkLimit": 0}, "channels.sms.textChunkLimit"),
         ({"enabled": "yes"}, "channels.sms.enabled"),
         ({"fromNumbr": "+15551234567"}, "channels.sms.fromNumbr: unknown key"),
@@ -139,12 +168,13 @@ def test_invalid_config_names_the_key(keys: dict, needle: str) -> None:
 
 def test_startup_warnings() -> None:
     def warnings(**keys: object) -> str:
-        return " | ".join(resolve(sms(**keys), {}).warnings)
+        return " | ".join(resolve(sms(accountSid=SID, **keys), {}).warnings)
 
-    assert "dangerouslyDisableSignatureValidation" in warnings(dangerouslyDisableSignatureValidation=True)
-    assert "empty allowFrom rejects everyone" in warnings(dmPolicy="allowlist")
-    assert 'needs "*"' in warnings(dmPolicy="open", allowFrom=["+15551234567"])
-    assert "delivery callback is omitted" in warnings(publicWebhookUrl="http://127.0.0.1:8080/webhooks/sms")
+    assert "signature validation is disabled" in warnings(dangerouslyDisableSignatureValidation=True)
+    assert "empty allowFrom rejects every sender" in warnings(dmPolicy="allowlist")
+    for url in ("http://127.0.0.1:8080/webhooks/sms", "https://gw/sms", "https://u:p@gw.example.test/sms"):
+        assert "omit the per-message delivery callback" in warnings(publicWebhookUrl=url)
+    assert warnings(publicWebhookUrl=URL) == ""
 
 
 COMPLETE = {"accountSid": SID, "authToken": "t", "fromNumber": "+15551234567", "publicWebhookUrl": URL}
@@ -153,7 +183,7 @@ COMPLETE = {"accountSid": SID, "authToken": "t", "fromNumber": "+15551234567", "
 @pytest.mark.parametrize(
     ("drop", "needle"),
     [
-        ("authToken", "authToken (Twilio credentials), and fromNumber or messagingServiceSid are required"),
+        ("authToken", "accountSid, authToken, and fromNumber or messagingServiceSid are required"),
         ("accountSid", "are required"),
         ("fromNumber", "fromNumber or messagingServiceSid are required"),
         ("publicWebhookUrl", "publicWebhookUrl is required for Twilio signature validation"),
@@ -184,6 +214,8 @@ def test_status_callback_carries_connection_overrides_unless_loopback() -> None:
     assert account.status_callback == URL + "#rp=ct,rt,5xx&rt=5000&rc=1"
     local = only(resolve(sms(accountSid=SID, publicWebhookUrl="http://localhost:1/webhooks/sms"), {}))
     assert local.status_callback is None
+    merged = only(resolve(sms(accountSid=SID, publicWebhookUrl=URL + "#rt=99&rc=9"), {}))
+    assert merged.status_callback == URL + "#rt=5000&rc=1&rp=ct,rt,5xx"
 
 
 def test_merge_patch() -> None:

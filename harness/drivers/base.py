@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from harness.drivers.process import GatewayProcess
 
 CLI_TIMEOUT = 60.0
+# The plugin's rate limits count per client per fixed minute, and every scenario's requests come from
+# loopback: drivers that can move the gateway's clock move it past a window at each reset, so one
+# scenario's requests never spend the next one's budget (time only ever moves forward).
+RATE_WINDOW_SECONDS = 61
 
 
 class Unsupported(Exception):
@@ -155,6 +159,8 @@ class GatewayDriver(abc.ABC):
     #: how long to wait for a message that must not come, and at most for one that must
     quiet_seconds: float = 1.0
     reply_timeout: float = 15.0
+    #: after the last expected message, how long no further one must come (all chunks are in)
+    settle_seconds: float = 0.5
 
     # -- lifecycle ----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -100,7 +100,9 @@ class ExternalDriver(GatewayDriver):
         return run_cli(self.argv(name, **values), self._env or self.base_env({}, ""))
 
     def base_env(self, extra: dict[str, str], twilio_base: str) -> dict[str, str]:
-        env = {k: str(v).format(workdir=self.workdir, emulator=twilio_base) for k, v in self.spec.get("env", {}).items()}
+        env = {
+            k: str(v).format(workdir=self.workdir, emulator=twilio_base) for k, v in self.spec.get("env", {}).items()
+        }
         for name in self.spec.get("twilio_base_env", []):
             env[name] = twilio_base
         return clean_env({**env, **extra})

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.drivers.base import (
+    RATE_WINDOW_SECONDS,
     CliResult,
     GatewayDriver,
     Setup,
@@ -17,11 +18,13 @@ from harness.drivers.base import (
 from harness.drivers.process import GatewayProcess
 from harness.drivers.verbs import GuideCli
 
-STATE_FILES = ("pairing/sms.json", "sms-status.json", "agent-turns.json", "clock.json")
+STATE_FILES = ("pairing/sms.json", "sms-delivery.jsonl", "agent-turns.json")
+CLOCK_FILE = "clock.json"
 
 
 class ReferenceDriver(GuideCli, GatewayDriver):
     name = "reference"
+    settle_seconds = 0.2  # it sends a reply's chunks back to back, within milliseconds
     capabilities_flags = ("--json",)
 
     def __init__(self, workdir: Path, mutant: str | None = None) -> None:
@@ -74,6 +77,10 @@ class ReferenceDriver(GuideCli, GatewayDriver):
     def reset(self) -> None:
         for name in STATE_FILES:
             (self.state_dir / name).unlink(missing_ok=True)
+        clock = self.state_dir / CLOCK_FILE
+        offset = json.loads(clock.read_text()).get("offset_seconds", 0) if clock.exists() else 0
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        clock.write_text(json.dumps({"offset_seconds": offset + RATE_WINDOW_SECONDS}))
         self._log_offset = self.process.log_size() if self.process else 0
 
     # -- the guide's CLI -----------------------------------------------------------------------

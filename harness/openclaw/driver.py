@@ -24,6 +24,7 @@ from typing import Any
 from emulator.client import EmulatorClient
 from harness import secrets as redaction
 from harness.drivers.base import (
+    RATE_WINDOW_SECONDS,
     CliResult,
     DriverError,
     GatewayDriver,
@@ -325,12 +326,12 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         )
 
     def reset(self) -> None:
-        """Clock back to now, and no pending SMS pairing requests left from earlier scenarios.
+        """A new rate-limit window, and no pending SMS pairing requests left from earlier scenarios.
 
         OpenClaw keeps at most three pending requests per channel and silently creates no more
         (no reply, no log line), so scenarios would starve each other without this.
         """
-        self.clock_file.write_text("0")
+        self.advance_clock(RATE_WINDOW_SECONDS, settle=False)
         database = self.state_dir / "state" / "openclaw.sqlite"
         if database.exists():
             with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
@@ -370,13 +371,19 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         """Agent turns = requests to the scripted model since the scenario began."""
         return len(self.emu.http.get("/_emulator/model_requests", params={"after": self._turns_after}).json())
 
-    def advance_clock(self, seconds: float) -> None:
+    def advance_clock(self, seconds: float, settle: bool = True) -> None:
         """Through the Node preload: Date runs ahead for the gateway and every CLI call."""
         self.clock_file.write_text(str(int(float(self.clock_file.read_text() or 0) + seconds * 1000)))
-        time.sleep(0.3)  # the preload re-reads the file at most every 100 ms
+        if settle:
+            time.sleep(0.3)  # the preload re-reads the file at most every 100 ms
 
     def rate_limits(self) -> dict[str, int]:
         # The published plugin's constants (@openclaw/sms@2026.9.4); the CLI does not print them.
         if self.plugin_version != DEFAULT_SMS_PLUGIN:
             raise Unsupported(f"rate limits are known for @openclaw/sms@{DEFAULT_SMS_PLUGIN} only")
-        return {"perSenderPerMinute": 30, "perAccountRoutePerMinute": 300, "invalidPerClientPerMinute": 300}
+        return {
+            "perSenderPerMinute": 30,
+            "perAccountRoutePerMinute": 300,
+            "invalidPerClientPerMinute": 300,
+            "deliveryCallbacksPerMinute": 3000,
+        }

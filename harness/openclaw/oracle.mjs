@@ -15,6 +15,9 @@ for (const file of readdirSync(dist).filter((f) => f.startsWith("twilio-") && f.
   const mod = await import(pathToFileURL(join(dist, file)).href);
   for (const value of Object.values(mod)) if (typeof value === "function") byName[value.name] = value;
 }
+// Destructured helpers carry their factory's name.
+byName.listSmsAccountIds ??= byName.listAccountIds;
+byName.resolveDefaultSmsAccountId ??= byName.resolveDefaultAccountId;
 const { smsPlugin } = await import(pathToFileURL(join(dist, "channel-plugin-api.js")).href);
 const sdk = await import(pathToFileURL(join(pkg, "node_modules", "openclaw", "dist", "plugin-sdk", "text-chunking.js")).href);
 const need = (name) => {

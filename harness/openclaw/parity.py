@@ -31,7 +31,11 @@ def plugin_package(installation: Installation, version: str = DEFAULT_SMS_PLUGIN
     package = root / "package"
     if not (package / "dist").is_dir():
         root.mkdir(parents=True, exist_ok=True)
-        npm(["pack", f"@openclaw/sms@{version}", "--pack-destination", str(root)], {}, f"npm pack @openclaw/sms@{version}")
+        npm(
+            ["pack", f"@openclaw/sms@{version}", "--pack-destination", str(root)],
+            {},
+            f"npm pack @openclaw/sms@{version}",
+        )
         archive = next(root.glob("openclaw-sms-*.tgz"))
         with tarfile.open(archive) as tar:
             tar.extractall(root, filter="data")
@@ -55,7 +59,9 @@ def run_oracle(installation: Installation, package: Path, cases: list[dict[str, 
             timeout=ORACLE_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
-        raise InstallError(f"the plugin oracle did not answer {len(cases)} cases within {ORACLE_TIMEOUT:.0f}s") from None
+        raise InstallError(
+            f"the plugin oracle did not answer {len(cases)} cases within {ORACLE_TIMEOUT:.0f}s"
+        ) from None
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or len(answers) != len(cases):
         raise InstallError(f"the plugin oracle failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
@@ -64,17 +70,62 @@ def run_oracle(installation: Installation, package: Path, cases: list[dict[str, 
 
 # -- inputs of our own making ------------------------------------------------------------------------
 
-WORDS = ["SMS", "gateway", "Twilio", "pair", "café", "naïve", "日本語", "テキスト", "😀", "👍🏽", "e\u0301", "(note)", "x"]
+WORDS = [
+    "SMS",
+    "gateway",
+    "Twilio",
+    "pair",
+    "café",
+    "naïve",
+    "日本語",
+    "テキスト",
+    "😀",
+    "👍🏽",
+    "e\u0301",
+    "(note)",
+    "x",
+]
 INLINE = [
-    "**{w}**", "*{w}*", "_{w}_", "__{w}__", "~~{w}~~", "`{w}`", "2*3*4", "snake_case_{w}", "[{w}](https://ex.com/{w})",
-    "[https://a.example](https://a.example)", "<https://auto.example/{w}>", "![{w}](https://img.example/a.png)",
-    "&amp; &lt;{w}&gt;", "<b>{w}</b>", "\\*{w}\\*", "[{w}][r]", "{w}",
+    "**{w}**",
+    "*{w}*",
+    "_{w}_",
+    "__{w}__",
+    "~~{w}~~",
+    "`{w}`",
+    "2*3*4",
+    "snake_case_{w}",
+    "[{w}](https://ex.com/{w})",
+    "[https://a.example](https://a.example)",
+    "<https://auto.example/{w}>",
+    "![{w}](https://img.example/a.png)",
+    "&amp; &lt;{w}&gt;",
+    "<b>{w}</b>",
+    "\\*{w}\\*",
+    "[{w}][r]",
+    "{w}",
 ]
 BLOCKS = [
-    "# {i}", "## {i} ##", "{i}\n===", "- {i}\n- {i}", "1. {i}\n2. {i}", "3) {i}\n4) {i}", "- {i}\n  - {i}\n    - {i}",
-    "> {i}\n> {i}", "```\n{i}\n```", "~~~js\n{i}\n~~~", "    {i}", "| h | k |\n|---|:-:|\n| {i} | {i} |",
-    "| a | b | c |\n|---|---|---|\n| {i} | | {i} |", "---", "<think>{i}</think>", "{i}\r\n{i}", "{i}\r{i}",
-    "- [ ] {i}\n- [x] {i}", "{i}  \n{i}", "[r]: https://ref.example/r", "{i}",
+    "# {i}",
+    "## {i} ##",
+    "{i}\n===",
+    "- {i}\n- {i}",
+    "1. {i}\n2. {i}",
+    "3) {i}\n4) {i}",
+    "- {i}\n  - {i}\n    - {i}",
+    "> {i}\n> {i}",
+    "```\n{i}\n```",
+    "~~~js\n{i}\n~~~",
+    "    {i}",
+    "| h | k |\n|---|:-:|\n| {i} | {i} |",
+    "| a | b | c |\n|---|---|---|\n| {i} | | {i} |",
+    "---",
+    "<think>{i}</think>",
+    "{i}\r\n{i}",
+    "{i}\r{i}",
+    "- [ ] {i}\n- [x] {i}",
+    "{i}  \n{i}",
+    "[r]: https://ref.example/r",
+    "{i}",
 ]
 
 
@@ -94,15 +145,33 @@ def plain_text(rng: random.Random) -> str:
 
 def number(rng: random.Random) -> str:
     digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 16)))
-    spelled = rng.choice([digits, "+" + digits, f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", f"+{digits[:1]} {digits[1:]}"])
-    return rng.choice(["", "sms:", "SMS:", "twilio-sms:", "tel:", "whatsapp:", "rcs:", " ", "sms: "]) + spelled + rng.choice(
-        ["", " ", "\n", "x"]
+    spelled = rng.choice(
+        [digits, "+" + digits, f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", f"+{digits[:1]} {digits[1:]}"]
+    )
+    return (
+        rng.choice(["", "sms:", "SMS:", "twilio-sms:", "tel:", "whatsapp:", "rcs:", " ", "sms: "])
+        + spelled
+        + rng.choice(["", " ", "\n", "x"])
     )
 
 
 def public_url(rng: random.Random) -> str:
-    host = rng.choice(["gw.example.com", "GW.Example.COM", "127.0.0.1", "10.0.0.5", "localhost", "box.local",
-                       "single", "8.8.8.8", "[::1]", "a_b.example.com", "user:pw@gw.example.com", "gw.example.com:8443"])
+    host = rng.choice(
+        [
+            "gw.example.com",
+            "GW.Example.COM",
+            "127.0.0.1",
+            "10.0.0.5",
+            "localhost",
+            "box.local",
+            "single",
+            "8.8.8.8",
+            "[::1]",
+            "a_b.example.com",
+            "user:pw@gw.example.com",
+            "gw.example.com:8443",
+        ]
+    )
     path = rng.choice(["/webhooks/sms", "/w", "/a%20b", "/é", "/a b", "/%zz", ""])
     query = rng.choice(["", "?a=1", "?x='y'", "?", "?b=é"])
     fragment = rng.choice(["", "#", "#rt=99", "#rt=2000&rc=3", "#rp=all", "#rp=4xx&rp=ct", "#rc=9&rt=abc", "#x=1,2"])
@@ -114,13 +183,19 @@ class Area:
     name: str
     make: Callable[[random.Random], dict[str, Any]]
     ours: Callable[[dict[str, Any]], Any]
+    theirs: Callable[[dict[str, Any]], Any] = lambda answer: answer.get("ok", {"error": answer.get("error")})
 
 
 def inbound_form(rng: random.Random) -> dict[str, Any]:
-    form = {"From": number(rng), "To": rng.choice(["+15551230000", "", " +15551230000", "rcs:+15551230000"]),
-            "Body": rng.choice(["hi", "", " "]), "MessageSid": rng.choice(["SM1", "", " "]),
-            "NumMedia": rng.choice(["", "0", "1", "2", "-1", "1.5", "abc", "12", " 1 "]),
-            "AccountSid": "AC1", "MediaUrl0": rng.choice(["", "https://api.twilio.com/m"])}
+    form = {
+        "From": number(rng),
+        "To": rng.choice(["+15551230000", "", " +15551230000", "rcs:+15551230000"]),
+        "Body": rng.choice(["hi", "", " "]),
+        "MessageSid": rng.choice(["SM1", "", " "]),
+        "NumMedia": rng.choice(["", "0", "1", "2", "-1", "1.5", "abc", "12", " 1 "]),
+        "AccountSid": "AC1",
+        "MediaUrl0": rng.choice(["", "https://api.twilio.com/m"]),
+    }
     return {"op": "inbound", "form": {k: v for k, v in form.items() if v != "" or rng.random() < 0.5}}
 
 
@@ -131,6 +206,71 @@ def inbound_ours(case: dict[str, Any]) -> Any:
     return None if message is None else message.comparable()
 
 
+def account_case(rng: random.Random) -> dict[str, Any]:
+    base_keys = {
+        "accountSid": ["AC1", " AC1 ", ""],
+        "fromNumber": ["+15551112222", "15551112222", "(555) 111-2222", ""],
+        "messagingServiceSid": ["MG1", ""],
+        "webhookPath": ["/base", "hooks/sms", " /x "],
+        "publicWebhookUrl": ["https://gw.example.com/sms", " https://gw.example.com/sms#rt=1 "],
+        "dmPolicy": ["pairing", "allowlist", "disabled"],
+        "allowFrom": [["+15550001111"], ["sms:15550001111", " "], []],
+        "textChunkLimit": [99, 1600, 5000],
+        "defaultTo": ["15553334444", "sms:+15553334444"],
+        "dangerouslyDisableSignatureValidation": [True, False],
+        "enabled": [True, False],
+    }
+    env_values = {
+        "TWILIO_ACCOUNT_SID": ["AC9", " "],
+        "TWILIO_PHONE_NUMBER": ["+15559990000", "  "],
+        "TWILIO_SMS_FROM": ["+15558880000"],
+        "TWILIO_MESSAGING_SERVICE_SID": ["MG9"],
+        "SMS_PUBLIC_WEBHOOK_URL": ["https://env.example.com/sms"],
+        "SMS_WEBHOOK_PATH": ["/env"],
+        "SMS_ALLOWED_USERS": ["15551234567, sms:+15557654321,,", "*"],
+        "SMS_TEXT_CHUNK_LIMIT": ["abc", " 12 ", "0", "-5", "1.5", "700"],
+        "SMS_DANGEROUSLY_DISABLE_SIGNATURE_VALIDATION": ["true", "TRUE", "1"],
+    }
+
+    def pick(choices: dict[str, list[Any]], chance: float) -> dict[str, Any]:
+        return {k: rng.choice(v) for k, v in choices.items() if rng.random() < chance}
+
+    sms = pick(base_keys, 0.35)
+    named = {name: pick(base_keys, 0.3) for name in rng.sample(["shop", "alerts", "default"], rng.randint(0, 2))}
+    if named:
+        sms["accounts"] = named
+    account_id = rng.choice([None, *named])
+    return {"op": "account", "sms": sms, "env": pick(env_values, 0.25), "accountId": account_id}
+
+
+def account_ours(case: dict[str, Any]) -> Any:
+    from refclaw import config
+
+    sms = case["sms"]
+    wanted = case["accountId"] or config.default_id(
+        [a.id for a in config.resolve({"channels": {"sms": sms}}, case["env"]).all]
+    )
+    own = sms.get("accounts", {}).get(wanted, {})
+    base = {k: v for k, v in sms.items() if k not in ("accounts", "defaultAccount")}
+    account = config.build_account(wanted, {**base, **own}, case["env"] if wanted == "default" else {}, wanted)
+    account.enabled = sms.get("enabled") is not False and own.get("enabled") is not False
+    return account.comparable()
+
+
+def account_ids_ours(case: dict[str, Any]) -> Any:
+    from refclaw import config
+
+    return [a.id for a in config.resolve({"channels": {"sms": case["sms"]}}, case["env"]).all]
+
+
+def account_theirs(answer: dict[str, Any]) -> Any:
+    """The plugin's account, without the keys the reference does not model (mediaMaxBytes)."""
+    value = answer.get("ok")
+    if not isinstance(value, dict):
+        return answer
+    return {k: v for k, v in value.items() if k != "mediaMaxBytes"}
+
+
 AREAS = [
     Area("text", lambda rng: {"op": "plain", "text": markdown(rng)}, lambda c: text.to_plain(c["text"])),
     Area(
@@ -139,19 +279,33 @@ AREAS = [
         lambda c: text.chunk(c["text"], c["limit"]),
     ),
     Area("number", lambda rng: {"op": "number", "value": number(rng)}, lambda c: numbers.normalize(c["value"])),
-    Area("allow entry", lambda rng: {"op": "allowEntry", "value": rng.choice([number(rng), "*", " * "])},
-         lambda c: numbers.allow_entry(c["value"])),
-    Area("looks like a number", lambda rng: {"op": "looksLikeNumber", "value": number(rng)},
-         lambda c: numbers.looks_like(c["value"])),
+    Area(
+        "allow entry",
+        lambda rng: {"op": "allowEntry", "value": rng.choice([number(rng), "*", " * "])},
+        lambda c: numbers.allow_entry(c["value"]),
+    ),
+    Area(
+        "looks like a number",
+        lambda rng: {"op": "looksLikeNumber", "value": number(rng)},
+        lambda c: numbers.looks_like(c["value"]),
+    ),
     Area(
         "signature url",
-        lambda rng: {"op": "signatureUrl", "publicWebhookUrl": public_url(rng),
-                     "requestPath": "/webhooks/sms" + rng.choice(["", "?a=1", "?q='x'", "?é=1", "?a=b c", "?"])},
+        lambda rng: {
+            "op": "signatureUrl",
+            "publicWebhookUrl": public_url(rng),
+            "requestPath": "/webhooks/sms" + rng.choice(["", "?a=1", "?q='x'", "?é=1", "?a=b c", "?"]),
+        },
         lambda c: signature.signed_url(c["publicWebhookUrl"], c["requestPath"].partition("?")[2]),
     ),
-    Area("status callback", lambda rng: {"op": "statusCallback", "value": public_url(rng)},
-         lambda c: callback.status_callback_url(c["value"])),
+    Area(
+        "status callback",
+        lambda rng: {"op": "statusCallback", "value": public_url(rng)},
+        lambda c: callback.status_callback_url(c["value"]),
+    ),
     Area("inbound parse", inbound_form, inbound_ours),
+    Area("account", account_case, account_ours, account_theirs),
+    Area("account ids", lambda rng: {**account_case(rng), "op": "accountIds"}, account_ids_ours),
 ]
 
 
@@ -169,7 +323,7 @@ def compare(installation: Installation, package: Path, count: int, seed: int, sh
         theirs = run_oracle(installation, package, cases)
         differ = []
         for case, answer in zip(cases, theirs, strict=True):
-            expected = answer.get("ok", {"error": answer.get("error")})
+            expected = area.theirs(answer)
             try:
                 seen: Any = area.ours(case)
             except Exception as exc:  # a crash in ours is a difference, shown as such
