@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 CLI_TIMEOUT = 60.0
 # The plugin's rate limits count per client per fixed minute, and every scenario's requests come from
-# loopback: drivers that can move the gateway's clock move it past a window at each reset, so one
-# scenario's requests never spend the next one's budget (time only ever moves forward).
+# loopback: the reference gateway's clock moves past a window at each reset, so one scenario's
+# requests never spend the next one's budget at its pace (time only ever moves forward there).
 RATE_WINDOW_SECONDS = 61
 
 

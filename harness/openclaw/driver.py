@@ -24,7 +24,6 @@ from typing import Any
 from emulator.client import EmulatorClient
 from harness import secrets as redaction
 from harness.drivers.base import (
-    RATE_WINDOW_SECONDS,
     CliResult,
     DriverError,
     GatewayDriver,
@@ -326,12 +325,17 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         )
 
     def reset(self) -> None:
-        """A new rate-limit window, and no pending SMS pairing requests left from earlier scenarios.
+        """Clock back to now, and no pending SMS pairing requests left from earlier scenarios.
 
         OpenClaw keeps at most three pending requests per channel and silently creates no more
-        (no reply, no log line), so scenarios would starve each other without this.
+        (no reply, no log line), so scenarios would starve each other without this. The clock is
+        not moved a rate-limit window ahead as the reference's is: a jump of a minute loses
+        OpenClaw's database maintenance lease, and the gateway then refuses to start (exit 78,
+        "agent database maintenance lease … was lost"). At OpenClaw's pace a scenario sends far
+        fewer than the 300 requests a minute a client may, and the scenarios that exhaust a limit
+        are @fresh.
         """
-        self.advance_clock(RATE_WINDOW_SECONDS, settle=False)
+        self.clock_file.write_text("0")
         database = self.state_dir / "state" / "openclaw.sqlite"
         if database.exists():
             with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
@@ -371,11 +375,10 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         """Agent turns = requests to the scripted model since the scenario began."""
         return len(self.emu.http.get("/_emulator/model_requests", params={"after": self._turns_after}).json())
 
-    def advance_clock(self, seconds: float, settle: bool = True) -> None:
+    def advance_clock(self, seconds: float) -> None:
         """Through the Node preload: Date runs ahead for the gateway and every CLI call."""
         self.clock_file.write_text(str(int(float(self.clock_file.read_text() or 0) + seconds * 1000)))
-        if settle:
-            time.sleep(0.3)  # the preload re-reads the file at most every 100 ms
+        time.sleep(0.3)  # the preload re-reads the file at most every 100 ms
 
     def rate_limits(self) -> dict[str, int]:
         # The published plugin's constants (@openclaw/sms@2026.9.4); the CLI does not print them.
