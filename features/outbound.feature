@@ -16,6 +16,24 @@ Feature: Sending SMS from the CLI and from automation
     And phone "A" gets the reply "OpenClaw SMS test"
     And every message to phone "A" was sent from the number with the account's credentials
 
+  @observed
+  Scenario Outline: The target's spelling is normalised, as allowFrom's is
+    When the operator sends "<id>" with --channel sms to "<target>"
+    Then the command succeeds
+    And phone "A" gets the messages ["<id>"]
+
+    Examples:
+      | id | target |
+      | digits only | <phone A digits> |
+      | dashed with brackets | <phone A dashed> |
+      | twilio-sms prefix with channel | twilio-sms:<phone A> |
+
+  @observed
+  Scenario: message send sends plain text, as replies are
+    When the operator sends "**Opening** hours: see [the site](https://example.com)" with --channel sms to "sms:<phone A>"
+    Then the command succeeds
+    And phone "A" gets the messages ["Opening hours: see the site (https://example.com)"]
+
   @guide
   Scenario: A twilio-sms: target selects the channel without --channel
     When the operator sends "hello" without --channel to "twilio-sms:<phone A>"

@@ -31,6 +31,15 @@ Feature: Pairing (the default dmPolicy)
     When phone "A" texts "reply exactly SMS pong"
     Then phone "A" gets the reply "SMS pong"
 
+  @observed
+  Scenario: Approving with --notify texts the sender that access was approved
+    Given the gateway is running
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And the operator approves that code with --notify
+    Then the approval says "Approved sms sender <phone A>."
+    And phone "A" gets the messages ["OpenClaw: your SMS access has been approved."]
+
   @guide
   Scenario: No agent turn runs before approval
     When phone "A" texts "reply exactly should not run"

@@ -33,6 +33,8 @@ from refclaw import agent, channel, config, delivery, numbers, probe, text, twil
 from refclaw.limits import CALLBACKS_PER_MINUTE, INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
 from refclaw.state import StateDir
 
+APPROVED_NOTICE = "OpenClaw: your SMS access has been approved."  # the plugin's pairing text
+
 
 class CliError(Exception):
     """One line for the user; exit 1."""
@@ -210,6 +212,10 @@ def cmd_pairing_approve(args: argparse.Namespace) -> int:
         commands["ownerAllowFrom"] = [f"sms:{request.sender}"]
         write_config(conf, data)
         print(f"Command owner configured sms:{request.sender} (commands.ownerAllowFrom was empty).")
+    if args.notify:
+        account = rt.account(request.account_id)
+        if not asyncio.run(channel.send_text(account, rt.state, request.sender, APPROVED_NOTICE)):
+            raise CliError(f"approved, but the notice to {request.sender} was not sent (see the gateway log)")
     return 0
 
 
@@ -423,6 +429,7 @@ def parser() -> argparse.ArgumentParser:
     pa = pairing.add_parser("approve")
     pa.add_argument("channel")
     pa.add_argument("code")
+    pa.add_argument("--notify", action="store_true", help="text the sender that access was approved")
     pa.set_defaults(func=cmd_pairing_approve)
 
     m = sub.add_parser("message").add_subparsers(dest="sub", required=True).add_parser("send")

@@ -45,9 +45,10 @@ def pairing_reply(sms: World, phone: str) -> None:
 # -- the operator -----------------------------------------------------------------------------
 
 
-@when("the operator approves that code")
-def approve_that_code(sms: World) -> None:
-    sms.run(sms.driver.pairing_approve(sms.pairing_code or ""))
+@when(parsers.re(r"the operator approves that code(?P<notify> with --notify)?$"))
+def approve_that_code(sms: World, notify: str | None) -> None:
+    sms.act()
+    sms.run(sms.driver.pairing_approve(sms.pairing_code or "", notify=bool(notify)))
 
 
 @when(parsers.parse('the operator approves the code of phone "{phone}"'))

@@ -188,7 +188,8 @@ class GatewayDriver(abc.ABC):
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]: ...
 
     @abc.abstractmethod
-    def pairing_approve(self, code: str) -> CliResult: ...
+    def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
+        """`pairing approve sms CODE [--notify]`: with --notify the sender is texted that access was approved."""
 
     @abc.abstractmethod
     def message_send(

@@ -16,6 +16,7 @@ config_patch = "mygw config patch --file {file}"
 config_patch_dry_run = "mygw config patch --file {file} --dry-run"
 pairing_list = "mygw pairing list sms --json"           # JSON: {"requests": [{"id", "code"}]} or a list
 pairing_approve = "mygw pairing approve sms {code}"
+pairing_approve_notify = "mygw pairing approve sms {code} --notify"   # optional
 message_send = "mygw message send {channel} {target} --message {message} --json"
 automation_send = "mygw agent --channel sms --message {message} --deliver --json"
 capabilities = "mygw channels capabilities --channel sms"
@@ -158,8 +159,10 @@ class ExternalDriver(GatewayDriver):
         result = self.cli("pairing_list")
         return result, pairing_entries(result.json()) if result.ok else []
 
-    def pairing_approve(self, code: str) -> CliResult:
-        return self.cli("pairing_approve", code=code)
+    def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
+        if notify and "pairing_approve_notify" not in self.spec["commands"]:
+            raise Unsupported("the gateway's TOML has no pairing_approve_notify command")
+        return self.cli("pairing_approve_notify" if notify else "pairing_approve", code=code)
 
     def message_send(
         self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None

@@ -30,8 +30,8 @@ class GuideCli:
         result = self.cli("pairing", "list", "sms", "--json")
         return result, pairing_entries(result.json()) if result.ok else []
 
-    def pairing_approve(self, code: str) -> CliResult:
-        return self.cli("pairing", "approve", "sms", code)
+    def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
+        return self.cli("pairing", "approve", "sms", code, *(["--notify"] if notify else []))
 
     def message_send(
         self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None

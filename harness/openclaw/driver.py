@@ -354,14 +354,14 @@ class OpenClawDriver(GuideCli, GatewayDriver):
             self._wait_reload(offset, patch_prefix(patch))
         return result
 
-    def pairing_approve(self, code: str) -> CliResult:
+    def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
         """As the guide's command; the first approval also makes the sender command owner.
 
         That writes `commands.ownerAllowFrom` and OpenClaw restarts the SMS channel for it, so
         wait for that reload: a text sent during the restart would meet no route.
         """
         offset = self.process.log_size() if self.process else 0
-        result = super().pairing_approve(code)
+        result = super().pairing_approve(code, notify)
         if result.ok and "Command owner configured" in result.stdout + result.stderr and self.process:
             self._wait_reload(offset, "commands")
         return result
