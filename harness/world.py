@@ -60,6 +60,8 @@ class World:
         self.start_seq = emu.cursor()
         self.mark = self.start_seq
         self.acted_at = time.monotonic()
+        self.admitted: list[str] = []  # inbound messages the gateway accepted since the last action
+        self.turns_before: int | None = None  # agent turns when the first of them went in
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
@@ -203,10 +205,45 @@ class World:
         """An action starts here: replies are looked for after this point, quiet windows run from it."""
         self.mark = self.emu.cursor()
         self.acted_at = time.monotonic()
+        self.admitted = []
+        self.turns_before: int | None = None
 
     def wait_quiet(self) -> None:
-        """Until the quiet window after the last action has passed (at once if it has already)."""
-        time.sleep(max(0.0, self.acted_at + self.quiet_seconds - time.monotonic()))
+        """Until nothing more can come of the last action.
+
+        That is when the gateway says it is done with every message the action got admitted and no
+        agent turn started since (then the driver's settle time), or else when the quiet window
+        after the action has passed. A turn that ran may still be delivering, so it never shortens
+        the wait.
+        """
+        deadline = self.acted_at + self.quiet_seconds
+        if self.admitted and self._all_settled(deadline) and self.driver.agent_turns() == self.turns_before:
+            time.sleep(self.driver.settle_seconds)
+            return
+        time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def _all_settled(self, deadline: float) -> bool:
+        waiting = list(self.admitted)
+        while True:
+            answers = [self.driver.settled(sid) for sid in waiting]
+            if None in answers:
+                return False  # the gateway cannot tell: the quiet window decides
+            waiting = [sid for sid, done in zip(waiting, answers, strict=True) if not done]
+            if not waiting:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def admit(self, sid: str | None, status: int | None) -> None:
+        """A message the gateway answered 200 is one to wait for; a refused one never reaches the agent."""
+        if sid and status == 200:
+            self.admitted.append(sid)
+
+    def before_inbound(self) -> None:
+        """Counts agent turns before a message goes in, so a quiet wait can tell whether one started."""
+        if self.turns_before is None:
+            self.turns_before = self.driver.agent_turns()
 
     # -- phones ----------------------------------------------------------------------------------
 
@@ -221,7 +258,11 @@ class World:
         target = to or self.account(account).number
         if target is None:
             raise AssertionError(f"account {account!r} has no number to text")
+        self.before_inbound()
         self.last_inbound = self.sender.send(self.phone(phone), target, body)
+        message = self.last_inbound.get("message") or {}
+        for delivery in self.last_inbound.get("deliveries") or []:
+            self.admit(message.get("sid"), (delivery.get("attempts") or [{}])[-1].get("status"))
         return self.last_inbound
 
     def post_inbound_with(self, phone: str, body: str, field_name: str, value: str) -> httpx.Response:
@@ -270,12 +311,16 @@ class World:
             "content": body if method != "GET" else None,
             "headers": {**headers, "Content-Type": "application/x-www-form-urlencoded"},
         }
-        if http is not None:
+        if http is None:
+            self.act()
+        self.before_inbound()
+        if http is None:
+            with httpx.Client(trust_env=False, timeout=15) as own:
+                self.last_http = own.request(method, local, **request)
+        else:
             self.last_http = http.request(method, local, **request)
-            return self.last_http
-        self.act()
-        with httpx.Client(trust_env=False, timeout=15) as own:
-            self.last_http = own.request(method, local, **request)
+        sid = form.get("MessageSid") or form.get("SmsSid") or form.get("SmsMessageSid")
+        self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
         return self.last_http
 
     def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
@@ -467,7 +512,7 @@ class World:
         deadline = time.monotonic() + self.reply_timeout
         while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(self.quiet_seconds)
+        self.wait_quiet()
         got = self.outbound(phone, after=self.mark)
         if len(got) != count:
             self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
@@ -578,12 +623,9 @@ class World:
             self.fail("exactly one line on stderr", result.describe())
 
     def expect_agent_turns(self, count: int) -> None:
-        """Exactly `count` through the quiet window after the last action (a turn can start seconds late)."""
-        deadline = self.acted_at + self.quiet_seconds
+        """Exactly `count` once nothing more can come of the last action (a turn can start seconds late)."""
+        self.wait_quiet()
         seen = self.driver.agent_turns()
-        while seen <= count and time.monotonic() < deadline:
-            time.sleep(0.5)
-            seen = self.driver.agent_turns()
         if seen != count:
             self.fail(f"{count} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
 

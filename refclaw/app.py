@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from quart import Quart, Response, request
 
@@ -21,6 +22,12 @@ def create_app(runtime: channel.Runtime) -> Quart:
     @app.after_serving
     async def drain() -> None:
         await background.drain(timeout=10)
+
+    async def settle(work: Callable[[], Awaitable[None]], sid: str) -> None:
+        try:
+            await work()
+        finally:
+            runtime.state.mark_settled(sid)
 
     @app.get("/readyz")
     async def ready() -> Response:
@@ -51,7 +58,9 @@ def create_app(runtime: channel.Runtime) -> Quart:
             request.remote_addr or "unknown",
         )
         if answer.work is not None:
-            background.spawn(answer.work())
+            background.spawn(settle(answer.work, answer.sid))
+        else:
+            runtime.state.mark_settled(answer.sid)
         response = Response(answer.body, status=answer.status, content_type=answer.content_type)
         if answer.accepted:
             response.headers[channel.ACCEPTED_HEADER[0]] = channel.ACCEPTED_HEADER[1]

@@ -40,6 +40,7 @@ class Answer:
     content_type: str = PLAIN
     work: Callable[[], Awaitable[None]] | None = None
     accepted: bool = False
+    sid: str = ""  # the message this request was about, if any
 
 
 class Runtime:
@@ -139,6 +140,21 @@ def handle_webhook(
     if invalid_limited and unsigned:
         return Answer(429, RATE_LIMITED, XML)
     sid = inbound.message_id(fields)
+    answer = decide(runtime, account, fields, sid, client_key, unsigned, now)
+    answer.sid = sid
+    return answer
+
+
+def decide(
+    runtime: Runtime,
+    account: config.Account,
+    fields: dict[str, str],
+    sid: str,
+    client_key: str,
+    unsigned: bool,
+    now: float,
+) -> Answer:
+    """After the signature: a callback or a message, its limits, then whether to dispatch it."""
     if is_status_form(fields):
         if unsigned and runtime.sender_limit.is_limited(client_key, now):
             return Answer(429, RATE_LIMITED, XML)

@@ -23,6 +23,7 @@ from refclaw import delivery
 
 PAIRING_TTL_SECONDS = 3600
 DELIVERY_LOG = "sms-delivery.jsonl"
+SETTLED_LOG = "ingress-settled.log"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 
@@ -124,6 +125,15 @@ class StateDir:
         return list(self.read("pairing/sms.json").get("approved", {}).get(account_id, []))
 
     # -- records for the probe and the harness ------------------------------------------------
+
+    def mark_settled(self, sid: str) -> None:
+        """The gateway is done with this request's message: answered, and any dispatch finished.
+
+        One line appended per request, so a test harness can wait for this instead of a fixed time.
+        """
+        if sid:
+            with open(self.root / SETTLED_LOG, "a", encoding="utf-8") as log:
+                log.write(sid + "\n")
 
     def record_delivery(self, account_id: str, sid: str, status: str, error: str, source: str, now: float) -> bool:
         """One delivery observation (a callback, or the send response); False for a duplicate."""

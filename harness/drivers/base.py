@@ -211,6 +211,11 @@ class GatewayDriver(abc.ABC):
     def logs(self) -> str:
         """The gateway's log output so far (for reports; secrets are redacted by the caller)."""
 
+    def settled(self, message_sid: str) -> bool | None:
+        """Whether the gateway is done with this inbound message (answered, dispatch and replies
+        finished); None when the gateway cannot tell, and "nothing arrives" waits its quiet window."""
+        return None
+
     @abc.abstractmethod
     def agent_turns(self) -> int:
         """How many agent turns have run since the last reset."""

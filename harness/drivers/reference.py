@@ -18,7 +18,7 @@ from harness.drivers.base import (
 from harness.drivers.process import GatewayProcess
 from harness.drivers.verbs import GuideCli
 
-STATE_FILES = ("pairing/sms.json", "sms-delivery.jsonl", "agent-turns.json")
+STATE_FILES = ("pairing/sms.json", "sms-delivery.jsonl", "agent-turns.json", "ingress-settled.log")
 CLOCK_FILE = "clock.json"
 
 
@@ -89,6 +89,10 @@ class ReferenceDriver(GuideCli, GatewayDriver):
 
     def logs(self) -> str:
         return self.process.log_text(self._log_offset) if self.process else ""
+
+    def settled(self, message_sid: str) -> bool:
+        path = self.state_dir / "ingress-settled.log"
+        return path.exists() and message_sid in path.read_text().split()
 
     def agent_turns(self) -> int:
         path = self.state_dir / "agent-turns.json"

@@ -371,6 +371,26 @@ class OpenClawDriver(GuideCli, GatewayDriver):
     def logs(self) -> str:
         return self.process.log_text(self._log_offset) if self.process else ""
 
+    def settled(self, message_sid: str) -> bool | None:
+        """OpenClaw's durable ingress queue has finished with the message and no delivery is queued.
+
+        The event completes once the agent turn is adopted, before its reply is sent, so the harness
+        trusts this only when no agent turn started (see World.wait_quiet).
+        """
+        database = self.state_dir / "state" / "openclaw.sqlite"
+        if not database.exists():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
+                row = db.execute(
+                    "SELECT status FROM channel_ingress_events WHERE channel_id = 'sms' AND event_id = ?",
+                    (message_sid,),
+                ).fetchone()
+                queued = db.execute("SELECT COUNT(*) FROM delivery_queue_entries WHERE channel = 'sms'").fetchone()[0]
+        except sqlite3.Error:
+            return None  # another OpenClaw whose tables differ: the quiet window decides
+        return row is not None and row[0] in ("completed", "failed") and queued == 0
+
     def agent_turns(self) -> int:
         """Agent turns = requests to the scripted model since the scenario began."""
         return len(self.emu.http.get("/_emulator/model_requests", params={"after": self._turns_after}).json())
