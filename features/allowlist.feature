@@ -76,14 +76,22 @@ Feature: Allowlist, open and disabled access
     Then phone "A" gets the reply "open door"
 
   @guide
-  Scenario: open without "*" is refused, and the channel stays as it was
+  Scenario: open without "*" is accepted with a warning, and does not open the door
     Given the SMS channel is configured as in the guide with dmPolicy "pairing"
     And the gateway is running
     When the operator applies a patch setting dmPolicy to "open" with allowFrom ["<phone B>"]
-    Then the command fails mentioning "allowFrom"
+    Then the command succeeds, warning 'allowFrom does not include "*"'
     When phone "A" texts "reply exactly open door"
-    Then phone "A" gets a pairing reply with an 8-character code
+    Then phone "A" gets no reply
     And no agent turn has run
+
+  @observed
+  Scenario: open without "*" still lets a listed number in
+    Given the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+    When the operator applies a patch setting dmPolicy to "open" with allowFrom ["<phone A>"]
+    And phone "A" texts "reply exactly listed"
+    Then phone "A" gets the reply "listed"
 
   @guide
   Scenario: disabled answers nobody, even a listed number

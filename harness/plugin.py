@@ -45,6 +45,8 @@ TAGS = {
     "outbound": "outbound send area",
     "probe": "capabilities and probe area",
     "delivery": "replays, status, limits",
+    "plain_text": "the exact plain text and chunks a reply arrives as",
+    "inbound_forms": "which inbound forms are dispatched",
     "imsg": "macOS imsg flow",
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",

@@ -150,6 +150,8 @@ def cmd_config_patch(args: argparse.Namespace) -> int:
     resolved = config.resolve(merged, os.environ)
     for warning in resolved.warnings + resolved.errors:
         print(f"warning: {warning}", file=sys.stderr)
+    for warning in config.config_warnings(merged):
+        print(f"Config warnings: {warning}", file=sys.stderr)
     shown = json.dumps(redacted(config.channel_section(merged)), indent=2)
     if args.dry_run:
         print(f"Dry run: {conf} not changed. channels.sms would be:\n{shown}")

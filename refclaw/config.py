@@ -195,7 +195,8 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> Resolved:
             blocked.append(account)
             continue
         started.append(account)
-    return Resolved(started, warnings, errors, blocked, accounts)
+    by_id = sorted(started, key=lambda a: a.id), sorted(blocked, key=lambda a: a.id)  # started in id order
+    return Resolved(by_id[0], warnings, errors, by_id[1], accounts)
 
 
 def default_id(ids: list[str]) -> str:
@@ -240,7 +241,7 @@ FLAG_KEYS = ("enabled", "dangerouslyDisableSignatureValidation", "configWrites")
 
 
 def validate(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    """The channel schema: known keys only, each of its type; `open` needs "*" in allowFrom."""
+    """The channel schema: known keys only, each of its type (open without "*" is only warned about)."""
     for key in section:
         if key not in allowed:
             raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -263,8 +264,6 @@ def validate(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
     size = section.get("mediaMaxMb")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int | float) or size <= 0):
         raise ConfigError(f"{where}.mediaMaxMb: must be a positive number")
-    if section.get("dmPolicy") == "open" and "*" not in [str(v).strip() for v in allow or []]:
-        raise ConfigError(f'{where}.allowFrom: dmPolicy "open" requires allowFrom to include "*"')
 
 
 def env_first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
@@ -375,7 +374,25 @@ def account_warnings(account: Account) -> list[str]:
         )
     if account.dm_policy == "allowlist" and not account.allow_from:
         warnings.append("- SMS: dmPolicy=allowlist with empty allowFrom rejects every sender.")
+    if account.dm_policy == "open" and "*" not in account.allow_from:
+        warnings.append('- SMS: dmPolicy=open should set allowFrom=["*"] or explicit sender numbers.')
     return warnings
+
+
+def config_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What OpenClaw's `config patch` prints as "Config warnings" for the SMS section."""
+    sms = channel_section(config)
+    sections = [("channels.sms", sms)] + [
+        (f"channels.sms.accounts.{name}", raw) for name, raw in (sms.get("accounts") or {}).items()
+    ]
+    return [
+        f'{where}.allowFrom: {where}.dmPolicy="open" but {where}.allowFrom does not include "*"; all DMs will '
+        f'be dropped. Add "*" to {where}.allowFrom or set {where}.dmPolicy to "pairing"/"allowlist".'
+        for where, section in sections
+        if isinstance(section, dict)
+        and section.get("dmPolicy") == "open"
+        and "*" not in (section.get("allowFrom") or [])
+    ]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -216,6 +216,11 @@ def command_succeeds(sms: World) -> None:
     sms.expect_cli(ok=True)
 
 
+@then(parsers.parse("the command succeeds, warning '{text}'"))
+def command_succeeds_warning(sms: World, text: str) -> None:
+    sms.expect_cli(ok=True, says=text)
+
+
 @then("the command fails")
 def command_fails(sms: World) -> None:
     sms.expect_cli(ok=False)

@@ -193,6 +193,8 @@ def test_window_and_seen_are_bounded() -> None:
         ("allowlist", ["+15550000000"], [], access.DENY),
         ("allowlist", [], ["+15557654321"], access.DENY),
         ("open", ["*"], [], access.ALLOW),
+        ("open", ["+15550000000"], [], access.DENY),
+        ("open", ["+15557654321"], [], access.ALLOW),  # as OpenClaw, though its warning says all DMs are dropped
         ("disabled", ["*"], ["+15557654321"], access.DENY),
     ],
 )

@@ -151,7 +151,6 @@ def test_two_accounts_on_one_path_the_second_fails_clearly() -> None:
     ("keys", "needle"),
     [
         ({"dmPolicy": "everyone"}, "channels.sms.dmPolicy"),
-        ({"dmPolicy": "open", "allowFrom": ["+15551234567"]}, "channels.sms.allowFrom"),
         ({"accountSid": 5}, "channels.sms.accountSid"),
         ({"allowFrom": "+15551234567"}, "channels.sms.allowFrom"),
         ({"textChunkLimit": 0}, "channels.sms.textChunkLimit"),
@@ -164,6 +163,17 @@ def test_invalid_config_names_the_key(keys: dict, needle: str) -> None:
     with pytest.raises(ConfigError) as caught:
         resolve(sms(**keys), {})
     assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_open_without_star_is_accepted_with_openclaws_config_warning() -> None:
+    conf = sms(accountSid=SID, dmPolicy="open", allowFrom=["+15551234567"], accounts={"b": {"dmPolicy": "open"}})
+    warnings = config.config_warnings(conf)
+    assert (
+        len(warnings) == 2
+        and 'channels.sms.dmPolicy="open" but channels.sms.allowFrom does not include "*"' in warnings[0]
+    )
+    assert "channels.sms.accounts.b.allowFrom" in warnings[1]
+    assert config.config_warnings(sms(dmPolicy="open", allowFrom=["*"])) == []
 
 
 def test_startup_warnings() -> None:
