@@ -97,6 +97,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         sms_plugin_version=args.sms_plugin_version,
         openclaw_bin=args.openclaw_bin,
         isolate=args.isolate,
+        shard=args.shard,
     )
 
 
@@ -135,11 +136,42 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
     p.add_argument("--faker-seed", type=int, help="seed for generated numbers and data")
     p.add_argument("--emulator-url", help="use an emulator that is already running")
     p.add_argument("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
+    p.add_argument("--shard", type=shard_value, help="K/N: run only the K-th of N deterministic parts (see merge)")
     p.add_argument(
         "--isolate",
         action="store_true",
         help="run in a network namespace with only loopback (unshare -rn); provisioning happens first, outside",
     )
+
+
+def shard_value(value: str) -> str:
+    from harness import shards
+
+    try:
+        shards.parse(value)
+    except shards.ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness import shards
+    from harness.report import summary_table
+
+    try:
+        merged = shards.merge(args.reports, args.report)
+    except shards.ShardError as exc:
+        raise UsageError(str(exc)) from None
+    print(summary_table(merged))
+    print(f"merged {len(args.reports)} report(s) into {args.report}")
+    return 1 if merged["totals"]["failed"] else 0
+
+
+def add_merge(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge", help="combine the reports of shards (--shard K/N) into one")
+    p.add_argument("reports", nargs="+", type=Path, help="the shards' report directories")
+    p.add_argument("--report", type=Path, default=Path("report"), help="where to write the merged report")
+    p.set_defaults(func=cmd_merge)
 
 
 def add_run(sub: argparse._SubParsersAction) -> None:
@@ -201,7 +233,13 @@ def cmd_openclaw_parity(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_emulator, add_run, add_selfcheck, add_openclaw]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_emulator,
+    add_run,
+    add_selfcheck,
+    add_merge,
+    add_openclaw,
+]
 
 
 def parser() -> argparse.ArgumentParser:

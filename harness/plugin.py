@@ -82,10 +82,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="directory of state directories prepared ahead, one per worker (main, gw0, …), plugin installed",
     )
     group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
+    group.addoption("--shard", default=None, help="K/N: run only the K-th of N deterministic parts of the suite")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --gateway openclaw, the listed divergences run as strict expected failures."""
+    """--shard keeps its part; with --gateway openclaw, the listed divergences run as strict expected failures."""
+    if config.getoption("--shard"):
+        from harness import shards
+
+        try:
+            kept = shards.keep([item.nodeid for item in items], shards.parse(config.getoption("--shard")))
+        except shards.ShardError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in kept])
+        items[:] = [item for item in items if item.nodeid in kept]
     if config.getoption("--gateway") != "openclaw":
         return
     from harness.openclaw.divergences import load, mark

@@ -46,6 +46,7 @@ class RunOptions:
     openclaw_bin: str | None = None
     isolate: bool = False
     openclaw_state: str | None = None
+    shard: str | None = None
 
 
 def pytest_argv(options: RunOptions) -> list[str]:
@@ -84,6 +85,7 @@ def pytest_argv(options: RunOptions) -> list[str]:
         ("--sms-plugin-version", options.sms_plugin_version),
         ("--openclaw-bin", options.openclaw_bin),
         ("--openclaw-state", options.openclaw_state),
+        ("--shard", options.shard),
     ):
         if value is not None:
             argv += [flag, str(value)]
