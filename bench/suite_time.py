@@ -74,9 +74,19 @@ def main() -> None:
         provisioning = sum(t.get("provisioning", 0) + t.get("plugin_install", 0) for t in timings)
         starts = sum(t.get("gateway_starts", 0) for t in timings)
         count = sum(int(t.get("starts", 0)) for t in timings)
+        calls = [c for t in timings for c in t.get("cli", [])]
         print(f"split: provisioning (cache check + plugin install)    {provisioning:8.1f} s")
         print(f"split: gateway starts ({count:d})                          {starts:8.1f} s")
+        if calls:
+            print(
+                f"split: CLI calls ({len(calls)}, median {statistics.median(calls):.2f} s)           {sum(calls):8.1f} s"
+            )
         print(f"split: scenarios (the rest of the wall time)         {wall - provisioning - starts:8.1f} s")
+    elif args.gateway == "reference":
+        print(
+            f"the reference suite on one worker against its 90 s goal: {sum(suite):.1f} s "
+            f"({'within' if sum(suite) < 90 else 'over'})"
+        )
 
 
 if __name__ == "__main__":

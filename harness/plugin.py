@@ -231,6 +231,9 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     props.append(("feature", feature.name))
     props.append(("feature_file", os.path.basename(feature.filename)))
     props.append(("scenario", scenario.name))
+    example = getattr(getattr(request.node, "callspec", None), "params", {}).get("_pytest_bdd_example") or {}
+    if example:  # an outline's example: its "id" column, else its values
+        props.append(("example", example.get("id") or " · ".join(map(str, example.values()))))
     props.append(("tags", sorted(set(scenario.tags) | set(feature.tags))))
 
 

@@ -47,7 +47,7 @@ class ReportWriter:
                 "gateway_log": "",
             },
         )
-        for key in ("feature", "feature_file", "scenario", "tags"):
+        for key in ("feature", "feature_file", "scenario", "tags", "example"):
             if props.get(key):
                 entry[key] = props[key]
         entry["duration"] += report.duration
@@ -155,6 +155,7 @@ def render_html(data: dict[str, Any]) -> str:
     scenarios = []
     for s in sorted(data["scenarios"], key=lambda s: (ORDER[s["outcome"]], s["feature"], s["scenario"])):
         tags = "".join(f"<span class=tag>@{e(tag)}</span>" for tag in s["tags"])
+        example = f" <b>[{e(s['example'])}]</b>" if s.get("example") else ""
         body = ""
         if s["outcome"] == "failed":
             body = (
@@ -167,7 +168,7 @@ def render_html(data: dict[str, Any]) -> str:
         opened = " open" if s["outcome"] == "failed" else ""
         scenarios.append(
             f"<details{opened}><summary><span class={s['outcome']}>{s['outcome'].upper()}</span> "
-            f"{e(s['feature'])} — {e(s['scenario'])} ({s['duration']:.1f}s){tags}</summary>{body}</details>"
+            f"{e(s['feature'])} — {e(s['scenario'])}{example} ({s['duration']:.1f}s){tags}</summary>{body}</details>"
         )
     mutant = f", mutant <b>{e(str(data['mutant']))}</b>" if data.get("mutant") else ""
     return (

@@ -158,7 +158,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
         self._log_offset = 0
         self._turns_after = 0
-        self.timings: dict[str, float] = {"plugin_install": 0.0, "gateway_starts": 0.0, "starts": 0}
+        self.timings: dict[str, Any] = {"plugin_install": 0.0, "gateway_starts": 0.0, "starts": 0, "cli": []}
 
     # -- environment and commands ---------------------------------------------------------------
 
@@ -183,7 +183,9 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
-        return run_cli([self.openclaw, *args], env or self._env or self.env({}), timeout=CLI_TIMEOUT)
+        result = run_cli([self.openclaw, *args], env or self._env or self.env({}), timeout=CLI_TIMEOUT)
+        self.timings["cli"].append(round(result.seconds, 3))  # bench/suite_time.py reports count and median
+        return result
 
     # -- configuration ------------------------------------------------------------------------------
 
