@@ -16,7 +16,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from refclaw import access, callback, channel, cli, config, inbound, limits, numbers, signature, state, text
+from refclaw import (
+    access,
+    callback,
+    channel,
+    cli,
+    config,
+    delivery,
+    inbound,
+    limits,
+    numbers,
+    probe,
+    signature,
+    state,
+    text,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,14 @@ def _code_point_units(value: str) -> text.Units:
 
 def _fixed_fragment(url: str) -> str:
     return url.split("#")[0] + "#rp=ct,rt,5xx&rt=5000&rc=1" if callback.usable(url) else ""
+
+
+def _url_first(url: str, method: str, expected: str, prefix: str = "") -> str:
+    if url and url != expected:
+        return prefix + "url-mismatch"
+    if url and method and method.upper() != "POST":
+        return prefix + "method-mismatch"
+    return prefix + ("matches" if url else "missing")
 
 
 def _off_by_one(original: Callable[[str, int], list[str]]) -> Callable[[str, int], list[str]]:
@@ -206,6 +228,21 @@ MUTANTS: dict[str, Mutant] = {
             "callback_fragment_fixed",
             "the StatusCallback ignores publicWebhookUrl's own #overrides",
             _set(callback, "status_callback_url", _fixed_fragment),
+        ),
+        Mutant(
+            "probe_url_before_method",
+            "the probe compares the URL before the method (GET on another URL reads url-mismatch)",
+            _set(probe, "compare", _url_first),
+        ),
+        Mutant(
+            "delivery_goes_backwards",
+            "the latest status callback wins, so a late 'sent' overwrites 'delivered'",
+            _set(delivery, "reduce", lambda current, status, error: {"status": status}),
+        ),
+        Mutant(
+            "no_accepted_header",
+            "accepted messages lack x-openclaw-delivery-accepted: durable",
+            _set(channel, "ACCEPTED_HEADER", ("x-openclaw-delivery", "accepted")),
         ),
         Mutant(
             "service_preferred",
