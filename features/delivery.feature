@@ -69,6 +69,14 @@ Feature: Replays, status callbacks and rate limits
     Then the gateway answers 429 with body "Rate limit exceeded" as XML
 
   @observed @fresh
+  Scenario: With signature validation off, the per-sender limit counts per client
+    Given the channel's dangerouslyDisableSignatureValidation is true
+    And the channel's dmPolicy is "disabled" with allowFrom []
+    And the gateway is running fresh
+    When one more unsigned message than the per-sender limit allows comes from as many different phones
+    Then the last answer is 429 with body "Rate limit exceeded"
+
+  @observed @fresh
   Scenario: Too many invalid signatures from one client get 429
     Given the gateway is running fresh
     When one more badly signed request than the invalid-request limit allows is posted

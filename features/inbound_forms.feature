@@ -36,6 +36,22 @@ Feature: Which inbound forms reach the agent
       | fractional NumMedia | NumMedia | "1.5" |
 
   @observed
+  Scenario: A Messaging Service account drops a form for another MessagingServiceSid
+    Given a Messaging Service "pool" whose sender pool holds the number
+    And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
+    When a signed inbound form from phone "A" saying "reply exactly pool" with MessagingServiceSid set to "<service pool>" is posted to the webhook
+    Then phone "A" gets the reply "pool"
+    When a signed inbound form from phone "A" saying "reply exactly other pool" with MessagingServiceSid set to "MG00000000000000000000000000000000" is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>"
+    And phone "A" gets no reply containing "other pool"
+
+  @observed
+  Scenario: A form that repeats a key, signed over every value, is refused: the plugin signs the first value only
+    When a signed inbound form from phone "A" with a second Body "again" is posted to the webhook
+    Then the gateway answers 403 with body "Invalid signature" as XML
+    And no agent turn has run
+
+  @observed
   Scenario Outline: Spellings the plugin normalises reach the agent, and the reply goes to the number
     When a signed inbound form from phone "A" saying "reply exactly <id>" with <field> set to <value> is posted to the webhook
     Then the gateway answers 200 with body "<Response></Response>"

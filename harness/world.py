@@ -296,13 +296,14 @@ class World:
         signer: str | None = None,
         path: str | None = None,
         http: httpx.Client | None = None,
+        repeat: tuple[str, str] | None = None,
     ) -> httpx.Response:
         """Send a form straight to the gateway, signed over the public URL as Twilio would sign it.
 
         `http`: a client to reuse (a load of requests); without one, this request is a new action.
         """
         acct = self.account(account)
-        pairs = list(form.items())
+        pairs = list(form.items()) + ([repeat] if repeat else [])  # a key sent twice, as a form may
         if extra_bytes:
             pairs.append(("Padding", "x" * extra_bytes))
         route = path or acct.path

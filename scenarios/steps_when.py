@@ -236,6 +236,17 @@ def past_sender_limit(sms: World, phone: str) -> None:
     sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(sms.limit("perSenderPerMinute") + 1)])
 
 
+@when("one more unsigned message than the per-sender limit allows comes from as many different phones")
+def past_client_limit(sms: World) -> None:
+    count = sms.limit("perSenderPerMinute") + 1
+    sms.post_many([sms.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
+
+
+@when(parsers.parse('a signed inbound form from phone "{phone}" with a second Body "{body}" is posted to the webhook'))
+def repeated_key(sms: World, phone: str, body: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone), repeat=("Body", body))
+
+
 @when("the first of those messages is posted again")
 def replay_first(sms: World) -> None:
     sms.post_webhook(sms.sent_forms[0])
