@@ -10,6 +10,7 @@ channel does" is measured rather than claimed.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import tarfile
@@ -31,9 +32,10 @@ def plugin_package(installation: Installation, version: str = DEFAULT_SMS_PLUGIN
     package = root / "package"
     if not (package / "dist").is_dir():
         root.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("npm_config_")}
         npm(
             ["pack", f"@openclaw/sms@{version}", "--pack-destination", str(root)],
-            {},
+            env,
             f"npm pack @openclaw/sms@{version}",
         )
         archive = next(root.glob("openclaw-sms-*.tgz"))
