@@ -34,7 +34,6 @@ HTML_TAG = re.compile(
     r"|</[A-Za-z][A-Za-z0-9-]*\s*>|<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->|<\?[\s\S]*?\?>|<![A-Za-z][^>]*>"
     r"|<!\[CDATA\[[\s\S]*?\]\]>"
 )
-REASONING_TAGS = ("think", "thinking", "thought", "antthinking", "reasoning", "final")
 REASONING_BLOCK = re.compile(
     r"<\s*(antml:|mm:)?(think|thinking|thought|antthinking|reasoning)\b[^<>]*>.*?(?:<\s*/\s*\1?\2\s*>|\Z)",
     re.IGNORECASE | re.DOTALL,
