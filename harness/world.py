@@ -7,6 +7,7 @@ shows the emulator's record of the exchange (tokens redacted).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -206,7 +207,7 @@ class World:
         self.mark = self.emu.cursor()
         self.acted_at = time.monotonic()
         self.admitted = []
-        self.turns_before: int | None = None
+        self.turns_before = None
 
     def wait_quiet(self) -> None:
         """Until nothing more can come of the last action.
@@ -269,7 +270,7 @@ class World:
             self.admit(message.get("sid"), (delivery.get("attempts") or [{}])[-1].get("status"))
         return self.last_inbound
 
-    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str) -> httpx.Response:
+    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str | None) -> httpx.Response:
         """A signed inbound form from the phone with one field set (or removed, for null)."""
         form = self.inbound_form(phone, body)
         if value is None:
@@ -319,11 +320,8 @@ class World:
         if http is None:
             self.act()
         self.before_inbound()
-        if http is None:
-            with httpx.Client(trust_env=False, timeout=15) as own:
-                self.last_http = own.request(method, local, **request)
-        else:
-            self.last_http = http.request(method, local, **request)
+        with contextlib.nullcontext(http) if http else httpx.Client(trust_env=False, timeout=15) as client:
+            self.last_http = client.request(method, local, **request)
         sid = form.get("MessageSid") or form.get("SmsSid") or form.get("SmsMessageSid")
         self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
         return self.last_http

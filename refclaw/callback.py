@@ -100,4 +100,4 @@ def bounded(raw: str | None, low: int, high: int, default: int) -> int:
 
 def quote_form(text: str) -> str:
     """application/x-www-form-urlencoded serialisation, as URLSearchParams.toString()."""
-    return quote(text, safe="*-._~ ".replace("~", "")).replace(" ", "+").replace("~", "%7E")
+    return quote(text, safe="*-._ ").replace(" ", "+").replace("~", "%7E")  # quote() never escapes "~"

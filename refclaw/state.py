@@ -2,8 +2,9 @@
 
 Pairing requests and approvals persist and survive a restart; the clock
 offset lets tests move time (pairing codes expire after one hour) without
-waiting; delivery statuses and agent turns are recorded for the probe and
-for the harness. Every file is JSON, written atomically under a lock.
+waiting; delivery observations and agent turns are recorded for the probe and
+for the harness. JSON files are written atomically under a lock; delivery
+observations and settled messages are appended, one line each.
 """
 
 from __future__ import annotations

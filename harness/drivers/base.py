@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from harness.drivers.process import GatewayProcess
 
 CLI_TIMEOUT = 60.0
-# The plugin's rate limits count per client per fixed minute, and every scenario's requests come from
-# loopback: the reference gateway's clock moves past a window at each reset, so one scenario's
-# requests never spend the next one's budget at its pace (time only ever moves forward there).
-RATE_WINDOW_SECONDS = 61
 
 
 class Unsupported(Exception):

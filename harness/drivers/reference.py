@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from harness.drivers.base import (
-    RATE_WINDOW_SECONDS,
     CliResult,
     GatewayDriver,
     Setup,
@@ -20,6 +19,11 @@ from harness.drivers.verbs import GuideCli
 
 STATE_FILES = ("pairing/sms.json", "sms-delivery.jsonl", "agent-turns.json", "ingress-settled.log")
 CLOCK_FILE = "clock.json"
+# The plugin's rate limits count per client per fixed minute, and every scenario's requests come from
+# loopback: at each reset the reference's clock moves past a window, so at its pace one scenario's
+# requests never spend the next one's budget (time only ever moves forward). OpenClaw's clock is
+# not moved so (see OpenClawDriver.reset).
+RATE_WINDOW_SECONDS = 61
 
 
 class ReferenceDriver(GuideCli, GatewayDriver):

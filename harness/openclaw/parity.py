@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation, InstallError, cache_root, npm
-from refclaw import callback, numbers, signature, text
+from refclaw import callback, config, inbound, numbers, signature, text
 
 ORACLE = Path(__file__).with_name("oracle.mjs")
 ORACLE_TIMEOUT = 300.0
@@ -202,8 +202,6 @@ def inbound_form(rng: random.Random) -> dict[str, Any]:
 
 
 def inbound_ours(case: dict[str, Any]) -> Any:
-    from refclaw import inbound
-
     message = inbound.parse(case["form"])
     return None if message is None else message.comparable()
 
@@ -246,8 +244,6 @@ def account_case(rng: random.Random) -> dict[str, Any]:
 
 
 def account_ours(case: dict[str, Any]) -> Any:
-    from refclaw import config
-
     sms = case["sms"]
     wanted = case["accountId"] or config.default_id(
         [a.id for a in config.resolve({"channels": {"sms": sms}}, case["env"]).all]
@@ -260,8 +256,6 @@ def account_ours(case: dict[str, Any]) -> Any:
 
 
 def account_ids_ours(case: dict[str, Any]) -> Any:
-    from refclaw import config
-
     return [a.id for a in config.resolve({"channels": {"sms": case["sms"]}}, case["env"]).all]
 
 
