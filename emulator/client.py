@@ -115,13 +115,14 @@ class EmulatorClient:
     # -- the handset ----------------------------------------------------------------------
 
     def send_inbound(
-        self, from_: str, to: str, body: str = "", media_urls: list[str] | None = None, timeout: float = 60.0
+        self, from_: str, to: str, body: str = "", media: list[JSON] | None = None, timeout: float = 60.0
     ) -> JSON:
-        """Text `to` from handset `from_`; returns {message, deliveries} once the webhook exchange is over."""
+        """Text `to` from handset `from_` (with files: [{content_type, size | data}]); returns
+        {message, deliveries} once the webhook exchange is over."""
         return self._call(
             "POST",
             "/inbound",
-            json={"from": from_, "to": to, "body": body, "media_urls": media_urls or []},
+            json={"from": from_, "to": to, "body": body, "media": media or []},
             timeout=timeout,
         )
 

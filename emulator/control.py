@@ -7,14 +7,15 @@ Auth tokens appear only in the answer to the call that created them.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import asdict
 from typing import Any
 
 from quart import Blueprint, Response, current_app, jsonify, request
 
-from emulator import render
+from emulator import media, render
 from emulator.errors import ControlError
-from emulator.models import Backend, Message
+from emulator.models import MAX_MEDIA, Backend, Media, Message
 from emulator.openapi import OPENAPI
 from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, apply_settings, only, provision
 from emulator.proxy import TWILIO_HOSTS
@@ -61,9 +62,20 @@ def message_view(message: Message) -> dict[str, Any]:
         render.message_json(message),
         seq=message.seq,
         media_urls=message.media_urls,
+        media=[media_view(backend().media[sid]) for sid in message.media_sids if sid in backend().media],
         status_callback=message.status_callback,
         status_history=message.status_history,
     )
+
+
+def media_view(item: Media) -> dict[str, Any]:
+    return {
+        "sid": item.sid,
+        "content_type": item.content_type,
+        "size": len(item.content),
+        "sha256": hashlib.sha256(item.content).hexdigest(),
+        "source": item.source,
+    }
 
 
 def account_view(account: Any, reveal: bool = False) -> dict[str, Any]:
@@ -252,15 +264,39 @@ async def inbound() -> Response:
     if not isinstance(handset, str) or not isinstance(to, str):
         raise ControlError("inbound needs 'from' (the handset, E.164) and 'to' (a number or MG sid)")
     text = data.get("body", "")
-    media = data.get("media_urls", [])
-    if not isinstance(text, str) or not isinstance(media, list):
-        raise ControlError("'body' must be a string and 'media_urls' a list of URLs")
-    message, number, url, method = backend().receive(handset, to, text, [str(m) for m in media])
+    if not isinstance(text, str):
+        raise ControlError("'body' must be a string")
+    files = handset_files(data.get("media", []), f"{handset}:{backend().seq}")
+    message, number, url, method = backend().receive(handset, to, text, files)
     dispatcher = current_app.config["DISPATCHER"]
     deliveries = await dispatcher.deliver_inbound(message, number, url, method)
     response = jsonify({"message": message_view(message), "deliveries": [asdict(d) for d in deliveries]})
     response.status_code = 201
     return response
+
+
+def handset_files(items: Any, seed: str) -> list[tuple[str, bytes]]:
+    """The files of an MMS: each {"content_type", "size"} (sample bytes) or {"content_type", "data"} (base64)."""
+    if not isinstance(items, list) or len(items) > MAX_MEDIA:
+        raise ControlError(f"'media' must be a list of at most {MAX_MEDIA} files")
+    files = []
+    for i, item in enumerate(items):
+        kind = item.get("content_type") if isinstance(item, dict) else None
+        if not isinstance(kind, str) or "/" not in kind:
+            raise ControlError(f"media[{i}].content_type must be a MIME type such as image/png")
+        try:
+            if "data" in item:
+                content = media.decode(item["data"]) if isinstance(item["data"], str) else b""
+            elif isinstance(item.get("size"), int) and not isinstance(item.get("size"), bool):
+                content = media.sample_file(kind, item["size"], f"{seed}:{i}")
+            else:
+                raise ValueError("give 'size' (an integer) or 'data' (base64)")
+        except ValueError as exc:
+            raise ControlError(f"media[{i}]: {exc}") from None
+        if not content or len(content) > media.MAX_FILE_BYTES:
+            raise ControlError(f"media[{i}] must hold 1 to {media.MAX_FILE_BYTES} bytes")
+        files.append((kind, content))
+    return files
 
 
 # -- inspection and waiting -----------------------------------------------------------------------

@@ -8,9 +8,9 @@ too, so one snapshot holds the whole run.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
-import mimetypes
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +28,7 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 TRIAL_PREFIX = "Sent from your Twilio trial account - "
 MAX_BODY = 1600
 MAX_MEDIA = 10
+API_HOST = "https://api.twilio.com"
 
 # Twilio's magic test numbers (honoured on every account: the emulator has no live network).
 MAGIC_FROM_VALID = "+15005550006"
@@ -117,6 +118,24 @@ class Message:
     date_sent: float | None = None
     date_updated: float = field(default_factory=time.time)
     status_history: list[list[Any]] = field(default_factory=list)
+    media_sids: list[str] = field(default_factory=list)  # the Media Twilio holds for it
+
+
+@dataclass
+class Media:
+    """A file Twilio stored for a message: received from a handset or fetched from a MediaUrl."""
+
+    sid: str
+    account_sid: str
+    parent_sid: str
+    content_type: str
+    content: bytes = field(repr=False)
+    source: str | None = None  # the MediaUrl it was fetched from (outbound)
+    date_created: float = field(default_factory=time.time)
+
+    @property
+    def path(self) -> str:
+        return f"/2010-04-01/Accounts/{self.account_sid}/Messages/{self.parent_sid}/Media/{self.sid}"
 
 
 @dataclass
@@ -221,10 +240,6 @@ def is_landline(number: str) -> bool:
     return kind == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
-def content_type_for(url: str) -> str:
-    return mimetypes.guess_type(url.split("?")[0])[0] or "image/jpeg"
-
-
 class Backend:
     """All of Twilio's state for one emulator, plus what it recorded."""
 
@@ -236,6 +251,8 @@ class Backend:
         self.numbers: dict[str, PhoneNumber] = {}
         self.services: dict[str, MessagingService] = {}
         self.messages: dict[str, Message] = {}
+        self.media: dict[str, Media] = {}
+        self.cdn_key = self.fake.binary(16)  # signs mms.twiliocdn.com links
         self.calls: list[CallRecord] = []
         self.deliveries: list[Delivery] = []
         self.connects: list[ConnectRecord] = []
@@ -421,6 +438,8 @@ class Backend:
             raise TwilioError(21617)
         if len(media) > MAX_MEDIA:
             raise TwilioError(21623)
+        if any(not re.match(r"^https?://[^/\s]+", url) for url in media):
+            raise TwilioError(21620)
         if account.trial and to not in account.verified_caller_ids:
             raise TwilioError(21608, value=to)
         if is_landline(to):
@@ -455,11 +474,13 @@ class Backend:
         service_sid: str | None = None,
         media: Iterable[str] = (),
         status_callback: str | None = None,
+        mms: bool = False,
     ) -> Message:
         now = time.time()
+        media = list(media)
         message = Message(
             self.next_seq(),
-            "SM" + _hex(self.fake),
+            ("MM" if media or mms else "SM") + _hex(self.fake),
             account_sid,
             from_,
             to,
@@ -467,7 +488,7 @@ class Backend:
             direction,
             status,
             service_sid,
-            list(media),
+            media,
             segments.count(body),
             status_callback=status_callback,
             date_created=now,
@@ -597,7 +618,7 @@ class Backend:
 
     # -- the handset ------------------------------------------------------------------
 
-    def receive(self, handset: str, to: str, body: str, media: list[str]) -> tuple[Message, PhoneNumber, str, str]:
+    def receive(self, handset: str, to: str, body: str, media: list[tuple[str, bytes]]) -> tuple[Message, PhoneNumber, str, str]:
         """A handset texts a number (or a Messaging Service): record it, apply keywords.
 
         Returns the inbound message, the number it reached, and the webhook URL
@@ -630,8 +651,11 @@ class Backend:
             "inbound",
             "received",
             service_sid=service.sid if service else None,
-            media=media,
+            mms=bool(media),
         )
+        for content_type, content in media:
+            item = self.add_media(message, content_type, content)
+            message.media_urls.append(API_HOST + item.path)
         self._keywords(message, number, service)
         return message, number, url, method
 
@@ -659,6 +683,33 @@ class Backend:
             service_sid=message.messaging_service_sid,
         )
         auto.date_sent = auto.date_created
+
+    # -- media -------------------------------------------------------------------------------
+
+    def add_media(self, message: Message, content_type: str, content: bytes, source: str | None = None) -> Media:
+        """Store a file for a message (an inbound MMS, or an outbound one's fetched MediaUrl)."""
+        item = Media("ME" + _hex(self.fake), message.account_sid, message.sid, content_type, content, source)
+        self.media[item.sid] = item
+        message.media_sids.append(item.sid)
+        self.changed()
+        return item
+
+    def media_item(self, account: Account, message_sid: str, media_sid: str, path: str) -> Media:
+        item = self.media.get(media_sid)
+        if item is None or item.account_sid != account.sid or item.parent_sid != message_sid:
+            raise TwilioError(20404, path=path)
+        return item
+
+    def media_of(self, account: Account, message_sid: str, path: str) -> list[Media]:
+        message = self.message(account, message_sid, path)
+        return [self.media[sid] for sid in message.media_sids if sid in self.media]
+
+    def delete_media(self, item: Media) -> None:
+        self.media.pop(item.sid, None)
+        parent = self.messages.get(item.parent_sid)
+        if parent and item.sid in parent.media_sids:
+            parent.media_sids.remove(item.sid)
+        self.changed()
 
     def inbound_form(self, message: Message, number: PhoneNumber) -> list[tuple[str, str]]:
         """The form Twilio posts for an inbound SMS, fields in Twilio's order."""
@@ -689,8 +740,8 @@ class Backend:
             ("From", message.from_ or ""),
             ("ApiVersion", "2010-04-01"),
         ]
-        for i, url in enumerate(message.media_urls):
-            form += [(f"MediaContentType{i}", content_type_for(url)), (f"MediaUrl{i}", url)]
+        for i, sid in enumerate(message.media_sids):
+            form += [(f"MediaContentType{i}", self.media[sid].content_type), (f"MediaUrl{i}", message.media_urls[i])]
         return form
 
     def handset_locality(self, handset: str) -> dict[str, str]:
@@ -780,6 +831,8 @@ class Backend:
             "numbers": [asdict(n) for n in self.numbers.values()],
             "services": [asdict(s) for s in self.services.values()],
             "messages": [asdict(m) for m in self.messages.values()],
+            "media": [dict(asdict(m), content=base64.b64encode(m.content).decode()) for m in self.media.values()],
+            "cdn_key": self.cdn_key.hex(),
             "calls": [asdict(c) for c in self.calls],
             "deliveries": [asdict(d) for d in self.deliveries],
             "connects": [asdict(c) for c in self.connects],
@@ -800,6 +853,8 @@ class Backend:
         backend.numbers = {n["sid"]: PhoneNumber(**n) for n in data["numbers"]}
         backend.services = {s["sid"]: MessagingService(**s) for s in data["services"]}
         backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
+        backend.media = {m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])}
+        backend.cdn_key = bytes.fromhex(data.get("cdn_key", backend.cdn_key.hex()))
         backend.calls = [CallRecord(**c) for c in data["calls"]]
         backend.deliveries = [_delivery(d) for d in data["deliveries"]]
         backend.connects = [ConnectRecord(**c) for c in data.get("connects", [])]

@@ -113,7 +113,18 @@ OPENAPI: dict[str, Any] = {
         "/_emulator/inbound": {
             "post": op(
                 "A handset texts a number or Messaging Service; answers with the message and its deliveries",
-                props(**{"from": "string", "to": "string", "body": "string", "media_urls": {"type": "array"}}),
+                props(
+                    **{
+                        "from": "string",
+                        "to": "string",
+                        "body": "string",
+                        "media": {
+                            "type": "array",
+                            "maxItems": 10,
+                            "items": props(content_type="string", size="integer", data="string"),
+                        },
+                    }
+                ),
                 "201",
             )
         },

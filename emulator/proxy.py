@@ -1,4 +1,4 @@
-"""An HTTP CONNECT proxy that is Twilio: TLS for api.twilio.com and messaging.twilio.com, nothing else.
+"""An HTTP CONNECT proxy that is Twilio: TLS for its API hosts and its media CDN, nothing else.
 
 A client that honours a proxy (OpenClaw's managed proxy, twilio-python with
 HTTPS_PROXY) sends `CONNECT api.twilio.com:443`; the proxy answers with a
@@ -20,7 +20,9 @@ from pathlib import Path
 
 import trustme
 
-TWILIO_HOSTS = ("api.twilio.com", "messaging.twilio.com")
+from emulator.media import CDN_HOST
+
+TWILIO_HOSTS = ("api.twilio.com", "messaging.twilio.com", CDN_HOST)
 MAX_HEADER_BYTES = 16 * 1024
 HEADER_TIMEOUT = 10.0
 

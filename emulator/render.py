@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from emulator.models import Account, Message, MessagingService, PhoneNumber
+from emulator.models import Account, Media, Message, MessagingService, PhoneNumber
 
 API = "/2010-04-01"
 REDACTED = "[redacted]"
@@ -61,7 +61,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "error_message": message.error_message,
         "from": message.from_,
         "messaging_service_sid": message.messaging_service_sid,
-        "num_media": str(len(message.media_urls)),
+        "num_media": str(len(message.media_sids) or len(message.media_urls)),
         "num_segments": str(message.num_segments),
         "price": message.price,
         "price_unit": message.price_unit,
@@ -70,6 +70,18 @@ def message_json(message: Message) -> dict[str, Any]:
         "subresource_uris": {"media": f"{base}/Media.json", "feedback": f"{base}/Feedback.json"},
         "to": message.to,
         "uri": f"{base}.json",
+    }
+
+
+def media_json(item: Media) -> dict[str, Any]:
+    return {
+        "account_sid": item.account_sid,
+        "content_type": item.content_type,
+        "date_created": rfc2822(item.date_created),
+        "date_updated": rfc2822(item.date_created),
+        "parent_sid": item.parent_sid,
+        "sid": item.sid,
+        "uri": f"{item.path}.json",
     }
 
 

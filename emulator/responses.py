@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, abort, current_app, jsonify, request
 
-from emulator import render
+from emulator import media, render
 from emulator.errors import TwilioError
 from emulator.models import Account, Backend
 
@@ -66,7 +66,10 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
             body, status = await handler(account, form, **path)
         except TwilioError as exc:
             body, status = exc.to_json(), exc.status
-        response = jsonify(body) if body is not None else Response("", status=status)
+        if isinstance(body, Response):  # a media file's redirect
+            response, body = body, {"location": body.headers.get("Location")}
+        else:
+            response = jsonify(body) if body is not None else Response("", status=status)
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
@@ -177,6 +180,69 @@ async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: 
     if request.method == "POST" and "Body" in form:
         state.redact(message, form["Body"])
     return render.message_json(message), 200
+
+
+# -- Media (a Message's files) ----------------------------------------------------------------
+
+
+MEDIA = "/2010-04-01/Accounts/<AccountSid>/Messages/<MessageSid>/Media"
+
+
+@rest.route(f"{MEDIA}.json", methods=["GET"])
+@twilio_endpoint
+async def list_media(account: Account, form: Any, AccountSid: str, MessageSid: str) -> tuple[Any, int]:
+    return _list("media_list", backend().media_of(account, MessageSid, request.path), render.media_json, {}), 200
+
+
+@rest.route(f"{MEDIA}/<MediaSid>.json", methods=["GET", "DELETE"])
+@twilio_endpoint
+async def one_media(account: Account, form: Any, AccountSid: str, MessageSid: str, MediaSid: str) -> tuple[Any, int]:
+    item = backend().media_item(account, MessageSid, MediaSid, request.path)
+    if request.method == "DELETE":
+        backend().delete_media(item)
+        return None, 204
+    return render.media_json(item), 200
+
+
+@rest.route(f"{MEDIA}/<MediaSid>", methods=["GET"])
+@twilio_endpoint
+async def media_file(account: Account, form: Any, AccountSid: str, MessageSid: str, MediaSid: str) -> tuple[Any, int]:
+    """The file itself: behind Basic auth, answered with a redirect to a short-lived CDN link."""
+    item = backend().media_item(account, MessageSid, MediaSid, request.path)
+    return Response("", headers={"Location": media.cdn_link(backend().cdn_key, item.account_sid, item.sid)}), 307
+
+
+@rest.route("/<AccountSid>/<MediaSid>", methods=["GET", "HEAD"])
+async def cdn_file(AccountSid: str, MediaSid: str) -> Response:
+    """mms.twiliocdn.com: the file, for a genuine unexpired link; Twilio's CDN answers 403 otherwise."""
+    if not (AccountSid.startswith("AC") and MediaSid.startswith("ME")):
+        abort(404)  # not a CDN path: the app's 404 (a control endpoint or a Twilio resource) answers
+    state = backend()
+    item = state.media.get(MediaSid)
+    args = request.args
+    valid = (
+        item is not None
+        and item.account_sid == AccountSid
+        and media.cdn_media(state.cdn_key, MediaSid, args.get("Expires", ""), args.get("Signature", ""))
+    )
+    if item is None or not valid:
+        response = Response("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
+    else:
+        response = Response(item.content, content_type=item.content_type)
+    state.record_call(
+        at=time.time(),
+        method=request.method,
+        host=request.host,
+        path=request.path,
+        query=[[k, v] for k, v in args.items(multi=True)],
+        form=[],
+        account_sid=AccountSid if item else None,
+        auth="signed link" if valid else "invalid",
+        status=response.status_code,
+        response={"bytes": len(item.content)} if valid and item else None,
+        duration_ms=0.0,
+    )
+    return response
 
 
 # -- IncomingPhoneNumbers ---------------------------------------------------------------

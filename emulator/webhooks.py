@@ -21,8 +21,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from emulator import signing
-from emulator.errors import BAD_HOST_NAME, CONNECTION_FAILURE, HTTP_RETRIEVAL_FAILURE, WEBHOOK_ERROR_MESSAGES
+from emulator import media, signing
+from emulator.errors import (
+    BAD_HOST_NAME,
+    CONNECTION_FAILURE,
+    HTTP_RETRIEVAL_FAILURE,
+    INVALID_CONTENT_TYPE,
+    MEDIA_TOO_LARGE,
+    WEBHOOK_ERROR_MESSAGES,
+)
 from emulator.faults import Fault
 from emulator.models import Account, Attempt, Backend, Delivery, Message, PhoneNumber
 
@@ -330,6 +337,10 @@ class Dispatcher:
             state.set_status(message, "queued")
         if message.status_callback:
             callbacks.append("queued")
+        failure = await self.fetch_media(message, account) if message.media_urls else None
+        if failure:
+            state.set_status(message, "failed", failure, WEBHOOK_ERROR_MESSAGES[failure])
+            return await self._callbacks(message, account, [*callbacks, "failed"], out_of_order=False)
         if outcome and outcome.params["status"] == "failed":
             steps: list[str] = ["failed"]
         else:
@@ -351,6 +362,59 @@ class Dispatcher:
             is not None
         )
         await self._callbacks(message, account, callbacks, out_of_order)
+
+    async def fetch_media(self, message: Message, account: Account) -> int | None:
+        """Twilio fetches every MediaUrl before sending; the error code of the first that fails, if one does."""
+        for url in message.media_urls:
+            delivery = self.backend.new_delivery(
+                kind="media_fetch",
+                message_sid=message.sid,
+                account_sid=account.sid,
+                url=url,
+                method="GET",
+                form=[],
+                headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+            )
+            target = self.backend.route(url)
+            attempt = Attempt(time.time(), target)
+            delivery.attempts.append(attempt)
+            started = time.monotonic()
+            code = await self._fetch_one(message, url, target, attempt)
+            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+            delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
+            self.backend.changed()
+            if code:
+                return code
+        return None
+
+    async def _fetch_one(self, message: Message, url: str, target: str, attempt: Attempt) -> int | None:
+        if not is_loopback(urlsplit(target).hostname or ""):
+            attempt.error = "bad_host"
+            return HTTP_RETRIEVAL_FAILURE
+        try:
+            async with self.client.stream(
+                "GET", target, headers={"User-Agent": USER_AGENT, "Accept": "*/*"}, timeout=15.0
+            ) as response:
+                attempt.status, attempt.headers = response.status_code, dict(response.headers)
+                content = b""
+                async for piece in response.aiter_bytes():
+                    content += piece
+                    if len(content) > media.MAX_FILE_BYTES:
+                        attempt.error = "too large"
+                        return MEDIA_TOO_LARGE
+        except httpx.HTTPError as exc:
+            attempt.error = f"transport: {exc.__class__.__name__}"
+            return HTTP_RETRIEVAL_FAILURE
+        attempt.body = f"[{len(content)} bytes]"
+        if not 200 <= response.status_code < 300:
+            attempt.error = "http"
+            return HTTP_RETRIEVAL_FAILURE
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not media.accepted(kind):
+            attempt.error = f"content type {kind or 'missing'}"
+            return INVALID_CONTENT_TYPE
+        self.backend.add_media(message, kind, content, source=url)
+        return None
 
     async def _callbacks(self, message: Message, account: Account, statuses: list[str], out_of_order: bool) -> None:
         if not message.status_callback:

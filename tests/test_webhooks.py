@@ -24,18 +24,20 @@ def valid(account: Provisioned, url: str, received) -> bool:
 
 
 def test_inbound_form_headers_and_signature(emu: EmulatorClient, account: Provisioned, sink: Sink) -> None:
-    result = emu.send_inbound(FROM_HANDSET, NUMBER, "héllo 👋", ["https://media.test/cat.png"])
+    result = emu.send_inbound(FROM_HANDSET, NUMBER, "héllo 👋", [{"content_type": "image/png", "size": 2048}])
     (received,) = sink.wait_for(1)
     form = dict(received.form)
     message = result["message"]
     assert form["MessageSid"] == form["SmsSid"] == form["SmsMessageSid"] == message["sid"]
     assert (form["From"], form["To"], form["Body"]) == (FROM_HANDSET, NUMBER, "héllo 👋")
     assert (form["AccountSid"], form["SmsStatus"], form["ApiVersion"]) == (account.sid, "received", "2010-04-01")
+    (media,) = message["media"]
     assert (form["NumMedia"], form["MediaUrl0"], form["MediaContentType0"]) == (
         "1",
-        "https://media.test/cat.png",
+        f"https://api.twilio.com/2010-04-01/Accounts/{account.sid}/Messages/{message['sid']}/Media/{media['sid']}",
         "image/png",
     )
+    assert message["sid"].startswith("MM") and media["size"] == 2048
     assert form["NumSegments"] == "1" and form["FromCountry"] == "US" and form["ToCity"]
     assert "MessagingServiceSid" not in form
     assert received.headers["User-Agent"] == "TwilioProxy/1.1"
