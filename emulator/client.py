@@ -88,7 +88,7 @@ class EmulatorClient:
     def state(self) -> JSON:
         return self._call("GET", "/state")
 
-    def settings(self, **values: int) -> JSON:
+    def settings(self, **values: int | bool) -> JSON:
         return self._call("PUT", "/settings", json=values) if values else self._call("GET", "/settings")
 
     def create_account(
@@ -133,6 +133,9 @@ class EmulatorClient:
 
     def calls(self, after: int = 0, **match: str) -> list[JSON]:
         return self._call("GET", "/calls", params=dict(match, after=after))
+
+    def model_requests(self, after: int = 0) -> list[JSON]:
+        return self._call("GET", "/model_requests", params={"after": after})
 
     def deliveries(self, after: int = 0, **match: str) -> list[JSON]:
         return self._call("GET", "/deliveries", params=dict(match, after=after))

@@ -17,6 +17,7 @@ import time
 import zlib
 from struct import pack
 
+API_HOST = "https://api.twilio.com"
 CDN_HOST = "mms.twiliocdn.com"
 CDN_TTL_SECONDS = 4 * 3600
 MAX_FILE_BYTES = 5 * 1024 * 1024  # Twilio's cap for one message's media
@@ -49,8 +50,11 @@ def _png() -> bytes:
         return pack(">I", len(data)) + kind + data + pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\xff\x00\x00")) + chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0\xff\x00\x00"))
+        + chunk(b"IEND", b"")
     )
 
 

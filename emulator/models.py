@@ -23,12 +23,12 @@ from faker import Faker
 from emulator import segments
 from emulator.errors import ControlError, TwilioError
 from emulator.faults import FaultBook
+from emulator.media import API_HOST
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 TRIAL_PREFIX = "Sent from your Twilio trial account - "
 MAX_BODY = 1600
 MAX_MEDIA = 10
-API_HOST = "https://api.twilio.com"
 
 # Twilio's magic test numbers (honoured on every account: the emulator has no live network).
 MAGIC_FROM_VALID = "+15005550006"
@@ -261,7 +261,7 @@ class Backend:
         self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
         self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
         self.faults = FaultBook()
-        self.settings: dict[str, Any] = {"status_pace_ms": 0, "webhook_timeout_ms": 15000}
+        self.settings: dict[str, Any] = {"status_pace_ms": 0, "webhook_timeout_ms": 15000, "media_redirect": True}
         self.seq = 0
         self.on_change: Callable[[], None] | None = None
 
@@ -618,7 +618,9 @@ class Backend:
 
     # -- the handset ------------------------------------------------------------------
 
-    def receive(self, handset: str, to: str, body: str, media: list[tuple[str, bytes]]) -> tuple[Message, PhoneNumber, str, str]:
+    def receive(
+        self, handset: str, to: str, body: str, media: list[tuple[str, bytes]]
+    ) -> tuple[Message, PhoneNumber, str, str]:
         """A handset texts a number (or a Messaging Service): record it, apply keywords.
 
         Returns the inbound message, the number it reached, and the webhook URL
@@ -853,7 +855,9 @@ class Backend:
         backend.numbers = {n["sid"]: PhoneNumber(**n) for n in data["numbers"]}
         backend.services = {s["sid"]: MessagingService(**s) for s in data["services"]}
         backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
-        backend.media = {m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])}
+        backend.media = {
+            m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])
+        }
         backend.cdn_key = bytes.fromhex(data.get("cdn_key", backend.cdn_key.hex()))
         backend.calls = [CallRecord(**c) for c in data["calls"]]
         backend.deliveries = [_delivery(d) for d in data["deliveries"]]

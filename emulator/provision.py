@@ -3,7 +3,7 @@
 Spec shape (TOML or JSON)::
 
     seed = 7
-    [settings]            # status_pace_ms, webhook_timeout_ms
+    [settings]            # status_pace_ms, webhook_timeout_ms, media_redirect
     [[accounts]]          # sid, auth_token, friendly_name, trial, verified_caller_ids
       [[accounts.numbers]]   # phone_number, sms_url, sms_method, voice_url, capabilities
       [[accounts.services]]  # inbound_request_url, inbound_method, use_inbound_webhook_on_number, numbers
@@ -30,7 +30,10 @@ SERVICE_KEYS = {
     "numbers",
     "status_callback",
 }
-SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms"}
+SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect"}
+# media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
+# false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
+FLAGS = {"media_redirect"}
 
 
 def only(spec: dict[str, Any], allowed: set[str], where: str) -> dict[str, Any]:
@@ -45,7 +48,10 @@ def only(spec: dict[str, Any], allowed: set[str], where: str) -> dict[str, Any]:
 
 def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
     for key, value in only(settings, SETTINGS_KEYS, "settings").items():
-        if not isinstance(value, int) or value < 0:
+        if key in FLAGS:
+            if not isinstance(value, bool):
+                raise ControlError(f"settings.{key} must be true or false")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ControlError(f"settings.{key} must be a non-negative integer (milliseconds)")
         backend.settings[key] = value
     backend.changed()

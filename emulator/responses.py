@@ -66,8 +66,13 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
             body, status = await handler(account, form, **path)
         except TwilioError as exc:
             body, status = exc.to_json(), exc.status
-        if isinstance(body, Response):  # a media file's redirect
-            response, body = body, {"location": body.headers.get("Location")}
+        if isinstance(body, Response):  # a media file, or its redirect
+            response = body
+            body = (
+                {"location": body.headers["Location"]}
+                if "Location" in body.headers
+                else {"bytes": len(await body.get_data())}
+            )
         else:
             response = jsonify(body) if body is not None else Response("", status=status)
         response.status_code = status
@@ -207,8 +212,11 @@ async def one_media(account: Account, form: Any, AccountSid: str, MessageSid: st
 @rest.route(f"{MEDIA}/<MediaSid>", methods=["GET"])
 @twilio_endpoint
 async def media_file(account: Account, form: Any, AccountSid: str, MessageSid: str, MediaSid: str) -> tuple[Any, int]:
-    """The file itself: behind Basic auth, answered with a redirect to a short-lived CDN link."""
+    """The file itself: behind Basic auth, answered with a redirect to a short-lived CDN link
+    (or, with the media_redirect setting off, served here)."""
     item = backend().media_item(account, MessageSid, MediaSid, request.path)
+    if not backend().settings.get("media_redirect", True):
+        return Response(item.content, content_type=item.content_type), 200
     return Response("", headers={"Location": media.cdn_link(backend().cdn_key, item.account_sid, item.sid)}), 307
 
 

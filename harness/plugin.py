@@ -47,6 +47,7 @@ TAGS = {
     "delivery": "replays, status, limits",
     "plain_text": "the exact plain text and chunks a reply arrives as",
     "inbound_forms": "which inbound forms are dispatched",
+    "mms": "pictures and files in and out",
     "imsg": "macOS imsg flow",
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",
@@ -219,6 +220,7 @@ def sms(
     world = World(sms_emulator, sms_gateway, sms_sender, fake, request.config.getoption("--quiet-seconds"))
     request.node._sms_world = world
     yield world
+    world.close()
     if request.node.get_closest_marker("fresh"):
         sms_gateway.stop()  # it exhausted a rate limit: the next scenario starts a clean gateway
 

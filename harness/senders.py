@@ -15,8 +15,8 @@ REAL_TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMB
 
 
 class Sender(Protocol):
-    def send(self, from_: str, to: str, body: str) -> dict[str, Any]:
-        """Text `to` from phone `from_`; returns what is known of the exchange."""
+    def send(self, from_: str, to: str, body: str, media: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Text `to` from phone `from_` (an MMS when `media` lists files); returns what is known of the exchange."""
 
 
 class EmulatorHandset:
@@ -25,8 +25,8 @@ class EmulatorHandset:
     def __init__(self, emu: EmulatorClient) -> None:
         self.emu = emu
 
-    def send(self, from_: str, to: str, body: str) -> dict[str, Any]:
-        return self.emu.send_inbound(from_, to, body)
+    def send(self, from_: str, to: str, body: str, media: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return self.emu.send_inbound(from_, to, body, media)
 
 
 class ImsgUnavailable(Exception):
@@ -54,7 +54,9 @@ class ImsgSender:
     def command(self, to: str, body: str) -> list[str]:
         return [self.executable, "send", "--to", to, "--service", "sms", "--text", body, "--json"]
 
-    def send(self, from_: str, to: str, body: str) -> dict[str, Any]:
+    def send(self, from_: str, to: str, body: str, media: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        if media:
+            raise ImsgUnavailable("the imsg sender sends text only; MMS scenarios need the emulator's handset")
         try:
             proc = subprocess.run(
                 self.command(to, body), capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL

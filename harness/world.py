@@ -8,18 +8,22 @@ shows the emulator's record of the exchange (tokens redacted).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import mimetypes
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from faker import Faker
 
-from emulator import signing
+from emulator import media, signing
 from emulator.client import EmulatorClient, Provisioned, WaitTimeout
 from harness import secrets
 from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup, Unsupported
@@ -28,6 +32,10 @@ from harness.senders import Sender
 PUBLIC_BASE = "https://gateway.example.test"
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
 DEFAULT_PATH = "/webhooks/sms"
+MEDIA_FILE = re.compile(r"/Messages/\w+/Media/ME\w+$")
+CDN_FILE = re.compile(r"^/AC\w+/ME\w+$")  # a short-lived mms.twiliocdn.com link (whatever Host it came in on)
+# OpenClaw lists a turn's attachments as "[media attached 1/2: <path> (<type>)]" ("[media attached: …]" for one)
+ATTACHMENT = re.compile(r"\[media attached(?: \d+/\d+)?: [^\n]*? \(([^()\n]+)\)\]")
 
 
 @dataclass
@@ -72,8 +80,22 @@ class World:
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []
         self.sent_forms: list[dict[str, str]] = []
+        self.files_sent: dict[str, bytes] = {}  # local path -> content, of files the operator attached
+        self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
 
     # -- Twilio side -------------------------------------------------------------------------
+
+    def twilio_setting(self, **values: Any) -> None:
+        """Change how the emulator behaves for this scenario only (see close)."""
+        before = self.emu.settings()
+        for key in values:
+            self.changed_settings.setdefault(key, before.get(key))
+        self.emu.settings(**values)
+
+    def close(self) -> None:
+        """Put back the emulator settings the scenario changed."""
+        if self.changed_settings:
+            self.emu.settings(**self.changed_settings)
 
     def add_account(
         self,
@@ -197,6 +219,16 @@ class World:
         if self.started:
             self.start()
 
+    def send_file(self, target: str, caption: str, spec: dict[str, Any]) -> CliResult:
+        """The operator sends a local file (made to `spec`: content_type, size) with a caption."""
+        kind, size = str(spec["content_type"]), int(spec["size"])
+        folder = Path(tempfile.mkdtemp(prefix="sms-harness-media-"))
+        path = folder / f"attachment{mimetypes.guess_extension(kind) or '.bin'}"
+        path.write_bytes(media.sample_file(kind, size, f"{target}:{caption}"))
+        self.files_sent[str(path)] = path.read_bytes()
+        self.act()
+        return self.run(self.driver.message_send(self.expand(target), caption, "sms", media=str(path)))
+
     def run(self, result: CliResult) -> CliResult:
         """Remember a CLI call (for the next check and the transcript)."""
         self.last_cli = result
@@ -257,14 +289,21 @@ class World:
             self.phones[name] = self.fake.numerify("+1555%######")
         return self.phones[name]
 
-    def text(self, phone: str, body: str, to: str | None = None, account: str = "main") -> dict[str, Any]:
-        """The phone texts the number (or a Messaging Service): the webhook exchange, done."""
+    def text(
+        self,
+        phone: str,
+        body: str,
+        to: str | None = None,
+        account: str = "main",
+        media: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The phone texts the number (or a Messaging Service), with files for an MMS: the webhook exchange, done."""
         self.act()
         target = to or self.account(account).number
         if target is None:
             raise AssertionError(f"account {account!r} has no number to text")
         self.before_inbound()
-        self.last_inbound = self.sender.send(self.phone(phone), target, body)
+        self.last_inbound = self.sender.send(self.phone(phone), target, body, media)
         message = self.last_inbound.get("message") or {}
         for delivery in self.last_inbound.get("deliveries") or []:
             self.admit(message.get("sid"), (delivery.get("attempts") or [{}])[-1].get("status"))
@@ -624,6 +663,83 @@ class World:
             )
         if one_line and len(result.stderr.strip().splitlines()) != 1:
             self.fail("exactly one line on stderr", result.describe())
+
+    # -- MMS -----------------------------------------------------------------------------------
+
+    def media_requests(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Since the last action: requests for Media files at api.twilio.com, and at Twilio's CDN."""
+        calls = self.emu.calls(after=self.mark)
+        files = [c for c in calls if c["method"] == "GET" and MEDIA_FILE.search(c["path"])]
+        cdn = [c for c in calls if CDN_FILE.match(c["path"])]
+        return files, cdn
+
+    def expect_media_requested(self, count: int) -> None:
+        """`count` distinct files of the last inbound message asked for, every time with the account's credentials."""
+        if not self.admitted:
+            self.fail(
+                f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
+            )
+        sid = self.admitted[-1]
+        self.wait_quiet()
+        files, _ = self.media_requests()
+        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
+        if len(asked) != count or any(c["auth"] != "ok" for c in files):
+            self.fail(
+                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
+                json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
+            )
+
+    def expect_media_downloaded_from_cdn(self, count: int) -> None:
+        self.wait_quiet()
+        files, cdn = self.media_requests()
+        served = [c for c in cdn if c["status"] == 200]
+        if len(served) != count:
+            self.fail(
+                f"{count} file(s) downloaded from {media.CDN_HOST} after Twilio's redirect",
+                json.dumps([{k: c[k] for k in ("host", "path", "status", "response")} for c in files + cdn], indent=1),
+            )
+
+    def expect_agent_given(self, files: list[str], text: str) -> None:
+        """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
+        self.wait_quiet()
+        prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
+        if not prompts:
+            self.fail("an agent turn with the message", "no model request since the message went in")
+        prompt = prompts[-1]
+        given = ATTACHMENT.findall(prompt)
+        if given != files or text not in prompt:
+            self.fail(f"the agent given the files {files} and the text {text!r}", f"files {given}; prompt:\n{prompt}")
+
+    def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
+        """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""
+        message = self.wait_reply(phone, exactly=body)
+        sent = list(self.files_sent.values())[-1:] or [b""]
+        want = [
+            {"content_type": spec["content_type"], "size": spec["size"], "sha256": hashlib.sha256(sent[0]).hexdigest()}
+        ]
+        deadline = time.monotonic() + self.reply_timeout
+        while True:
+            got = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]
+            if got == want:
+                return
+            if time.monotonic() >= deadline:
+                self.fail(f"the message {body!r} to phone {phone} with the file {want}", f"files {got}: {message}")
+            time.sleep(0.1)
+            message = next(m for m in self.emu.messages(after=self.mark) if m["sid"] == message["sid"])
+
+    def post_rcs_with_media(self, phone: str, body: str) -> httpx.Response:
+        """A signed RCS form (From and To `rcs:` addresses) carrying one picture: the plugin drops RCS media."""
+        form = self.inbound_form(phone, body)
+        account = self.account()
+        form.update(
+            From=f"rcs:{self.phone(phone)}",
+            To=f"rcs:{account.number}",
+            NumMedia="1",
+            MediaContentType0="image/png",
+            MediaUrl0=f"{media.API_HOST}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
+            f"ME{self.fake.hexify('^' * 32)}",
+        )
+        return self.post_webhook(form)
 
     def expect_agent_turns(self, count: int) -> None:
         """Exactly `count` once nothing more can come of the last action (a turn can start seconds late)."""

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from quart import Quart, Response, request
 
-from refclaw import channel
+from refclaw import channel, media
 from refclaw.dispatcher import Background
 
 log = logging.getLogger("refclaw.http")
@@ -47,6 +47,12 @@ def create_app(runtime: channel.Runtime) -> Quart:
         account = runtime.account_for_path(request.path)
         if account is None:
             return Response("Not Found", status=404, content_type=channel.PLAIN)
+        hosted = media.hosted(
+            runtime.state.hosted_media(account.id), list(request.args.items(multi=True)), request.method
+        )
+        if hosted is not None:  # an outbound MMS file Twilio fetches
+            status, kind, content = hosted
+            return Response(content, status=status, content_type=kind, headers={"Cache-Control": "no-store"})
         body = await request.get_data() if request.method == "POST" else b""
         answer = channel.handle_webhook(
             runtime,

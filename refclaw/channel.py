@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from refclaw import access, agent, config, delivery, inbound, js, numbers, signature, text, twilio_api
+from refclaw import access, agent, config, delivery, inbound, js, media, numbers, signature, text, twilio_api
 from refclaw.limits import (
     CALLBACKS_PER_MINUTE,
     INVALID_PER_MINUTE,
@@ -258,8 +258,9 @@ async def dispatch(runtime: Runtime, account: config.Account, message: inbound.I
             await send_text(account, runtime.state, reply_target(message), access.pairing_reply(sender, request.code))
         return
     runtime.state.record_turn(account.id, sender, message.body, now)
+    body, files = await media.materialize(account, message, runtime.state.root / "media" / "inbound")
     try:
-        reply = await agent.answer(message.body)
+        reply = await agent.answer("\n".join([*media.attachment_lines(files), body]))
     except agent.AgentError as exc:
         log.error("sms account '%s': agent turn for %s failed: %s", account.id, sender, exc)
         return

@@ -29,7 +29,7 @@ from typing import Any
 
 import json5
 
-from refclaw import agent, channel, config, delivery, numbers, probe, text, twilio_api
+from refclaw import agent, channel, config, delivery, media, numbers, probe, text, twilio_api
 from refclaw.limits import CALLBACKS_PER_MINUTE, INVALID_PER_MINUTE, ROUTE_PER_MINUTE, SENDER_PER_MINUTE
 from refclaw.state import StateDir
 
@@ -249,13 +249,19 @@ def parse_target(target: str | None, channel_name: str | None) -> str:
     return number
 
 
-def send(account: config.Account, state: StateDir, to: str, message: str, media: list[str]) -> list[str]:
+def send(account: config.Account, state: StateDir, to: str, message: str, files: list[str]) -> list[str]:
+    """Send a message, chunked; local files ride on the first chunk as MMS, hosted for Twilio to fetch."""
+
     async def go() -> list[str]:
         if len(message) > twilio_api.MAX_BODY:
             raise CliError(f"message is {len(message)} characters; SMS bodies are at most {twilio_api.MAX_BODY}")
+        urls = []
+        for name in files:
+            content, kind = media.check_outbound(Path(name), message)
+            urls.append(media.host(state.hosted_media(account.id), account, content, kind))
         sids = []
         for piece in text.sms_chunks(message, account.text_chunk_limit) or [""]:
-            sent = await twilio_api.send_message(account, to, piece, media if not sids else None)
+            sent = await twilio_api.send_message(account, to, piece, urls if not sids else None)
             sids.append(sent.sid)
             status = delivery.normalize_status(sent.status)
             if status:
@@ -264,7 +270,7 @@ def send(account: config.Account, state: StateDir, to: str, message: str, media:
 
     try:
         return asyncio.run(go())
-    except twilio_api.TwilioCallError as exc:
+    except (twilio_api.TwilioCallError, media.MediaError) as exc:
         raise CliError(str(exc)) from None
 
 

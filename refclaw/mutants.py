@@ -25,6 +25,7 @@ from refclaw import (
     delivery,
     inbound,
     limits,
+    media,
     numbers,
     probe,
     signature,
@@ -54,6 +55,17 @@ def _any_live_request(requests: list[state.PairingRequest], code: str, now: floa
 
 def _code_ignoring_expiry(requests: list[state.PairingRequest], code: str, now: float) -> state.PairingRequest | None:
     return next((r for r in requests if r.code == code), None)
+
+
+def _rcs_keeps_media(admitted: Callable[..., Any]) -> Callable[..., Any]:
+    def keep(account: config.Account, fields: dict[str, str]) -> Any:
+        message = admitted(account, fields)
+        parsed = inbound.parse(fields)
+        if message is not None and parsed is not None:
+            message.media, message.unavailable_media = parsed.media, parsed.unavailable_media
+        return message
+
+    return keep
 
 
 def _service_first(account: config.Account) -> dict[str, str] | None:
@@ -254,6 +266,31 @@ MUTANTS: dict[str, Mutant] = {
             "default_to_ignored",
             "automation sends ignore defaultTo",
             _set(cli, "automation_target", lambda account, explicit: explicit),
+        ),
+        Mutant(
+            "mms_redirect_refused",
+            "inbound MMS files are fetched only from api.twilio.com (no CDN redirect)",
+            _set(media, "TWILIO_MEDIA_HOSTS", ("api.twilio.com",)),
+        ),
+        Mutant(
+            "mms_no_total_limit",
+            "inbound MMS files are not held to 5 MiB in all",
+            _set(media, "MAX_INBOUND_BYTES", 50 * 1024 * 1024),
+        ),
+        Mutant(
+            "mms_unavailable_unsaid",
+            "the agent is not told of MMS files it could not have",
+            _set(media, "unavailable_text", lambda body, count: body),
+        ),
+        Mutant(
+            "mms_documents_as_images",
+            "outbound documents may be as large as images",
+            _set(media, "OTHER_MAX_BYTES", 5_000_000),
+        ),
+        Mutant(
+            "mms_rcs_media_kept",
+            "RCS messages keep their files",
+            _wrap(channel, "admitted", _rcs_keeps_media),
         ),
         Mutant(
             "secret_ref_unresolved",

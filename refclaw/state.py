@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -48,6 +49,10 @@ class StateDir:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.deliveries = DeliveryLog(root / DELIVERY_LOG)
+
+    def hosted_media(self, account_id: str) -> Path:
+        """Where an account's outbound MMS files wait for Twilio to fetch them."""
+        return self.root / "media" / "outbound" / hashlib.sha256(account_id.encode()).hexdigest()[:16]
 
     # -- plumbing ------------------------------------------------------------------------
 

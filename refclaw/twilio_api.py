@@ -18,6 +18,7 @@ from refclaw.config import Account
 
 API_BASE = "https://api.twilio.com"
 MESSAGING_BASE = "https://messaging.twilio.com"
+CDN_BASE = "https://mms.twiliocdn.com"
 MAX_BODY = 1600
 FORM = "application/x-www-form-urlencoded"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -43,6 +44,20 @@ def bases() -> tuple[str, str]:
         os.environ.get("REFCLAW_TWILIO_API_BASE", API_BASE).rstrip("/"),
         os.environ.get("REFCLAW_TWILIO_MESSAGING_BASE", MESSAGING_BASE).rstrip("/"),
     )
+
+
+def reach(url: str) -> str:
+    """Where to send a request for a Twilio URL: its host, or the base the environment points it at.
+
+    Twilio's media CDN goes where the API goes unless REFCLAW_TWILIO_CDN_BASE says otherwise
+    (the emulator serves both).
+    """
+    api, messaging = bases()
+    cdn = os.environ.get("REFCLAW_TWILIO_CDN_BASE", api if api != API_BASE else CDN_BASE).rstrip("/")
+    for origin, base in ((API_BASE, api), (MESSAGING_BASE, messaging), (CDN_BASE, cdn)):
+        if url == origin or url.startswith(origin + "/"):
+            return base + url[len(origin) :]
+    return url
 
 
 def client(account: Account) -> httpx.AsyncClient:

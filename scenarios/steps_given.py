@@ -182,3 +182,14 @@ def imsg_ready(sms: World) -> None:
         raise Unsupported(reason)
     if not isinstance(sms.sender, ImsgSender):
         raise Unsupported("run with --sender imsg to drive a real phone through Messages")
+
+
+@given("Twilio serves media files without redirecting to its CDN")
+def media_without_redirect(sms: World) -> None:
+    sms.twilio_setting(media_redirect=False)
+
+
+@given(parsers.parse("Twilio answers requests for media files with {status:d}"))
+def media_files_fail(sms: World, status: int) -> None:
+    params = {"status": status, "code": 20404, "path_contains": "/Media/ME"}
+    sms.emu.add_fault("rest_error", params, account_sid=sms.account().sid, times=None)

@@ -281,3 +281,30 @@ def probe_recent_outbound(sms: World, negated: str | None, status: str) -> None:
     if not sms.last_probe:
         sms.probe()
     sms.expect_probe("recentOutbound.status", status, negated=bool(negated))
+
+
+# -- MMS ---------------------------------------------------------------------------------------
+
+
+@then(
+    parsers.re(
+        r"the gateway requested (?P<count>\d+) of that message's files from Twilio with the account's credentials$"
+    )
+)
+def media_requested(sms: World, count: str) -> None:
+    sms.expect_media_requested(int(count))
+
+
+@then(parsers.re(r"the gateway downloaded (?P<count>\d+) files? through Twilio's CDN$"))
+def media_from_cdn(sms: World, count: str) -> None:
+    sms.expect_media_downloaded_from_cdn(int(count))
+
+
+@then(parsers.parse("the agent was given the files {files} and the text {text}"))
+def agent_given(sms: World, files: str, text: str) -> None:
+    sms.expect_agent_given(json_cell(files), json_cell(text))
+
+
+@then(parsers.parse('phone "{phone}" gets the message "{body}" with the file {file}'))
+def message_with_file(sms: World, phone: str, body: str, file: str) -> None:
+    sms.expect_message_with_file(phone, body, json_cell(file))

@@ -288,3 +288,18 @@ def approve_newest(sms: World) -> None:
     if not entries:
         sms.fail("a pending pairing request to approve", "none")
     sms.run(sms.driver.pairing_approve(entries[-1].code))
+
+
+@when(parsers.parse('phone "{phone}" sends the files {files} with the text "{body}"'))
+def phone_sends_files(sms: World, phone: str, files: str, body: str) -> None:
+    sms.text(phone, body, media=json_cell(files))
+
+
+@when(parsers.parse('the operator sends "{text}" with the file {file} to "{target}"'))
+def send_with_file(sms: World, text: str, file: str, target: str) -> None:
+    sms.send_file(target, text, json_cell(file))
+
+
+@when(parsers.parse('a signed RCS form from phone "{phone}" saying "{body}" with one picture is posted to the webhook'))
+def rcs_form_with_media(sms: World, phone: str, body: str) -> None:
+    sms.post_rcs_with_media(phone, body)

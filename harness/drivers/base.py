@@ -189,8 +189,14 @@ class GatewayDriver(abc.ABC):
 
     @abc.abstractmethod
     def message_send(
-        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
-    ) -> CliResult: ...
+        self,
+        target: str | None,
+        message: str,
+        channel: str | None = "sms",
+        account: str | None = None,
+        media: str | None = None,
+    ) -> CliResult:
+        """`message send`; `media` is a local file to attach (an MMS)."""
 
     @abc.abstractmethod
     def automation_send(self, message: str) -> CliResult:

@@ -18,6 +18,7 @@ pairing_list = "mygw pairing list sms --json"           # JSON: {"requests": [{"
 pairing_approve = "mygw pairing approve sms {code}"
 pairing_approve_notify = "mygw pairing approve sms {code} --notify"   # optional
 message_send = "mygw message send {channel} {target} --message {message} --json"
+message_send_media = "mygw message send {channel} {target} --message {message} --media {media} --json"  # optional
 automation_send = "mygw agent --channel sms --message {message} --deliver --json"
 capabilities = "mygw channels capabilities --channel sms"
 status_probe = "mygw channels status --channel sms --probe --json"
@@ -165,8 +166,17 @@ class ExternalDriver(GatewayDriver):
         return self.cli("pairing_approve_notify" if notify else "pairing_approve", code=code)
 
     def message_send(
-        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+        self,
+        target: str | None,
+        message: str,
+        channel: str | None = "sms",
+        account: str | None = None,
+        media: str | None = None,
     ) -> CliResult:
+        if media:
+            if "message_send_media" not in self.spec["commands"]:
+                raise Unsupported("the gateway's TOML has no message_send_media command")
+            return self.cli("message_send_media", target=target, message=message, channel=channel, media=media)
         return self.cli("message_send", target=target, message=message, channel=channel, account=account or "")
 
     def automation_send(self, message: str) -> CliResult:

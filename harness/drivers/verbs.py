@@ -34,12 +34,18 @@ class GuideCli:
         return self.cli("pairing", "approve", "sms", code, *(["--notify"] if notify else []))
 
     def message_send(
-        self, target: str | None, message: str, channel: str | None = "sms", account: str | None = None
+        self,
+        target: str | None,
+        message: str,
+        channel: str | None = "sms",
+        account: str | None = None,
+        media: str | None = None,
     ) -> CliResult:
         args = ["message", "send", "--message", message, "--json"]
         args += ["--channel", channel] if channel else []
         args += ["--target", target] if target else []
         args += ["--account", account] if account else []
+        args += ["--media", media] if media else []
         return self.cli(*args)
 
     def automation_send(self, message: str) -> CliResult:

@@ -1,0 +1,63 @@
+@mms
+Feature: MMS: pictures and files in and out
+  Twilio hands a gateway an MMS as Media URLs on api.twilio.com. The file behind each one needs
+  the account's credentials and is answered with a redirect to a short-lived link on
+  mms.twiliocdn.com (CONTRACT.md C). The plugin fetches at most 10 files and 5 MiB in all, and
+  tells the agent how many it could not have: "[N Twilio MMS attachment(s) unavailable]". Out,
+  the operator's file is re-hosted on the public webhook URL under a one-time token, and
+  Twilio fetches it from there (CONTRACT.md B2). The guide says nothing of MMS.
+
+  Background:
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+    And the gateway is running
+
+  Scenario: A picture from a phone is downloaded through Twilio's CDN redirect and reaches the agent
+    When phone "A" sends the files [{"content_type": "image/png", "size": 2048}] with the text "reply exactly got the picture"
+    Then phone "A" gets the reply "got the picture"
+    And the gateway requested 1 of that message's files from Twilio with the account's credentials
+    And the gateway downloaded 1 file through Twilio's CDN
+    And the agent was given the files ["image/png"] and the text "reply exactly got the picture"
+
+  @observed
+  Scenario Outline: The agent is given the files Twilio serves, and a count of those it could not have
+    Given Twilio serves media files without redirecting to its CDN
+    When phone "A" sends the files <files> with the text "reply exactly <id>"
+    Then phone "A" gets the reply "<id>"
+    And the gateway requested <requested> of that message's files from Twilio with the account's credentials
+    And the agent was given the files <given> and the text <text>
+
+    Examples:
+      | id | files | requested | given | text |
+      | one picture | [{"content_type": "image/png", "size": 2048}] | 1 | ["image/png"] | "reply exactly one picture" |
+      | three kinds | [{"content_type": "image/jpeg", "size": 5000}, {"content_type": "application/pdf", "size": 3000}, {"content_type": "text/plain", "size": 200}] | 3 | ["image/jpeg", "application/pdf", "text/plain"] | "reply exactly three kinds" |
+      | over 5 MiB in all | [{"content_type": "image/jpeg", "size": 4000000}, {"content_type": "image/png", "size": 3000000}] | 2 | ["image/jpeg"] | "reply exactly over 5 MiB in all\n\n[1 Twilio MMS attachment unavailable]" |
+
+  @observed
+  Scenario: A file Twilio will not serve reaches the agent as a note, not a file
+    Given Twilio serves media files without redirecting to its CDN
+    And Twilio answers requests for media files with 404
+    When phone "A" sends the files [{"content_type": "image/png", "size": 2048}, {"content_type": "image/gif", "size": 500}] with the text "reply exactly none came"
+    Then phone "A" gets the reply "none came"
+    And the gateway requested 2 of that message's files from Twilio with the account's credentials
+    And the agent was given the files [] and the text "reply exactly none came\n\n[2 Twilio MMS attachments unavailable]"
+
+  @observed
+  Scenario: An RCS message's files are dropped; its text reaches the agent
+    When a signed RCS form from phone "A" saying "reply exactly text only" with one picture is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>"
+    And the gateway requested 0 of that message's files from Twilio with the account's credentials
+    And the agent was given the files [] and the text "reply exactly text only"
+
+  @observed
+  Scenario: The operator sends a picture with a caption: one MMS, its file fetched from the public webhook URL
+    When the operator sends "look at this" with the file {"content_type": "image/png", "size": 40000} to "<phone A>"
+    Then the command succeeds
+    And phone "A" gets the message "look at this" with the file {"content_type": "image/png", "size": 40000}
+
+  @observed
+  Scenario: A document over 500,000 bytes is refused before anything is sent
+    When the operator sends "the report" with the file {"content_type": "application/pdf", "size": 600000} to "<phone A>"
+    Then the command fails mentioning "exceeds the 500,000 byte limit for application/pdf"
+    And no Messages.json request was made
