@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from twilio.rest import Client
 
 from emulator.client import EmulatorClient, Provisioned
 from emulator.models import Backend
@@ -48,6 +49,15 @@ def rest(emulator_server: EmulatorServer, account: Provisioned) -> Iterator[http
         timeout=10,
     ) as client:
         yield client
+
+
+@pytest.fixture
+def twilio(emulator_server: EmulatorServer, account: Provisioned) -> Client:
+    """The official twilio client, pointed at the emulator."""
+    client = Client(account.sid, account.auth_token)
+    client.api.base_url = emulator_server.url
+    client.messaging.base_url = emulator_server.url
+    return client
 
 
 @pytest.fixture

@@ -13,14 +13,6 @@ FROM = "+15551230001"
 TO = "+15557654321"
 
 
-@pytest.fixture
-def twilio(emulator_server: EmulatorServer, account: Provisioned) -> Client:
-    client = Client(account.sid, account.auth_token)
-    client.api.base_url = emulator_server.url
-    client.messaging.base_url = emulator_server.url
-    return client
-
-
 def test_create_list_fetch_messages(twilio: Client, emu: EmulatorClient) -> None:
     created = twilio.messages.create(
         to=TO, from_=FROM, body="hello from the SDK", status_callback="https://gw.example.test/sms#rc=0"
