@@ -80,8 +80,8 @@ Feature: Pairing (the default dmPolicy)
     When phone "B" texts "reply exactly B is in"
     Then phone "B" gets no reply containing "B is in"
 
-  @guide
-  Scenario: Every unknown sender gets a pairing code, however many are pending
+  @observed
+  Scenario: At most three pairing requests wait at once: a fourth sender gets a code once one is approved
     When phone "A" texts "hello"
     And phone "A" gets a pairing reply with an 8-character code
     And phone "B" texts "hello"
@@ -89,5 +89,9 @@ Feature: Pairing (the default dmPolicy)
     And phone "C" texts "hello"
     And phone "C" gets a pairing reply with an 8-character code
     And phone "D" texts "hello"
+    Then phone "D" gets no reply
+    And "pairing list sms" does not show phone "D"
+    When the operator approves the code of phone "A"
+    And phone "D" texts "hello again"
     Then phone "D" gets a pairing reply with an 8-character code
     And "pairing list sms" shows phone "D" with that code

@@ -253,7 +253,7 @@ async def dispatch(runtime: Runtime, account: config.Account, message: inbound.I
         return
     if decision == access.PAIR:
         request, created = runtime.state.request_pairing(account.id, sender, now)
-        if created:
+        if request is not None and created:
             log.info("sms account '%s': SMS pairing request created for %s", account.id, sender)
             await send_text(account, runtime.state, reply_target(message), access.pairing_reply(sender, request.code))
         return

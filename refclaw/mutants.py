@@ -267,6 +267,7 @@ MUTANTS: dict[str, Mutant] = {
             "automation sends ignore defaultTo",
             _set(cli, "automation_target", lambda account, explicit: explicit),
         ),
+        Mutant("pairing_uncapped", "any number of pairing requests may wait", _set(state, "MAX_PENDING", 10**6)),
         Mutant(
             "mms_redirect_refused",
             "inbound MMS files are fetched only from api.twilio.com (no CDN redirect)",

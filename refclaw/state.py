@@ -24,6 +24,7 @@ from typing import Any
 from refclaw import delivery
 
 PAIRING_TTL_SECONDS = 3600
+MAX_PENDING = 3  # live requests per account; a further unknown sender gets nothing until one goes
 DELIVERY_LOG = "sms-delivery.jsonl"
 SETTLED_LOG = "ingress-settled.log"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -97,8 +98,11 @@ class StateDir:
         requests = [PairingRequest(**r) for r in self.read("pairing/sms.json").get("requests", [])]
         return [r for r in requests if is_live(r, now)]
 
-    def request_pairing(self, account_id: str, sender: str, now: float) -> tuple[PairingRequest, bool]:
-        """The sender's live request, or a new one. The bool says whether it was created now."""
+    def request_pairing(self, account_id: str, sender: str, now: float) -> tuple[PairingRequest | None, bool]:
+        """The sender's live request, or a new one (None while MAX_PENDING others wait).
+
+        The bool says whether it was created now.
+        """
         with self.locked("pairing/sms.json") as data:
             requests = [PairingRequest(**r) for r in data.get("requests", [])]
             requests = [r for r in requests if is_live(r, now)]
@@ -107,6 +111,8 @@ class StateDir:
                     request.last_seen_at = now
                     data["requests"] = [asdict(r) for r in requests]
                     return request, False
+            if sum(r.account_id == account_id for r in requests) >= MAX_PENDING:
+                return None, False
             taken = {r.code for r in requests}
             code = new_code(taken)
             request = PairingRequest(account_id, sender, code, now, now)
