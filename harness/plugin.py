@@ -163,9 +163,9 @@ def sms_gateway(
     finally:
         signal.signal(signal.SIGTERM, previous)
         driver.stop()
-    timings = getattr(driver, "timings", None)
+    timings = dict(getattr(driver, "timings", {}), steps=request.config.stash.get(STEP_TIMES, {}))
     report_dir = request.config.getoption("--sms-report")
-    if timings and report_dir:  # read by bench/suite_time.py
+    if report_dir:  # read by bench/suite_time.py and bench/openclaw_time.py
         Path(report_dir).mkdir(parents=True, exist_ok=True)
         (Path(report_dir) / f"gateway-timings-{worker_id(request.config)}.json").write_text(json.dumps(timings))
 
@@ -223,6 +223,34 @@ def sms(
     world.close()
     if request.node.get_closest_marker("fresh"):
         sms_gateway.stop()  # it exhausted a rate limit: the next scenario starts a clean gateway
+
+
+# -- where the time goes: each step definition's count and seconds ---------------------------
+
+STEP_TIMES = pytest.StashKey[dict[str, list[float]]]()
+STEP_STARTED = pytest.StashKey[float]()
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
+    request.node.stash[STEP_STARTED] = time.monotonic()
+
+
+def pytest_bdd_after_step(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
+    _count_step(request, step_func)
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
+    _count_step(request, step_func)
+
+
+def _count_step(request: pytest.FixtureRequest, step_func: Any) -> None:
+    started = request.node.stash.get(STEP_STARTED, None)
+    if started is None:
+        return
+    times = request.config.stash.setdefault(STEP_TIMES, {})
+    entry = times.setdefault(getattr(step_func, "__name__", str(step_func)), [0, 0.0])
+    entry[0] += 1
+    entry[1] = round(entry[1] + time.monotonic() - started, 3)
 
 
 # -- reporting hooks --------------------------------------------------------------------------

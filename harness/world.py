@@ -680,7 +680,7 @@ class World:
                 f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
             )
         sid = self.admitted[-1]
-        self.wait_quiet()
+        self.wait_turn()  # the plugin fetches a message's files before the agent turn starts
         files, _ = self.media_requests()
         asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
         if len(asked) != count or any(c["auth"] != "ok" for c in files):
@@ -690,7 +690,7 @@ class World:
             )
 
     def expect_media_downloaded_from_cdn(self, count: int) -> None:
-        self.wait_quiet()
+        self.wait_turn()
         files, cdn = self.media_requests()
         served = [c for c in cdn if c["status"] == 200]
         if len(served) != count:
@@ -701,7 +701,7 @@ class World:
 
     def expect_agent_given(self, files: list[str], text: str) -> None:
         """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
-        self.wait_quiet()
+        self.wait_turn()
         prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
         if not prompts:
             self.fail("an agent turn with the message", "no model request since the message went in")
@@ -709,6 +709,12 @@ class World:
         given = ATTACHMENT.findall(prompt)
         if given != files or text not in prompt:
             self.fail(f"the agent given the files {files} and the text {text!r}", f"files {given}; prompt:\n{prompt}")
+
+    def wait_turn(self) -> None:
+        """Until the agent has been asked since the last action (or the reply timeout passed)."""
+        deadline = time.monotonic() + self.reply_timeout
+        while not self.emu.model_requests(after=self.mark) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
         """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""

@@ -158,7 +158,14 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
         self._log_offset = 0
         self._turns_after = 0
-        self.timings: dict[str, Any] = {"plugin_install": 0.0, "gateway_starts": 0.0, "starts": 0, "cli": []}
+        self.timings: dict[str, Any] = {
+            "plugin_install": 0.0,
+            "gateway_starts": 0.0,
+            "starts": 0,
+            "reloads": 0,
+            "reload_seconds": 0.0,
+            "cli": [],
+        }
 
     # -- environment and commands ---------------------------------------------------------------
 
@@ -300,6 +307,14 @@ class OpenClawDriver(GuideCli, GatewayDriver):
 
     def _wait_reload(self, offset: int, prefix: str) -> bool:
         """True once OpenClaw logged the hot reload of `prefix` and re-registered its routes."""
+        started = time.monotonic()
+        try:
+            return self._reloaded(offset, prefix)
+        finally:
+            self.timings["reloads"] += 1
+            self.timings["reload_seconds"] += time.monotonic() - started
+
+    def _reloaded(self, offset: int, prefix: str) -> bool:
         deadline = time.monotonic() + RELOAD_TIMEOUT
         applied_seen: float | None = None
         while time.monotonic() < deadline and self.process:
