@@ -51,46 +51,46 @@ Feature: Replays, status callbacks and rate limits
     When the operator runs the status probe
     Then the probe's recent outbound status is "conflicted"
 
-  @observed @fresh
+  @observed
   Scenario: One sender past the per-sender limit gets 429
     Given the channel's dmPolicy is "disabled" with allowFrom []
-    And the gateway is running fresh
+    And the gateway is running with the account on a webhook path of its own
     When phone "A" sends one more signed message than the per-sender limit allows
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed @fresh
+  @observed
   Scenario: The per-sender limit is checked before replays and message ids
     Given the channel's dmPolicy is "disabled" with allowFrom []
-    And the gateway is running fresh
+    And the gateway is running with the account on a webhook path of its own
     When phone "A" sends one more signed message than the per-sender limit allows
     And the first of those messages is posted again
     Then the gateway answers 429 with body "Rate limit exceeded" as XML
     When a signed inbound form from phone "A" without MessageSid, SmsSid or SmsMessageSid is posted to the webhook
     Then the gateway answers 429 with body "Rate limit exceeded" as XML
 
-  @observed @fresh
+  @observed
   Scenario: With signature validation off, the per-sender limit counts per client
     Given the channel's dangerouslyDisableSignatureValidation is true
     And the channel's dmPolicy is "disabled" with allowFrom []
-    And the gateway is running fresh
+    And the gateway is running with the account on a webhook path of its own
     When one more unsigned message than the per-sender limit allows comes from as many different phones
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed @fresh
+  @observed
   Scenario: Too many invalid signatures from one client get 429
-    Given the gateway is running fresh
+    Given the gateway is running with the account on a webhook path of its own
     When one more badly signed request than the invalid-request limit allows is posted
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed @fresh
+  @observed
   Scenario: Valid requests count toward the invalid-request limit too
-    Given the gateway is running fresh
+    Given the gateway is running with the account on a webhook path of its own
     When as many signed status callbacks as the invalid-request limit allows are posted
     And a badly signed inbound form from phone "A" is posted to the webhook
     Then the gateway answers 429 with body "Rate limit exceeded" as XML
 
-  @observed @fresh
+  @observed
   Scenario: Delivery callbacks past their limit get 503
-    Given the gateway is running fresh
+    Given the gateway is running with the account on a webhook path of its own
     When one more signed status callback than the delivery-callback limit allows is posted
     Then the gateway answers 503 with body "Service unavailable" as XML

@@ -51,7 +51,6 @@ TAGS = {
     "imsg": "macOS imsg flow",
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",
-    "fresh": "runs on a fresh gateway process and leaves none behind (it exhausts rate limits)",
 }
 
 
@@ -221,8 +220,6 @@ def sms(
     request.node._sms_world = world
     yield world
     world.close()
-    if request.node.get_closest_marker("fresh"):
-        sms_gateway.stop()  # it exhausted a rate limit: the next scenario starts a clean gateway
 
 
 # -- where the time goes: each step definition's count and seconds ---------------------------

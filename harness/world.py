@@ -203,6 +203,18 @@ class World:
         self.emu.add_route(PUBLIC_BASE, self.driver.local_url)
         self.started = True
 
+    def start_on_own_path(self, account: str = "main") -> None:
+        """Run the gateway with the account on a webhook path no earlier scenario used.
+
+        Rate limits are kept per webhook path (and client or sender), so this scenario meets
+        untouched limits and leaves the next scenario's path untouched too, with no restart.
+        """
+        acct = self.account(account)
+        acct.path = f"{DEFAULT_PATH}-{self.fake.hexify('^' * 8)}"
+        self.set_number_webhook(acct.public_url, account=account)
+        self.channel.update(webhookPath=acct.path, publicWebhookUrl=acct.public_url)
+        self.start()
+
     def set_channel(self, block: dict[str, Any]) -> None:
         """Replace channels.sms; a running gateway gets the new config."""
         self.channel = block

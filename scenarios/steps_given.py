@@ -170,6 +170,11 @@ def gateway_running(sms: World) -> None:
     sms.start()
 
 
+@given("the gateway is running with the account on a webhook path of its own")
+def gateway_running_own_path(sms: World) -> None:
+    sms.start_on_own_path()
+
+
 @given("the gateway is running fresh")
 def gateway_running_fresh(sms: World) -> None:
     sms.start(fresh=True)

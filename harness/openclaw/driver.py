@@ -350,7 +350,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         OpenClaw's database maintenance lease, and the gateway then refuses to start (exit 78,
         "agent database maintenance lease … was lost"). At OpenClaw's pace a scenario sends far
         fewer than the 300 requests a minute a client may, and the scenarios that exhaust a limit
-        are @fresh.
+        do it on a webhook path of their own (limits are kept per path).
         """
         self.clock_file.write_text("0")
         database = self.state_dir / "state" / "openclaw.sqlite"
