@@ -70,6 +70,7 @@ class World:
         self.mark = self.start_seq
         self.acted_at = time.monotonic()
         self.admitted: list[str] = []  # inbound messages the gateway accepted since the last action
+        self.answered = 0  # requests to the webhook since the last action, whatever their answer
         self.turns_before: int | None = None  # agent turns when the first of them went in
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
@@ -251,22 +252,51 @@ class World:
         self.mark = self.emu.cursor()
         self.acted_at = time.monotonic()
         self.admitted = []
+        self.answered = 0
         self.turns_before = None
 
     def wait_quiet(self) -> None:
         """Until nothing more can come of the last action.
 
-        That is when the gateway says it is done with every message the action got admitted and no
-        agent turn started since (then the driver's settle time), or else when the quiet window
-        after the action has passed. A turn that ran may still be delivering, so it never shortens
-        the wait.
+        That is when every request of the action was refused (or was a status callback) and no
+        agent turn started, or when the gateway says it is done with every message the action got
+        admitted and either no agent turn started since or every turn that did has been answered
+        (then the driver's settle time); else when the quiet window after the action has passed.
         """
         deadline = self.acted_at + self.quiet_seconds
         counted = self.turns_before is not None and self.turns_before >= 0
-        if counted and self.admitted and self._all_settled(deadline) and self.driver.agent_turns() == self.turns_before:
+        if counted and self.answered and not self.admitted and self.driver.agent_turns() == self.turns_before:
+            time.sleep(self.driver.settle_seconds)  # every request was refused or was a callback: none can lead on
+            return
+        if (
+            counted
+            and self.admitted
+            and self._all_settled(deadline)
+            and (self.driver.agent_turns() == self.turns_before or self._turns_answered(deadline))
+        ):
             time.sleep(self.driver.settle_seconds)
             return
         time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def _turns_answered(self, deadline: float) -> bool:
+        """Every agent turn since the action has its reply, and nothing moves for a settle time.
+
+        A turn's reply goes out after the model answers: once an outbound message is newer than
+        the newest model request, the gateway says it is done with the action's messages (its
+        queue is empty), and neither the turns nor the outbound messages move for the driver's
+        settle time, the turn is over.
+        """
+        while time.monotonic() < deadline:
+            asked = self.emu.model_requests(after=self.mark)
+            sent = self.outbound(after=self.mark)
+            if asked and sent and max(m["seq"] for m in sent) > max(r["seq"] for r in asked):
+                time.sleep(self.driver.settle_seconds)
+                still = (len(self.emu.model_requests(after=self.mark)), len(self.outbound(after=self.mark)))
+                if still == (len(asked), len(sent)) and self._all_settled(deadline):
+                    return True
+            else:
+                time.sleep(0.1)
+        return False
 
     def _all_settled(self, deadline: float) -> bool:
         waiting = list(self.admitted)
@@ -283,6 +313,7 @@ class World:
 
     def admit(self, sid: str | None, status: int | None) -> None:
         """A message the gateway answered 200 is one to wait for; a refused one never reaches the agent."""
+        self.answered += 1
         if sid and status == 200:
             self.admitted.append(sid)
 

@@ -323,9 +323,8 @@ class OpenClawDriver(GuideCli, GatewayDriver):
             if end >= 0:
                 applied_seen = applied_seen or time.monotonic()
                 if ROUTE in text[end:] or time.monotonic() - applied_seen > ROUTE_WAIT:
-                    time.sleep(0.3)  # the route is live just after its log line
-                    return True
-            time.sleep(0.2)
+                    return True  # the plugin logs the route once it is registered
+            time.sleep(0.05)
         return False
 
     def _wait_channel(self, started: float, offset: int) -> None:
