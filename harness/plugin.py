@@ -23,6 +23,7 @@ from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
 from harness import secrets
+from harness.accounts import AccountPool
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.world import World
@@ -197,6 +198,12 @@ def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClie
     return driver
 
 
+@pytest.fixture(scope="session")
+def sms_accounts(sms_emulator: EmulatorClient) -> AccountPool:
+    """Twilio accounts shared by scenarios that leave them clean (fewer gateway reloads)."""
+    return AccountPool(sms_emulator)
+
+
 @pytest.fixture
 def sms_sender(request: pytest.FixtureRequest, sms_emulator: EmulatorClient) -> Sender:
     if request.config.getoption("--sender") == "imsg":
@@ -209,14 +216,20 @@ def sms_sender(request: pytest.FixtureRequest, sms_emulator: EmulatorClient) -> 
 
 @pytest.fixture
 def sms(
-    request: pytest.FixtureRequest, sms_emulator: EmulatorClient, sms_gateway: GatewayDriver, sms_sender: Sender
+    request: pytest.FixtureRequest,
+    sms_emulator: EmulatorClient,
+    sms_gateway: GatewayDriver,
+    sms_sender: Sender,
+    sms_accounts: AccountPool,
 ) -> Iterator[World]:
     """One scenario's world, with data seeded from --faker-seed and the scenario's id (reproducible)."""
     fake = Faker("en_US")
     digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()
     fake.seed_instance(f"{request.config.getoption('--faker-seed')}:{digest}")
     sms_gateway.reset()
-    world = World(sms_emulator, sms_gateway, sms_sender, fake, request.config.getoption("--quiet-seconds"))
+    world = World(
+        sms_emulator, sms_gateway, sms_sender, fake, sms_accounts, request.config.getoption("--quiet-seconds")
+    )
     request.node._sms_world = world
     yield world
     world.close()

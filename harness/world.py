@@ -26,6 +26,7 @@ from faker import Faker
 from emulator import media, signing
 from emulator.client import EmulatorClient, Provisioned, WaitTimeout
 from harness import secrets
+from harness.accounts import AccountPool, Shape
 from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup, Unsupported
 from harness.senders import Sender
 
@@ -56,9 +57,17 @@ class World:
     """Everything one scenario set up and observed."""
 
     def __init__(
-        self, emu: EmulatorClient, driver: GatewayDriver, sender: Sender, fake: Faker, quiet_seconds: float = 1.0
+        self,
+        emu: EmulatorClient,
+        driver: GatewayDriver,
+        sender: Sender,
+        fake: Faker,
+        pool: AccountPool,
+        quiet_seconds: float = 1.0,
     ) -> None:
-        self.emu, self.driver, self.sender, self.fake = emu, driver, sender, fake
+        self.emu, self.driver, self.sender, self.fake, self.pool = emu, driver, sender, fake, pool
+        self.taken: list[tuple[Shape, Provisioned]] = []  # accounts from the pool, given back by close()
+        self.dirty = False  # a fault or a changed number/service: the accounts are not reused
         # How long a message that must not come is waited for, and one that must: the gateway's pace.
         self.quiet_seconds = max(quiet_seconds, driver.quiet_seconds)
         self.reply_timeout = driver.reply_timeout
@@ -94,9 +103,12 @@ class World:
         self.emu.settings(**values)
 
     def close(self) -> None:
-        """Put back the emulator settings the scenario changed."""
+        """Put back the emulator settings the scenario changed, and its accounts if it left them clean."""
         if self.changed_settings:
             self.emu.settings(**self.changed_settings)
+        if not self.dirty:
+            for shape, made in self.taken:
+                self.pool.give_back(shape, made, self.start_seq)
 
     def add_account(
         self,
@@ -108,22 +120,18 @@ class World:
         number: bool = True,
         sms_method: str = "POST",
     ) -> TwilioAccount:
-        numbers = (
-            [
-                {
-                    "phone_number": self.fake.numerify("+1555%######"),
-                    "sms_url": PUBLIC_BASE + path,
-                    "sms_method": sms_method,
-                }
-            ]
-            if number
-            else []
-        )
-        made: Provisioned = self.emu.create_account(numbers=numbers, trial=trial, verified_caller_ids=list(verified))
+        shape = Shape(PUBLIC_BASE + path, sms_method, trial, verified, number)
+        made = self.pool.take(shape, self.fake.numerify("+1555%######"))
+        self.taken.append((shape, made))
         secrets.register(made.auth_token)
         account = TwilioAccount(name, made.sid, made.auth_token, made.numbers[0] if made.numbers else None, path)
         self.accounts[name] = account
         return account
+
+    def add_fault(self, kind: str, params: dict[str, Any] | None = None, **scope: Any) -> None:
+        """Inject an emulator fault; the scenario's accounts are not reused after it."""
+        self.dirty = True
+        self.emu.add_fault(kind, params, **scope)
 
     def account(self, name: str = "main") -> TwilioAccount:
         if name not in self.accounts:
@@ -131,6 +139,7 @@ class World:
         return self.accounts[name]
 
     def add_service(self, name: str, account: str = "main", *, use_number_webhook: bool = False) -> str:
+        self.dirty = True
         acct = self.account(account)
         service = self.emu.add_service(
             acct.sid,
@@ -142,6 +151,7 @@ class World:
         return service["sid"]
 
     def set_number_webhook(self, url: str, method: str = "POST", account: str = "main") -> None:
+        self.dirty = True
         acct = self.account(account)
         number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
         with httpx.Client(auth=(acct.sid, acct.token), trust_env=False, timeout=10) as http:

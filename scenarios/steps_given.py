@@ -50,22 +50,22 @@ def number_webhook(sms: World, url: str, method: str) -> None:
 
 @given(parsers.parse("the next webhook's signature is tampered with: {variant}"))
 def tampered_signature(sms: World, variant: str) -> None:
-    sms.emu.add_fault("signature", {"variant": variant}, phone_number=sms.account().number)
+    sms.add_fault("signature", {"variant": variant}, phone_number=sms.account().number)
 
 
 @given("the tunnel to the gateway is down")
 def tunnel_down(sms: World) -> None:
-    sms.emu.add_fault("webhook_unreachable", account_sid=sms.account().sid, times=None)
+    sms.add_fault("webhook_unreachable", account_sid=sms.account().sid, times=None)
 
 
 @given(parsers.parse("Twilio will deliver the next inbound message {copies:d} times"))
 def duplicate_delivery(sms: World, copies: int) -> None:
-    sms.emu.add_fault("duplicate_delivery", {"copies": copies}, account_sid=sms.account().sid)
+    sms.add_fault("duplicate_delivery", {"copies": copies}, account_sid=sms.account().sid)
 
 
 @given("Twilio will send the next message's status callbacks in reverse order")
 def callbacks_reversed(sms: World) -> None:
-    sms.emu.add_fault("status_out_of_order", account_sid=sms.account().sid)
+    sms.add_fault("status_out_of_order", account_sid=sms.account().sid)
 
 
 # -- the channel's configuration ----------------------------------------------------------------
@@ -197,4 +197,4 @@ def media_without_redirect(sms: World) -> None:
 @given(parsers.parse("Twilio answers requests for media files with {status:d}"))
 def media_files_fail(sms: World, status: int) -> None:
     params = {"status": status, "code": 20404, "path_contains": "/Media/ME"}
-    sms.emu.add_fault("rest_error", params, account_sid=sms.account().sid, times=None)
+    sms.add_fault("rest_error", params, account_sid=sms.account().sid, times=None)

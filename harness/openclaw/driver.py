@@ -44,6 +44,9 @@ PLUGIN_INSTALL_TIMEOUT = 60.0
 PLUGIN_INSTALL_TRIES = 3
 APPLIED = re.compile(r"config hot reload applied \(([^)\n]*)\)")
 ROUTE = "Registered SMS webhook route"
+PENDING_DELIVERIES = (
+    "SELECT id FROM delivery_queue_entries WHERE channel = 'sms' AND status NOT IN ('completed', 'failed')"
+)
 ROUTE_WAIT = 3.0  # a reload that leaves the channel without a route (disabled, unconfigured) logs none
 # After channels start; "[gateway] ready" follows only when every channel started.
 STARTED = ("[gateway] ready", "[gateway] startup outcomes:")
@@ -121,7 +124,7 @@ def free_port() -> int:
 class OpenClawDriver(GuideCli, GatewayDriver):
     name = "openclaw"
     quiet_seconds = 8.0  # its agent answers 2-5 s after the webhook, more on a busy machine
-    reply_timeout = 60.0
+    reply_timeout = 30.0  # replies come 1-5 s after the webhook; a divergence that never replies waits this long
 
     def __init__(
         self,
@@ -158,6 +161,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
         self._log_offset = 0
         self._turns_after = 0
+        self._stale_deliveries: set[str] = set()  # pending deliveries older than the scenario
         self.timings: dict[str, Any] = {
             "plugin_install": 0.0,
             "gateway_starts": 0.0,
@@ -356,6 +360,8 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         if database.exists():
             with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
                 db.execute("DELETE FROM channel_pairing_requests WHERE channel_key = 'sms'")
+                # OpenClaw keeps retrying a send that can never go (e.g. a refused MMS file): not this scenario's
+                self._stale_deliveries = {r[0] for r in db.execute(PENDING_DELIVERIES)}
         self._log_offset = self.process.log_size() if self.process else 0
         self._turns_after = self.emu.cursor()
 
@@ -402,10 +408,10 @@ class OpenClawDriver(GuideCli, GatewayDriver):
                     "SELECT status FROM channel_ingress_events WHERE channel_id = 'sms' AND event_id = ?",
                     (message_sid,),
                 ).fetchone()
-                queued = db.execute("SELECT COUNT(*) FROM delivery_queue_entries WHERE channel = 'sms'").fetchone()[0]
+                queued = {r[0] for r in db.execute(PENDING_DELIVERIES)}
         except sqlite3.Error:
             return None  # another OpenClaw whose tables differ: the quiet window decides
-        return row is not None and row[0] in ("completed", "failed") and queued == 0
+        return row is not None and row[0] in ("completed", "failed") and not queued - self._stale_deliveries
 
     def agent_turns(self) -> int:
         """Agent turns = requests to the scripted model since the scenario began."""

@@ -1,0 +1,53 @@
+"""Twilio accounts for scenarios, handed out by shape and taken back when a scenario left them clean.
+
+A scenario that gets the same account, number and token as the one before it gives the
+gateway the same channel config, so a real gateway need not reload between them (a reload
+costs OpenClaw about two seconds). An account goes back to the pool only if nothing the
+next scenario could see was left on it: no fault was injected, its number and services were
+not changed, and no inbound message to its number carries an error code (the probe reads
+recent ones). Phones are new in every scenario, so nothing else carries over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from emulator.client import EmulatorClient, Provisioned
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an account must be like (the same shape gives the same gateway config)."""
+
+    sms_url: str
+    sms_method: str = "POST"
+    trial: bool = False
+    verified: tuple[str, ...] = ()
+    number: bool = True
+
+
+@dataclass
+class AccountPool:
+    emu: EmulatorClient
+    free: dict[Shape, list[Provisioned]] = field(default_factory=dict)
+    created: int = 0
+    reused: int = 0
+
+    def take(self, shape: Shape, new_number: str) -> Provisioned:
+        """A free account of this shape, or a new one (with `new_number`)."""
+        waiting = self.free.get(shape)
+        if waiting:
+            self.reused += 1
+            return waiting.pop()
+        self.created += 1
+        numbers = [{"phone_number": new_number, "sms_url": shape.sms_url, "sms_method": shape.sms_method}]
+        return self.emu.create_account(
+            numbers=numbers if shape.number else [], trial=shape.trial, verified_caller_ids=list(shape.verified)
+        )
+
+    def give_back(self, shape: Shape, account: Provisioned, since: int) -> None:
+        """Keep the account for a later scenario unless messages since `since` left an error on it."""
+        for number in account.numbers:
+            if any(m.get("error_code") for m in self.emu.messages(after=since, to=number, direction="inbound")):
+                return
+        self.free.setdefault(shape, []).append(account)
