@@ -10,6 +10,7 @@ import subprocess
 from typing import Any, Protocol
 
 from emulator.client import EmulatorClient
+from harness.drivers.base import Unsupported
 
 REAL_TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER")
 
@@ -27,10 +28,6 @@ class EmulatorHandset:
 
     def send(self, from_: str, to: str, body: str, media: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         return self.emu.send_inbound(from_, to, body, media)
-
-
-class ImsgUnavailable(Exception):
-    """Why the imsg sender cannot run here (the scenario is skipped with it)."""
 
 
 class ImsgSender:
@@ -56,7 +53,7 @@ class ImsgSender:
 
     def send(self, from_: str, to: str, body: str, media: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         if media:
-            raise ImsgUnavailable("the imsg sender sends text only; MMS scenarios need the emulator's handset")
+            raise Unsupported("the imsg sender sends text only; MMS scenarios need the emulator's handset")
         try:
             proc = subprocess.run(
                 self.command(to, body), capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL

@@ -172,7 +172,8 @@ def gateway_running(sms: World) -> None:
 
 @given("the gateway is running with the account on a webhook path of its own")
 def gateway_running_own_path(sms: World) -> None:
-    sms.start_on_own_path()
+    sms.own_path()
+    sms.start()
 
 
 @given("the gateway is running fresh")
