@@ -7,7 +7,6 @@ Auth tokens appear only in the answer to the call that created them.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import asdict
 from typing import Any
 
@@ -73,7 +72,7 @@ def media_view(item: Media) -> dict[str, Any]:
         "sid": item.sid,
         "content_type": item.content_type,
         "size": len(item.content),
-        "sha256": hashlib.sha256(item.content).hexdigest(),
+        "sha256": item.sha256,
         "source": item.source,
     }
 

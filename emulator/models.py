@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import hmac
 import re
 import time
@@ -136,6 +137,11 @@ class Media:
     @property
     def path(self) -> str:
         return f"/2010-04-01/Accounts/{self.account_sid}/Messages/{self.parent_sid}/Media/{self.sid}"
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """Computed once: the control API lists it with every poll of the messages."""
+        return hashlib.sha256(self.content).hexdigest()
 
 
 @dataclass

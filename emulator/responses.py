@@ -233,10 +233,10 @@ async def cdn_file(AccountSid: str, MediaSid: str) -> Response:
         and item.account_sid == AccountSid
         and media.cdn_media(state.cdn_key, MediaSid, args.get("Expires", ""), args.get("Signature", ""))
     )
-    if item is None or not valid:
-        response = Response("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
-    else:
+    if valid and item:
         response = Response(item.content, content_type=item.content_type)
+    else:
+        response = Response("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
     state.record_call(
         at=time.time(),
         method=request.method,

@@ -34,6 +34,7 @@ from emulator.faults import Fault
 from emulator.models import Account, Attempt, Backend, Delivery, Message, PhoneNumber
 
 USER_AGENT = "TwilioProxy/1.1"
+FETCH_HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*"}  # Twilio fetching an outbound MediaUrl
 MAX_RECORDED_BODY = 64 * 1024
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -373,7 +374,7 @@ class Dispatcher:
                 url=url,
                 method="GET",
                 form=[],
-                headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+                headers=dict(FETCH_HEADERS),
             )
             target = self.backend.route(url)
             attempt = Attempt(time.time(), target)
@@ -392,11 +393,9 @@ class Dispatcher:
             attempt.error = "bad_host"
             return HTTP_RETRIEVAL_FAILURE
         try:
-            async with self.client.stream(
-                "GET", target, headers={"User-Agent": USER_AGENT, "Accept": "*/*"}, timeout=15.0
-            ) as response:
+            async with self.client.stream("GET", target, headers=FETCH_HEADERS, timeout=15.0) as response:
                 attempt.status, attempt.headers = response.status_code, dict(response.headers)
-                content = b""
+                content = bytearray()
                 async for piece in response.aiter_bytes():
                     content += piece
                     if len(content) > media.MAX_FILE_BYTES:
@@ -413,7 +412,7 @@ class Dispatcher:
         if not media.accepted(kind):
             attempt.error = f"content type {kind or 'missing'}"
             return INVALID_CONTENT_TYPE
-        self.backend.add_media(message, kind, content, source=url)
+        self.backend.add_media(message, kind, bytes(content), source=url)
         return None
 
     async def _callbacks(self, message: Message, account: Account, statuses: list[str], out_of_order: bool) -> None:

@@ -90,7 +90,7 @@ class World:
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []
         self.sent_forms: list[dict[str, str]] = []
-        self.files_sent: dict[str, bytes] = {}  # local path -> content, of files the operator attached
+        self.file_sent = b""  # the file the operator last attached
         self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
 
     # -- Twilio side -------------------------------------------------------------------------
@@ -254,12 +254,12 @@ class World:
     def send_file(self, target: str, caption: str, spec: dict[str, Any]) -> CliResult:
         """The operator sends a local file (made to `spec`: content_type, size) with a caption."""
         kind, size = str(spec["content_type"]), int(spec["size"])
-        folder = Path(tempfile.mkdtemp(prefix="sms-harness-media-"))
-        path = folder / f"attachment{mimetypes.guess_extension(kind) or '.bin'}"
-        path.write_bytes(media.sample_file(kind, size, f"{target}:{caption}"))
-        self.files_sent[str(path)] = path.read_bytes()
+        self.file_sent = media.sample_file(kind, size, f"{target}:{caption}")
         self.act()
-        return self.run(self.driver.message_send(self.expand(target), caption, "sms", media=str(path)))
+        with tempfile.TemporaryDirectory(prefix="sms-harness-media-") as folder:  # the gateway copies it on send
+            path = Path(folder) / f"attachment{mimetypes.guess_extension(kind) or '.bin'}"
+            path.write_bytes(self.file_sent)
+            return self.run(self.driver.message_send(self.expand(target), caption, "sms", media=str(path)))
 
     def run(self, result: CliResult) -> CliResult:
         """Remember a CLI call (for the next check and the transcript)."""
@@ -781,10 +781,8 @@ class World:
     def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
         """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""
         message = self.wait_reply(phone, exactly=body)
-        sent = list(self.files_sent.values())[-1:] or [b""]
-        want = [
-            {"content_type": spec["content_type"], "size": spec["size"], "sha256": hashlib.sha256(sent[0]).hexdigest()}
-        ]
+        digest = hashlib.sha256(self.file_sent).hexdigest()
+        want = [{"content_type": spec["content_type"], "size": spec["size"], "sha256": digest}]
         deadline = time.monotonic() + self.reply_timeout
         while True:
             got = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]

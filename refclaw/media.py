@@ -163,12 +163,12 @@ async def _follow(url: str, auth: tuple[str, str], limit: int, hops: int = 3) ->
                         raise _Retryable(f"HTTP {response.status_code}")
                     if response.status_code != 200:
                         raise MediaError(f"HTTP {response.status_code}")
-                    content = b""
+                    content = bytearray()
                     async for piece in response.aiter_bytes():
                         content += piece
                         if len(content) > limit:
                             raise MediaError(f"over {limit} bytes")
-                    return content, response.headers.get("content-type", "").split(";")[0].strip().lower()
+                    return bytes(content), response.headers.get("content-type", "").split(";")[0].strip().lower()
             except httpx.TransportError as exc:
                 raise _Retryable(exc.__class__.__name__) from None
     raise MediaError("too many redirects")

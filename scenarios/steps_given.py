@@ -197,5 +197,5 @@ def media_without_redirect(sms: World) -> None:
 
 @given(parsers.parse("Twilio answers requests for media files with {status:d}"))
 def media_files_fail(sms: World, status: int) -> None:
-    params = {"status": status, "code": 20404, "path_contains": "/Media/ME"}
+    params = {"status": status, "code": 20404 if status == 404 else 20500, "path_contains": "/Media/ME"}
     sms.add_fault("rest_error", params, account_sid=sms.account().sid, times=None)
