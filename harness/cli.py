@@ -75,6 +75,12 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
+    from harness.runner import ROOT
+
+    for name in args.feature or []:
+        if not (ROOT / "features" / f"{name}.feature").is_file():
+            known = ", ".join(sorted(path.stem for path in (ROOT / "features").glob("*.feature")))
+            raise UsageError(f"--feature {name}: no features/{name}.feature (known: {known})")
     if args.isolate:
         if args.emulator_url:
             raise UsageError("--isolate starts its own emulator inside the namespace: drop --emulator-url")
@@ -98,6 +104,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         openclaw_bin=args.openclaw_bin,
         isolate=args.isolate,
         shard=args.shard,
+        features=args.feature,
     )
 
 
@@ -132,6 +139,12 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
     p.add_argument("--openclaw-bin", help="for --gateway openclaw: an openclaw executable you built or installed")
     p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
     p.add_argument("-k", help="only scenarios matching this pytest -k expression")
+    p.add_argument(
+        "--feature",
+        action="append",
+        metavar="NAME",
+        help="only the scenarios of features/NAME.feature (repeatable)",
+    )
     p.add_argument("-n", type=int, default=0, help="parallel workers (each with its own emulator and gateway)")
     p.add_argument("--faker-seed", type=int, help="seed for generated numbers and data")
     p.add_argument("--emulator-url", help="use an emulator that is already running")
@@ -181,7 +194,11 @@ def add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def add_selfcheck(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("selfcheck", help="the suite must pass the reference gateway and fail each of its mutants")
+    p = sub.add_parser(
+        "selfcheck",
+        help="the suite must pass the gateway and fail each of its mutants (reference: refclaw's own; "
+        "openclaw: defects written into a private install of the real @openclaw/sms, one at a time)",
+    )
     add_suite_options(p, "report/selfcheck")
     p.add_argument("--mutant", action="append", help="check only this mutant (repeatable)")
     p.set_defaults(func=cmd_selfcheck)

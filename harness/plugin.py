@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from faker import Faker
+from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from emulator.client import EmulatorClient
 from emulator.models import Backend
@@ -84,10 +85,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
     group.addoption("--shard", default=None, help="K/N: run only the K-th of N deterministic parts of the suite")
+    group.addoption(
+        "--sms-feature",
+        action="append",
+        default=[],
+        help="only the scenarios of this feature file (its name without .feature; repeatable)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--shard keeps its part; with --gateway openclaw, the listed divergences run as strict expected failures."""
+    """--feature and --shard keep their part; with --gateway openclaw, divergences run as strict expected failures."""
+    if config.getoption("--sms-feature"):
+        keep_features(config, items, set(config.getoption("--sms-feature")))
     if config.getoption("--shard"):
         from harness import shards
 
@@ -104,6 +113,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:  # the first scenario provisions and starts OpenClaw; CLI calls take seconds each
         item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
     mark(items, load())
+
+
+def keep_features(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
+    """Deselect the scenarios of other feature files; an unknown name is a usage error."""
+    files = {item: feature_file(item) for item in items}
+    unknown = wanted - set(files.values())
+    if unknown:
+        known = ", ".join(sorted({name for name in files.values() if name}))
+        raise pytest.UsageError(f"--sms-feature {', '.join(sorted(unknown))}: no such feature (known: {known})")
+    config.hook.pytest_deselected(items=[item for item in items if files[item] not in wanted])
+    items[:] = [item for item in items if files[item] in wanted]
+
+
+def feature_file(item: pytest.Item) -> str:
+    """The stem of the .feature file a pytest-bdd test item was generated from ("" for other tests)."""
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    return Path(template.feature.filename).stem if template else ""
 
 
 def pytest_configure(config: pytest.Config) -> None:

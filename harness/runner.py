@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class RunOptions:
     isolate: bool = False
     openclaw_state: str | None = None
     shard: str | None = None
+    features: list[str] | None = None
 
 
 def pytest_argv(options: RunOptions) -> list[str]:
@@ -89,6 +91,8 @@ def pytest_argv(options: RunOptions) -> list[str]:
     ):
         if value is not None:
             argv += [flag, str(value)]
+    for feature in options.features or []:
+        argv += ["--sms-feature", feature]
     argv += ["--sender", options.sender]
     if options.workers:
         argv += ["-n", str(options.workers)]
@@ -104,7 +108,7 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
     report.unlink(missing_ok=True)
     out = subprocess.DEVNULL if quiet else None
     prepared: Path | None = None
-    if options.isolate and options.gateway == "openclaw":
+    if options.isolate and options.gateway == "openclaw" and not options.openclaw_state:
         prepared = isolation.prepare_openclaw(
             options.openclaw_version or DEFAULT_OPENCLAW,
             options.sms_plugin_version or DEFAULT_SMS_PLUGIN,
@@ -148,38 +152,89 @@ def run(options: RunOptions) -> int:
 
 # -- selfcheck ---------------------------------------------------------------------------------
 
+# What a selfcheck run changes in the options: the mutant (None: the unmutated gateway) to overrides.
+Setup = Callable[[str | None], dict[str, Any]]
+
 
 def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
-    """The unmutated reference must pass; each mutant must make at least one scenario fail."""
+    """The unmutated gateway must pass; each mutant must make at least one scenario fail."""
+    if options.gateway == "openclaw":
+        return selfcheck_openclaw(options, only)
+    if options.gateway != "reference":
+        print("sms-harness: selfcheck runs against the reference gateway or OpenClaw", file=sys.stderr)
+        return 2
     from refclaw.mutants import MUTANTS
 
-    if options.gateway != "reference":
-        print("sms-harness: selfcheck runs against the reference gateway only", file=sys.stderr)
+    names = known_mutants(only, list(MUTANTS))
+    if names is None:
         return 2
-    unknown = [m for m in only or [] if m not in MUTANTS]
+    return kill_matrix(options, names, lambda name: {"mutant": name}, "the unmutated reference gateway")
+
+
+def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
+    """Each defect of mutants.MUTANTS written into a private install of the real plugin, one at a time."""
+    from harness.drivers.base import DriverError
+    from harness.openclaw import install, mutants
+
+    names = known_mutants(only, list(mutants.MUTANTS))
+    if names is None:
+        return 2
+    features = sorted({feature for name in names for feature in mutants.MUTANTS[name].features})
+    version = options.sms_plugin_version or DEFAULT_SMS_PLUGIN
+    print(f"selfcheck: installing @openclaw/sms@{version} into a private state directory", flush=True)
+    try:
+        installation = install.install(options.openclaw_version or DEFAULT_OPENCLAW)
+        private = mutants.PrivatePlugin(installation, version, options.openclaw_bin)
+    except (install.InstallError, DriverError) as exc:
+        print(f"sms-harness: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+    def setup(name: str | None) -> dict[str, Any]:
+        private.reset()
+        if name:
+            where = mutants.apply(name, private.package)
+            print(f"  {name}: {mutants.MUTANTS[name].what} ({where.name})", flush=True)
+        chosen = list(mutants.MUTANTS[name].features) if name else features
+        return {"openclaw_state": str(private.root), "features": chosen, "workers": 0}
+
+    try:
+        return kill_matrix(options, names, setup, f"the unmutated @openclaw/sms@{version} ({', '.join(features)})")
+    except mutants.MutationError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        private.close()
+
+
+def known_mutants(only: list[str] | None, known: list[str]) -> list[str] | None:
+    unknown = [m for m in only or [] if m not in known]
     if unknown:
-        print(f"sms-harness: unknown mutant(s) {', '.join(unknown)}; known: {', '.join(MUTANTS)}", file=sys.stderr)
-        return 2
+        print(f"sms-harness: unknown mutant(s) {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
+        return None
+    return only or known
+
+
+def kill_matrix(options: RunOptions, names: list[str], setup: Setup, unmutated: str) -> int:
+    """Run the unmutated gateway, then each mutant with -x; print and write the kill matrix.
+
+    A mutant is killed by a scenario that fails with it; the unmutated run must pass those features.
+    """
     base = options.report
     started = time.monotonic()
-    print("selfcheck: the unmutated reference gateway must pass every scenario", flush=True)
-    code, data = run_suite(
-        RunOptions(**{**options.__dict__, "report": base / "unmutated", "verbose": False}), quiet=True
-    )
+    print(f"selfcheck: {unmutated} must pass every scenario", flush=True)
+    code, data = run_suite(replace(options, report=base / "unmutated", verbose=False, **setup(None)), quiet=True)
     clean = code == 0 and data is not None and data["totals"]["failed"] == 0
     print(f"  unmutated: {'PASS' if clean else 'FAIL'} ({_totals(data)})", flush=True)
     rows = []
-    for name in only or list(MUTANTS):
+    for name in names:
         mutant_started = time.monotonic()
-        run_options = RunOptions(
-            **{**options.__dict__, "report": base / name, "mutant": name, "exitfirst": True, "verbose": False}
-        )
+        run_options = replace(options, report=base / name, exitfirst=True, verbose=False, **setup(name))
         code, data = run_suite(run_options, quiet=True)
         killer = next((s for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"), None)
         # with -x under xdist pytest reports an interruption (exit 2): a failed scenario is what counts
         verdict = "killed" if killer else ("SURVIVED" if code == 0 else f"ERROR (exit {code})")
-        rows.append((name, verdict, killer["scenario"] if killer else "", time.monotonic() - mutant_started))
-        print(f"  {name:<28} {verdict:<10} {rows[-1][2][:70]} ({rows[-1][3]:.0f}s)", flush=True)
+        rows.append((name, verdict, _title(killer) if killer else "", time.monotonic() - mutant_started))
+        print(f"  {name:<32} {verdict:<10} {rows[-1][2][:90]} ({rows[-1][3]:.0f}s)", flush=True)
     width = max(len(r[0]) for r in rows) if rows else 10
     print(f"\nkill matrix ({len(rows)} mutants, {time.monotonic() - started:.0f}s):")
     print(f"{'mutant':<{width}}  {'verdict':<10}  first failing scenario")
@@ -188,6 +243,7 @@ def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
     (base / "selfcheck.json").write_text(
         json.dumps(
             {
+                "gateway": options.gateway,
                 "unmutated_passed": clean,
                 "mutants": [{"name": n, "verdict": v, "killed_by": k, "seconds": round(s, 1)} for n, v, k, s in rows],
             },
@@ -196,13 +252,19 @@ def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
     )
     survived = [r[0] for r in rows if r[1] != "killed"]
     if not clean:
-        print("selfcheck FAILED: the unmutated reference gateway does not pass the suite")
+        print(f"selfcheck FAILED: {unmutated} does not pass the suite")
         return 1
     if survived:
         print(f"selfcheck FAILED: not killed: {', '.join(survived)}")
         return 1
     print("selfcheck passed: every mutant was killed")
     return 0
+
+
+def _title(scenario: dict[str, Any]) -> str:
+    """feature — scenario [example], as the kill matrix names its killer."""
+    example = f" [{scenario['example']}]" if scenario.get("example") else ""
+    return f"{scenario['feature']} — {scenario['scenario']}{example}"
 
 
 def _totals(data: dict[str, Any] | None) -> str:

@@ -28,6 +28,18 @@ ORACLE_TIMEOUT = 300.0
 
 def plugin_package(installation: Installation, version: str = DEFAULT_SMS_PLUGIN) -> Path:
     """The published @openclaw/sms package, unpacked into the cache, its `openclaw` the installed one."""
+    package = published_package(version)
+    link = package / "node_modules" / "openclaw"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    target = installation.root / "openclaw" / "node_modules" / "openclaw"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+    return package
+
+
+def published_package(version: str = DEFAULT_SMS_PLUGIN) -> Path:
+    """The published @openclaw/sms package as npm packs it, unpacked into the cache (npm only, no OpenClaw)."""
     root = cache_root() / "plugins" / version
     package = root / "package"
     if not (package / "dist").is_dir():
@@ -41,12 +53,6 @@ def plugin_package(installation: Installation, version: str = DEFAULT_SMS_PLUGIN
         archive = next(root.glob("openclaw-sms-*.tgz"))
         with tarfile.open(archive) as tar:
             tar.extractall(root, filter="data")
-    link = package / "node_modules" / "openclaw"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    target = installation.root / "openclaw" / "node_modules" / "openclaw"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(target)
     return package
 
 

@@ -1,0 +1,239 @@
+"""Deliberate defects in a private copy of the installed `@openclaw/sms` (`sms-harness selfcheck --gateway openclaw`).
+
+The reference gateway's mutants (refclaw/mutants.py) prove the suite catches defects in our model;
+these prove it catches them in the real plugin. Each is one small textual change to the plugin's
+published JavaScript, found by its exact text in whichever `dist/` file holds it (the file names
+carry build hashes), and must occur there exactly once. OpenClaw trusts a plugin by its install
+record (installed from npm, the official way), not by its file contents, so the harness installs
+the published package into a private state directory and edits that copy: the user's own
+installation is never touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.openclaw.driver import install_plugin
+from harness.openclaw.install import Installation
+
+
+class MutationError(Exception):
+    """A mutant cannot be applied (another plugin version, a missing install); one line for the user."""
+
+
+@dataclass(frozen=True)
+class PluginMutant:
+    what: str  # the defect, in words, for the kill matrix
+    old: str  # exact text in the published dist/*.js, once
+    new: str
+    features: tuple[str, ...]  # the feature files that concern it (their stems)
+
+
+MUTANTS: dict[str, PluginMutant] = {
+    "signature_never_checked": PluginMutant(
+        "every X-Twilio-Signature is accepted",
+        "function verifyTwilioSignature(params) {",
+        "function verifyTwilioSignature(params) {\n\treturn true;",
+        ("signatures",),
+    ),
+    "signature_query_appended": PluginMutant(
+        "the request's query is signed even when publicWebhookUrl has one",
+        'if (signatureBaseUrl.includes("?")) return signatureBaseUrl;',
+        "",
+        ("signatures",),
+    ),
+    "signature_fragment_signed": PluginMutant(
+        'publicWebhookUrl is signed with its "#" fragment',
+        "const signatureBaseUrl = stripUrlFragment(params.publicWebhookUrl);",
+        "const signatureBaseUrl = params.publicWebhookUrl;",
+        ("signatures",),
+    ),
+    "inbound_account_unchecked": PluginMutant(
+        "an inbound form for another AccountSid is dispatched",
+        "if (!message.accountSid || message.accountSid !== account.accountSid) throw",
+        "if (false) throw",
+        ("inbound_forms",),
+    ),
+    "inbound_recipient_unchecked": PluginMutant(
+        "an inbound form To another number is dispatched",
+        "if (!looksLikeSmsPhoneNumber(recipient) || recipient !== account.fromNumber) throw",
+        "if (!looksLikeSmsPhoneNumber(recipient)) throw",
+        ("inbound_forms",),
+    ),
+    "inbound_empty_body_dispatched": PluginMutant(
+        "a form with no body and no media is dispatched",
+        "if (!from || !to || !body && mediaCount === 0 || !messageSid) return null;",
+        "if (!from || !to || !messageSid) return null;",
+        ("inbound_forms",),
+    ),
+    "rcs_sender_refused": PluginMutant(
+        "an rcs:+number sender is not an SMS sender",
+        'if (kind && kind !== "rcs") return null;',
+        "if (kind) return null;",
+        ("inbound_forms", "mms"),
+    ),
+    "number_punctuation_kept": PluginMutant(
+        "numbers keep their dashes, brackets and spaces when normalised",
+        '.replace(/[^\\d+]/g, "")',
+        "",
+        ("allowlist",),
+    ),
+    "callback_account_unchecked": PluginMutant(
+        "a status callback for another AccountSid is recorded",
+        "if (!callbackAccountSid || callbackAccountSid !== params.account.accountSid) {\n\t\t\t\tparams.log",
+        "if (false) {\n\t\t\t\tparams.log",
+        ("delivery",),
+    ),
+    "sender_limit_31": PluginMutant(
+        "31 messages a minute per sender instead of 30",
+        "const INBOUND_DISPATCH_MAX_REQUESTS = 30;",
+        "const INBOUND_DISPATCH_MAX_REQUESTS = 31;",
+        ("delivery",),
+    ),
+    "invalid_request_limit_301": PluginMutant(
+        "301 requests a minute per client before 429 instead of 300",
+        "const INVALID_REQUEST_MAX_REQUESTS = 300;",
+        "const INVALID_REQUEST_MAX_REQUESTS = 301;",
+        ("delivery",),
+    ),
+    "callback_limit_3001": PluginMutant(
+        "3001 delivery callbacks a minute instead of 3000",
+        "const DELIVERY_CALLBACK_MAX_REQUESTS = 3e3;",
+        "const DELIVERY_CALLBACK_MAX_REQUESTS = 3001;",
+        ("delivery",),
+    ),
+    "body_limit_64k": PluginMutant(
+        "webhook bodies up to 64 KiB instead of 32 KiB",
+        "const WEBHOOK_BODY_LIMIT_BYTES = 32768;",
+        "const WEBHOOK_BODY_LIMIT_BYTES = 65536;",
+        ("webhook",),
+    ),
+    "wrong_method_404": PluginMutant(
+        "a GET to the webhook answers 404 instead of 405",
+        'respondTwiml(res, 405, "Method not allowed");',
+        'respondTwiml(res, 404, "Method not allowed");',
+        ("webhook",),
+    ),
+    "chunk_limit_ignored": PluginMutant(
+        "textChunkLimit is ignored (chunks of up to 1600)",
+        "chunkSmsPlainText(text, Math.min(params.configuredLimit, TWILIO_MESSAGE_BODY_MAX_LENGTH))",
+        "chunkSmsPlainText(text, TWILIO_MESSAGE_BODY_MAX_LENGTH)",
+        ("replies",),
+    ),
+    "chunk_limit_unclamped": PluginMutant(
+        "a textChunkLimit over 1600 is used as it is",
+        "chunkSmsPlainText(text, Math.min(params.configuredLimit, TWILIO_MESSAGE_BODY_MAX_LENGTH))",
+        "chunkSmsPlainText(text, params.configuredLimit)",
+        ("replies",),
+    ),
+    "chunk_default_1600": PluginMutant(
+        "the default textChunkLimit is 1600 instead of 1500",
+        "const DEFAULT_TEXT_CHUNK_LIMIT = 1500;",
+        "const DEFAULT_TEXT_CHUNK_LIMIT = 1600;",
+        ("replies",),
+    ),
+    "status_callback_no_retry_policy": PluginMutant(
+        'the StatusCallback fragment lacks its "rp" retry policies',
+        'overrides.set("rp", retryPolicies.join(","));',
+        "",
+        ("replies",),
+    ),
+    "status_callback_three_retries": PluginMutant(
+        "the StatusCallback asks for 3 retries by default instead of 1",
+        "configuredRetryCount <= 5 ? configuredRetryCount : 1;",
+        "configuredRetryCount <= 5 ? configuredRetryCount : 3;",
+        ("replies",),
+    ),
+    "pairing_silent": PluginMutant(
+        "an unknown sender under dmPolicy pairing gets no code",
+        'if (auth.senderAccess.decision === "pairing") {',
+        'if (auth.senderAccess.decision === "never") {',
+        ("pairing",),
+    ),
+    "pairing_reply_number_unsigned": PluginMutant(
+        'the pairing reply names the number without its "+"',
+        "senderIdLine: `Your SMS phone number: ${params.from}`,",
+        "senderIdLine: `Your SMS phone number: ${params.from.slice(1)}`,",
+        ("pairing",),
+    ),
+    "approval_notice_reworded": PluginMutant(
+        "the approval notice says something else",
+        'message: "OpenClaw: your SMS access has been approved.",',
+        'message: "OpenClaw: your SMS access is approved.",',
+        ("pairing",),
+    ),
+    "probe_url_unchecked": PluginMutant(
+        "the probe says the number's webhook matches whatever its URL",
+        "if (phoneNumber.smsUrl !== account.publicWebhookUrl) return {",
+        "if (false) return {",
+        ("probe",),
+    ),
+    "probe_method_unchecked": PluginMutant(
+        "the probe ignores a number's GET webhook method",
+        'if (configuredMethod && configuredMethod !== "POST") return {\n\t\tstatus: "method-mismatch",',
+        'if (false) return {\n\t\tstatus: "method-mismatch",',
+        ("probe",),
+    ),
+    "mms_rcs_media_kept": PluginMutant(
+        "an RCS message's files reach the agent",
+        "return {\n\t\t\t...textMessage,\n\t\t\tmedia: []\n\t\t};",
+        "return message;",
+        ("mms",),
+    ),
+}
+
+
+def package_dir(state_dir: Path) -> Path:
+    """The `@openclaw/sms` package OpenClaw installed into this state directory."""
+    found = sorted(state_dir.glob("npm/projects/*/node_modules/@openclaw/sms/package.json"))
+    if len(found) != 1:
+        raise MutationError(f"expected one installed @openclaw/sms under {state_dir}, found {len(found)}")
+    return found[0].parent
+
+
+def apply(name: str, package: Path) -> Path:
+    """Write mutant `name` into the package's dist/ and return the file it changed."""
+    mutant = MUTANTS[name]
+    files = sorted((package / "dist").rglob("*.js"))
+    hits = {path: path.read_text(encoding="utf-8").count(mutant.old) for path in files}
+    if sum(hits.values()) != 1:
+        raise MutationError(
+            f"{name}: its text occurs {sum(hits.values())} times in {package}/dist, not once "
+            "(a plugin version this mutant was not written for?)"
+        )
+    path = next(path for path, count in hits.items() if count)
+    path.write_text(path.read_text(encoding="utf-8").replace(mutant.old, mutant.new), encoding="utf-8")
+    return path
+
+
+class PrivatePlugin:
+    """The published plugin installed the official way into a private state directory, restorable.
+
+    `root` is what --openclaw-state takes (its `main` is the state directory). `reset()` brings back
+    the state exactly as installed, before any run: same paths, so OpenClaw's install record and
+    plugin index stay valid, and nothing (pairings, allowFrom store, queues) leaks between runs.
+    """
+
+    def __init__(self, installation: Installation, version: str, openclaw_bin: str | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="sms-harness-plugin-"))
+        self.state, self._pristine = self.root / "main", self.root / "pristine"
+        try:
+            install_plugin(
+                openclaw_bin or str(installation.openclaw), installation, self.state, self.root / "work", version
+            )
+            shutil.copytree(self.state, self._pristine, symlinks=True)
+            self.package = package_dir(self.state)
+        except BaseException:
+            self.close()
+            raise
+
+    def reset(self) -> None:
+        shutil.rmtree(self.state)
+        shutil.copytree(self._pristine, self.state, symlinks=True)
+
+    def close(self) -> None:
+        """The state holds the run's tokens: nothing of it is left behind."""
+        shutil.rmtree(self.root, ignore_errors=True)
