@@ -81,6 +81,22 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         if not (ROOT / "features" / f"{name}.feature").is_file():
             known = ", ".join(sorted(path.stem for path in (ROOT / "features").glob("*.feature")))
             raise UsageError(f"--feature {name}: no features/{name}.feature (known: {known})")
+    from harness import matrix
+
+    try:
+        for flag, value in (
+            ("--openclaw-version", args.openclaw_version),
+            ("--sms-plugin-version", args.sms_plugin_version),
+        ):
+            if value is not None:
+                matrix.versions(value, "", flag)
+    except matrix.MatrixError as exc:
+        raise UsageError(str(exc)) from None
+    if args.sms_plugin_from:
+        if args.gateway != "openclaw":
+            raise UsageError("--sms-plugin-from goes with --gateway openclaw")
+        if not Path(args.sms_plugin_from).exists():
+            raise UsageError(f"--sms-plugin-from {args.sms_plugin_from} does not exist")
     if args.isolate:
         if args.emulator_url:
             raise UsageError("--isolate starts its own emulator inside the namespace: drop --emulator-url")
@@ -105,6 +121,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         isolate=args.isolate,
         shard=args.shard,
         features=args.feature,
+        sms_plugin_from=str(Path(args.sms_plugin_from).resolve()) if args.sms_plugin_from else None,
     )
 
 
@@ -113,16 +130,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         return runner.run(suite_options(args))
-    except (runner.SuiteNotFound, isolation.IsolationError) as exc:
+    except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from harness import isolation, runner
 
+    if any("," in (value or "") for value in (args.openclaw_version, args.sms_plugin_version)):
+        raise UsageError("selfcheck takes one --openclaw-version and one --sms-plugin-version")
     try:
         return runner.selfcheck(suite_options(args), args.mutant or None)
-    except (runner.SuiteNotFound, isolation.IsolationError) as exc:
+    except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -134,9 +153,21 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
         help="gateway under test (default: the embedded reference gateway)",
     )
     p.add_argument("--gateway-config", help="for --gateway external: TOML with its base URL and CLI commands")
-    p.add_argument("--openclaw-version", help="for --gateway openclaw: the openclaw version (default 2026.9.6)")
-    p.add_argument("--sms-plugin-version", help="for --gateway openclaw: the @openclaw/sms version (default 2026.9.4)")
+    p.add_argument(
+        "--openclaw-version",
+        help="for --gateway openclaw: the openclaw version (default 2026.9.6); A,B,C runs a version matrix",
+    )
+    p.add_argument(
+        "--sms-plugin-version",
+        help="for --gateway openclaw: the @openclaw/sms version (default 2026.9.4); X,Y runs a version matrix",
+    )
     p.add_argument("--openclaw-bin", help="for --gateway openclaw: an openclaw executable you built or installed")
+    p.add_argument(
+        "--sms-plugin-from",
+        metavar="DIR|TGZ",
+        help="for --gateway openclaw: a local build of @openclaw/sms (its directory or npm pack tarball) "
+        "in place of the published files",
+    )
     p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
     p.add_argument("-k", help="only scenarios matching this pytest -k expression")
     p.add_argument(

@@ -2,7 +2,8 @@
 
 The gateway, the emulator and every CLI call then cannot reach anything but
 127.0.0.1/::1, so a run proves it is offline. What needs the registry
-(provisioning OpenClaw and installing its SMS plugin) is done first, outside.
+(provisioning OpenClaw and installing its SMS plugin) is done first, outside
+(runner.prepared_state).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 # a user namespace maps us to root inside, which may bring up the namespace's own loopback
 PREFIX = ["unshare", "--user", "--map-root-user", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
@@ -38,35 +37,3 @@ def check() -> None:
 
 def wrap(argv: list[str]) -> list[str]:
     return [*PREFIX, *argv]
-
-
-def prepare_openclaw(openclaw_version: str, plugin_version: str, openclaw_bin: str | None, workers: int) -> Path:
-    """Provision OpenClaw and install the plugin into one state directory per worker, outside.
-
-    Returns the directory holding them (main, or gw0, gw1, …); the caller removes it: the
-    state holds the run's tokens.
-    """
-    from harness.drivers.base import DriverError
-    from harness.openclaw import install
-    from harness.openclaw.driver import install_plugin
-
-    try:
-        installation = install.installation(openclaw_version) if openclaw_bin else install.install(openclaw_version)
-    except install.InstallError as exc:
-        raise IsolationError(str(exc)) from None
-    root = Path(tempfile.mkdtemp(prefix="sms-harness-openclaw-"))
-    names = [f"gw{i}" for i in range(workers)] if workers else ["main"]
-    print(f"--isolate: installing @openclaw/sms@{plugin_version} outside the namespace", file=sys.stderr, flush=True)
-    try:
-        for name in names:
-            install_plugin(
-                openclaw_bin or str(installation.openclaw),
-                installation,
-                root / name,
-                root / f"{name}-work",
-                plugin_version,
-            )
-    except DriverError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        raise IsolationError(str(exc).splitlines()[0]) from None
-    return root

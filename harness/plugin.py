@@ -112,7 +112,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     for item in items:  # the first scenario provisions and starts OpenClaw; CLI calls take seconds each
         item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
-    mark(items, load())
+    from harness.openclaw.install import DEFAULT_OPENCLAW
+
+    mark(items, load(), config.getoption("--openclaw-version") or DEFAULT_OPENCLAW)
 
 
 def keep_features(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:

@@ -7,11 +7,11 @@ xdist worker, has its own emulator and gateway) and read back report.json.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ class RunOptions:
     openclaw_state: str | None = None
     shard: str | None = None
     features: list[str] | None = None
+    sms_plugin_from: str | None = None
 
 
 def pytest_argv(options: RunOptions) -> list[str]:
@@ -101,28 +102,55 @@ def pytest_argv(options: RunOptions) -> list[str]:
     return argv
 
 
+class PreparationError(Exception):
+    """OpenClaw or its plugin could not be made ready before the run; one line for the user."""
+
+
+@contextmanager
+def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOptions]:
+    """OpenClaw's state made ready outside the run, when the run cannot or must not install the plugin itself.
+
+    --isolate: the namespace has no registry. --sms-plugin-from: a local build replaces the
+    published plugin's files in a private install (OpenClaw refuses a plugin loaded from a path).
+    `always`: a version matrix installs ahead, so a pair that cannot be installed says so in one line.
+    One state directory per worker; all of it is removed afterwards (it holds the run's tokens).
+    """
+    wanted = always or options.isolate or options.sms_plugin_from
+    if options.gateway != "openclaw" or options.openclaw_state or not wanted:
+        yield options
+        return
+    from harness.drivers.base import DriverError
+    from harness.openclaw import install, private
+
+    version = options.sms_plugin_version or DEFAULT_SMS_PLUGIN
+    names = tuple(f"gw{i}" for i in range(options.workers)) if options.workers else ("main",)
+    print(f"installing @openclaw/sms@{version} into a private state directory", file=sys.stderr, flush=True)
+    try:
+        openclaw = options.openclaw_version or DEFAULT_OPENCLAW
+        installation = install.installation(openclaw) if options.openclaw_bin else install.install(openclaw)
+        plugin = private.PrivatePlugin.install(installation, version, options.openclaw_bin, names)
+    except (install.InstallError, DriverError) as exc:
+        raise PreparationError(str(exc).splitlines()[0]) from None
+    try:
+        if options.sms_plugin_from:
+            plugin.replace_files(Path(options.sms_plugin_from))
+        yield replace(options, openclaw_state=str(plugin.root))
+    except private.PrivateInstallError as exc:
+        raise PreparationError(str(exc)) from None
+    finally:
+        plugin.close()
+
+
 def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:
     """Run pytest; returns its exit code and the report document (None if none was written)."""
     options.report.mkdir(parents=True, exist_ok=True)
     report = options.report / "report.json"
     report.unlink(missing_ok=True)
     out = subprocess.DEVNULL if quiet else None
-    prepared: Path | None = None
-    if options.isolate and options.gateway == "openclaw" and not options.openclaw_state:
-        prepared = isolation.prepare_openclaw(
-            options.openclaw_version or DEFAULT_OPENCLAW,
-            options.sms_plugin_version or DEFAULT_SMS_PLUGIN,
-            options.openclaw_bin,
-            options.workers,
-        )
-        options = replace(options, openclaw_state=str(prepared))
-    argv = pytest_argv(options)
-    try:
-        argv = isolation.wrap(argv) if options.isolate else argv
+    with prepared_state(options) as ready:
+        argv = pytest_argv(ready)
+        argv = isolation.wrap(argv) if ready.isolate else argv
         code = subprocess.run(argv, cwd=ROOT, stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
-    finally:
-        if prepared:
-            shutil.rmtree(prepared, ignore_errors=True)
     data = json.loads(report.read_text()) if report.exists() else None
     return code, data
 
@@ -141,6 +169,10 @@ def print_summary(data: dict[str, Any], report_dir: Path) -> None:
 
 
 def run(options: RunOptions) -> int:
+    from harness import matrix
+
+    if matrix.wanted(options):
+        return matrix.run(options)
     code, data = run_suite(options)
     if data:
         print_summary(data, options.report)
@@ -174,7 +206,7 @@ def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
 def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
     """Each defect of mutants.MUTANTS written into a private install of the real plugin, one at a time."""
     from harness.drivers.base import DriverError
-    from harness.openclaw import install, mutants
+    from harness.openclaw import install, mutants, private
 
     names = known_mutants(only, list(mutants.MUTANTS))
     if names is None:
@@ -184,18 +216,25 @@ def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
     print(f"selfcheck: installing @openclaw/sms@{version} into a private state directory", flush=True)
     try:
         installation = install.install(options.openclaw_version or DEFAULT_OPENCLAW)
-        private = mutants.PrivatePlugin(installation, version, options.openclaw_bin)
+        plugin = private.PrivatePlugin.install(installation, version, options.openclaw_bin)
     except (install.InstallError, DriverError) as exc:
         print(f"sms-harness: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    if options.sms_plugin_from:  # the mutants of a local build
+        try:
+            plugin.replace_files(Path(options.sms_plugin_from))
+        except private.PrivateInstallError as exc:
+            plugin.close()
+            print(f"sms-harness: {exc}", file=sys.stderr)
+            return 2
 
     def setup(name: str | None) -> dict[str, Any]:
-        private.reset()
+        plugin.reset()
         if name:
-            where = mutants.apply(name, private.package)
+            where = mutants.apply(name, plugin.packages[0])
             print(f"  {name}: {mutants.MUTANTS[name].what} ({where.name})", flush=True)
         chosen = list(mutants.MUTANTS[name].features) if name else features
-        return {"openclaw_state": str(private.root), "features": chosen, "workers": 0}
+        return {"openclaw_state": str(plugin.root), "features": chosen, "workers": 0}
 
     try:
         return kill_matrix(options, names, setup, f"the unmutated @openclaw/sms@{version} ({', '.join(features)})")
@@ -203,7 +242,7 @@ def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 2
     finally:
-        private.close()
+        plugin.close()
 
 
 def known_mutants(only: list[str] | None, known: list[str]) -> list[str] | None:

@@ -51,12 +51,3 @@ def test_a_mutant_whose_text_is_gone_says_so(package: Path) -> None:
     mutants.apply("sender_limit_31", package)
     with pytest.raises(mutants.MutationError, match="sender_limit_31: its text occurs 0 times"):
         mutants.apply("sender_limit_31", package)
-
-
-def test_the_installed_package_is_found_in_a_state_directory(tmp_path: Path) -> None:
-    with pytest.raises(mutants.MutationError, match="expected one installed @openclaw/sms"):
-        mutants.package_dir(tmp_path)
-    package = tmp_path / "npm" / "projects" / "openclaw-sms-1" / "node_modules" / "@openclaw" / "sms"
-    package.mkdir(parents=True)
-    (package / "package.json").write_text("{}")
-    assert mutants.package_dir(tmp_path) == package

@@ -11,17 +11,12 @@ installation is never touched.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.openclaw.driver import install_plugin
-from harness.openclaw.install import Installation
-
 
 class MutationError(Exception):
-    """A mutant cannot be applied (another plugin version, a missing install); one line for the user."""
+    """A mutant cannot be applied to this plugin version; one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -186,14 +181,6 @@ MUTANTS: dict[str, PluginMutant] = {
 }
 
 
-def package_dir(state_dir: Path) -> Path:
-    """The `@openclaw/sms` package OpenClaw installed into this state directory."""
-    found = sorted(state_dir.glob("npm/projects/*/node_modules/@openclaw/sms/package.json"))
-    if len(found) != 1:
-        raise MutationError(f"expected one installed @openclaw/sms under {state_dir}, found {len(found)}")
-    return found[0].parent
-
-
 def apply(name: str, package: Path) -> Path:
     """Write mutant `name` into the package's dist/ and return the file it changed."""
     mutant = MUTANTS[name]
@@ -207,33 +194,3 @@ def apply(name: str, package: Path) -> Path:
     path = next(path for path, count in hits.items() if count)
     path.write_text(path.read_text(encoding="utf-8").replace(mutant.old, mutant.new), encoding="utf-8")
     return path
-
-
-class PrivatePlugin:
-    """The published plugin installed the official way into a private state directory, restorable.
-
-    `root` is what --openclaw-state takes (its `main` is the state directory). `reset()` brings back
-    the state exactly as installed, before any run: same paths, so OpenClaw's install record and
-    plugin index stay valid, and nothing (pairings, allowFrom store, queues) leaks between runs.
-    """
-
-    def __init__(self, installation: Installation, version: str, openclaw_bin: str | None = None) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="sms-harness-plugin-"))
-        self.state, self._pristine = self.root / "main", self.root / "pristine"
-        try:
-            install_plugin(
-                openclaw_bin or str(installation.openclaw), installation, self.state, self.root / "work", version
-            )
-            shutil.copytree(self.state, self._pristine, symlinks=True)
-            self.package = package_dir(self.state)
-        except BaseException:
-            self.close()
-            raise
-
-    def reset(self) -> None:
-        shutil.rmtree(self.state)
-        shutil.copytree(self._pristine, self.state, symlinks=True)
-
-    def close(self) -> None:
-        """The state holds the run's tokens: nothing of it is left behind."""
-        shutil.rmtree(self.root, ignore_errors=True)
