@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 REPORT ?= report
 
-.PHONY: conformance conformance-openclaw test selfcheck bench clean
+.PHONY: conformance conformance-openclaw test selfcheck selfcheck-openclaw bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.installed
 
 selfcheck: $(VENV)/.installed
 	$(BIN)/sms-harness selfcheck -n 2
+
+# the suite against defects written into a private install of the real @openclaw/sms
+selfcheck-openclaw: $(VENV)/.installed
+	$(BIN)/sms-harness selfcheck --gateway openclaw --report $(REPORT)/selfcheck-openclaw
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/emulator_throughput.py
