@@ -169,6 +169,12 @@ def sms_harness(*args: str) -> subprocess.CompletedProcess[str]:
         (["run", "-n", "-1"], "-n must be"),
         (["selfcheck", "--mutant", "no_such_mutant"], "unknown mutant"),
         (["run", "--isolate", "--emulator-url", "http://127.0.0.1:9"], "drop --emulator-url"),
+        (["run", "--feature", "nope"], "no features/nope.feature"),
+        (["run", "--gateway", "openclaw", "--openclaw-version", "2026.9.6,latest"], "expected versions such as"),
+        (["selfcheck", "--gateway", "openclaw", "--openclaw-version", "2026.9.5,2026.9.6"], "takes one"),
+        (["selfcheck", "--gateway", "openclaw", "--mutant", "no_such_mutant"], "unknown mutant"),
+        (["run", "--sms-plugin-from", "/nope"], "goes with --gateway openclaw"),
+        (["run", "--gateway", "openclaw", "--sms-plugin-from", "/nope"], "does not exist"),
     ],
 )
 def test_run_command_mistakes_are_one_line(args: list[str], needle: str) -> None:
@@ -190,6 +196,27 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert data["totals"]["passed"] == 1 and data["features"][0]["feature"].startswith("Pairing")
     assert (tmp_path / "junit.xml").exists() and "<html>" in (tmp_path / "report.html").read_text()
     assert "Pairing (the default dmPolicy)" in result.stdout
+
+
+@pytest.mark.slow
+def test_selfcheck_prints_which_scenario_killed_each_mutant(tmp_path: Path) -> None:
+    result = sms_harness(
+        "selfcheck", "--feature", "webhook", "--mutant", "no_413", "--mutant", "get_accepted", "--report", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "unmutated: PASS" in result.stdout
+    verdicts = {m["name"]: m for m in json.loads((tmp_path / "selfcheck.json").read_text())["mutants"]}
+    assert verdicts["no_413"]["killed_by"] == "The webhook endpoint — A body over 32 KiB is refused with 413"
+    assert verdicts["get_accepted"]["killed_by"].startswith("The webhook endpoint — Only POST is accepted [")
+    assert all(m["verdict"] == "killed" for m in verdicts.values())
+
+
+@pytest.mark.slow
+def test_selfcheck_fails_when_a_mutant_survives(tmp_path: Path) -> None:
+    # the probe feature cannot see a webhook that accepts GET
+    result = sms_harness("selfcheck", "--feature", "probe", "--mutant", "get_accepted", "--report", str(tmp_path))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "selfcheck FAILED: not killed: get_accepted" in result.stdout
 
 
 def test_clean_env_is_stable_across_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
