@@ -7,7 +7,11 @@ gateway starts (count, seconds), hot reloads (count, seconds), CLI calls (count,
 median, sum), and the step definitions that took the most time. Every change to
 the OpenClaw driver shows here what it bought. Bounded by --max-seconds per run.
 
-    python bench/openclaw_time.py [-k EXPR] [--max-seconds 3600] [--top 12]
+    python bench/openclaw_time.py [-k EXPR] [--workers 0,2] [--max-seconds 3600] [--top 12]
+
+`--workers 0,2` runs OpenClaw once serially and once with two pytest-xdist workers (each its own
+gateway), so the table shows what parallel workers buy on the same machine in the same run.
+Timings of several workers are summed (CPU-side figures); wall time is the run's.
 """
 
 from __future__ import annotations
@@ -44,15 +48,23 @@ def main() -> None:
     parser.add_argument("-k", default=None, help="only scenarios matching this expression")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="per run")
     parser.add_argument("--top", type=int, default=12, help="how many step definitions to list")
+    parser.add_argument("--workers", default="0", help="OpenClaw runs to make, by worker count (e.g. 0,2)")
     args = parser.parse_args()
-    runs = [run_suite(gateway, args.k, args.max_seconds) for gateway in ("reference", "openclaw")]
-    table = [rows(r) for r in runs]
-    print(f"{'':32} {'reference':>28} {'openclaw':>34}")
+    counts = [int(n) for n in args.workers.split(",")]
+    ref = run_suite("reference", args.k, args.max_seconds)
+    reals = [run_suite("openclaw", args.k, args.max_seconds, workers=n) for n in counts]
+    table = [rows(r) for r in (ref, *reals)]
+    names = ["reference", *(f"openclaw -n {n}" if n else "openclaw" for n in counts)]
+    print(f"{'':32} {names[0]:>28}" + "".join(f" {name:>34}" for name in names[1:]))
     for key in table[0]:
-        print(f"{key:32} {table[0][key]:>28} {table[1][key]:>34}")
-    ref, real = runs
+        print(f"{key:32} {table[0][key]:>28}" + "".join(f" {t[key]:>34}" for t in table[1:]))
     if ref.wall:
-        print(f"{'openclaw / reference wall time':32} {real.wall / ref.wall:>63.1f}x")
+        print(
+            f"{'openclaw / reference wall time':32} {'':>28}" + "".join(f" {r.wall / ref.wall:>33.1f}x" for r in reals)
+        )
+    if len(reals) > 1 and reals[-1].wall:
+        print(f"{'first / last openclaw wall time':32} {'':>28} {reals[0].wall / reals[-1].wall:>33.2f}x")
+    real = reals[0]
     print("\nstep definitions by OpenClaw time (count, seconds; reference seconds):")
     ranked = sorted(real.steps.items(), key=lambda item: -item[1][1])[: args.top]
     for name, (count, seconds) in ranked:

@@ -41,14 +41,20 @@ class SuiteRun:
         return list(self.timings.get("cli", []))
 
 
-def run_suite(gateway: str, keyword: str | None, max_seconds: float, baseline: bool = False) -> SuiteRun:
-    """The suite (and, with `baseline`, bench/noop) against `gateway`, bounded by `max_seconds`."""
+def run_suite(
+    gateway: str, keyword: str | None, max_seconds: float, baseline: bool = False, workers: int = 0
+) -> SuiteRun:
+    """The suite (and, with `baseline`, bench/noop) against `gateway`, bounded by `max_seconds`.
+
+    `workers`: pytest-xdist workers, each with its own emulator and gateway (0: one process).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report"
         argv = [sys.executable, "-m", "pytest", str(ROOT / "scenarios")]
         argv += [str(ROOT / "bench" / "noop")] if baseline else []
         argv += ["-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "--gateway", gateway]
         argv += ["--sms-report", str(report)]
+        argv += ["-n", str(workers)] if workers else []
         if keyword:
             argv += ["-k", f"({keyword}) or start_and_stop" if baseline else keyword]
         started = time.perf_counter()

@@ -7,6 +7,11 @@ carry build hashes), and must occur there exactly once. OpenClaw trusts a plugin
 record (installed from npm, the official way), not by its file contents, so the harness installs
 the published package into a private state directory and edits that copy: the user's own
 installation is never touched.
+
+Not here, because no scenario can see them through OpenClaw 2026.9.6: the wording of the
+approval notice (`pairing approve --notify` never reaches the plugin's notifier: "Channel sms does
+not support pairing", a listed divergence), and what lives in OpenClaw itself rather than the
+plugin (pairing codes and their expiry, replay dedupe by MessageSid in the ingress queue).
 """
 
 from __future__ import annotations
@@ -154,11 +159,17 @@ MUTANTS: dict[str, PluginMutant] = {
         "senderIdLine: `Your SMS phone number: ${params.from.slice(1)}`,",
         ("pairing",),
     ),
-    "approval_notice_reworded": PluginMutant(
-        "the approval notice says something else",
-        'message: "OpenClaw: your SMS access has been approved.",',
-        'message: "OpenClaw: your SMS access is approved.",',
-        ("pairing",),
+    "disabled_treated_as_pairing": PluginMutant(
+        'dmPolicy "disabled" hands out pairing codes',
+        "dmPolicy: params.account.dmPolicy,",
+        'dmPolicy: params.account.dmPolicy === "disabled" ? "pairing" : params.account.dmPolicy,',
+        ("allowlist",),
+    ),
+    "empty_allowlist_unwarned": PluginMutant(
+        "no start-up warning for dmPolicy allowlist with an empty allowFrom",
+        'if (account.dmPolicy === "allowlist" && account.allowFrom.length === 0) warnings.push(',
+        "if (false) warnings.push(",
+        ("allowlist",),
     ),
     "probe_url_unchecked": PluginMutant(
         "the probe says the number's webhook matches whatever its URL",
