@@ -112,9 +112,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     for item in items:  # the first scenario provisions and starts OpenClaw; CLI calls take seconds each
         item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
-        # with --dist loadgroup a feature stays on one worker: its scenarios share a config
-        # (fewer hot reloads) and its gateway restarts are not spread over every worker
-        item.add_marker(pytest.mark.xdist_group(feature_file(item) or "other"))
     from harness.openclaw.install import DEFAULT_OPENCLAW
 
     mark(items, load(), config.getoption("--openclaw-version") or DEFAULT_OPENCLAW)

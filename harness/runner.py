@@ -97,7 +97,6 @@ def pytest_argv(options: RunOptions) -> list[str]:
     argv += ["--sender", options.sender]
     if options.workers:
         argv += ["-n", str(options.workers)]
-        argv += ["--dist", "loadgroup"] if options.gateway == "openclaw" else []  # a feature per worker at a time
     if options.exitfirst:
         argv += ["-x"]
     return argv
