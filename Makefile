@@ -22,7 +22,7 @@ conformance: $(VENV)/.installed
 
 # the same suite against the real OpenClaw gateway, provisioned from npm (see README)
 conformance-openclaw: $(VENV)/.installed
-	$(BIN)/sms-harness run --gateway openclaw --report $(REPORT)-openclaw
+	$(BIN)/sms-harness run --gateway openclaw -n 2 --report $(REPORT)-openclaw
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
