@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from quart import Quart, Response, jsonify, request
@@ -14,6 +15,8 @@ from emulator.proxy import ConnectProxy
 from emulator.responses import rest
 from emulator.store import StateFile
 from emulator.webhooks import Dispatcher
+
+ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/([^/.]+)")
 
 
 def create_app(backend: Backend, state_path: Path | None = None, proxy: ConnectProxy | None = None) -> Quart:
@@ -53,13 +56,31 @@ def create_app(backend: Backend, state_path: Path | None = None, proxy: ConnectP
 
     @app.errorhandler(404)
     async def not_found(_: Exception) -> Response:
+        await request.get_data()  # read the body: an unread one can drop the kept-alive connection
         if request.path.startswith("/_emulator/"):
             return _render(ControlError(f"no control endpoint {request.method} {request.path}", 404))
         return _render(TwilioError(20404, path=request.path))
 
     @app.errorhandler(405)
     async def bad_method(_: Exception) -> Response:
-        return _render(ControlError(f"method {request.method} not allowed on {request.path}", 405))
+        """Twilio checks credentials before the method: a wrong method with bad credentials is a 401."""
+        await request.get_data()  # read the body: an unread one can drop the kept-alive connection
+        if request.path.startswith("/_emulator/"):
+            return _render(ControlError(f"method {request.method} not allowed on {request.path}", 405))
+        auth = request.authorization
+        basic = auth is not None and auth.type == "basic"
+        path_sid = ACCOUNT_PATH.match(request.path)
+        try:
+            backend.authenticate(
+                path_sid.group(1) if path_sid else None,
+                auth.username if basic and auth else None,
+                auth.password if basic and auth else None,
+            )
+        except TwilioError as exc:
+            response = _render(exc)
+            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+            return response
+        return _render(TwilioError(20004))
 
     @app.errorhandler(ControlError)
     async def control_error(exc: ControlError) -> Response:

@@ -7,6 +7,7 @@ Auth tokens appear only in the answer to the call that created them.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import asdict
 from typing import Any
 
@@ -16,7 +17,7 @@ from emulator import media, render
 from emulator.errors import ControlError
 from emulator.models import MAX_MEDIA, Backend, Media, Message
 from emulator.openapi import OPENAPI
-from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, apply_settings, only, provision
+from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, SERVICE_TYPES, apply_settings, only, provision
 from emulator.proxy import TWILIO_HOSTS
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -42,12 +43,18 @@ def backend() -> Backend:
 
 
 async def body() -> dict[str, Any]:
-    data = await request.get_json(force=True, silent=True)
-    if data is None:
-        raw = await request.get_data(as_text=True)
-        if not raw.strip():
-            return {}
-        raise ControlError("request body must be a JSON object")
+    """The request's JSON object ({} for an empty body); anything else is a 400 that says why."""
+    raw = await request.get_data(as_text=False)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ControlError("request body must be UTF-8 JSON") from None
+    except RecursionError:
+        raise ControlError("request body is nested too deeply") from None
+    except ValueError:
+        raise ControlError("request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise ControlError("request body must be a JSON object")
     return data
@@ -238,7 +245,7 @@ async def add_number(sid: str) -> Response:
 
 @control.post("/accounts/<sid>/services")
 async def add_service(sid: str) -> Response:
-    service = backend().add_service(sid, **only(await body(), SERVICE_KEYS, "service"))
+    service = backend().add_service(sid, **only(await body(), SERVICE_KEYS, "service", SERVICE_TYPES))
     response = jsonify(service_view(service))
     response.status_code = 201
     return response
@@ -360,15 +367,12 @@ async def faults() -> Response:
     book = backend().faults
     if request.method == "POST":
         data = await body()
-        times = data.get("times", 1)
-        if times is not None and not isinstance(times, int):
-            raise ControlError("times must be an integer or null (until removed)")
         fault = book.add(
-            str(data.get("kind", "")),
-            data.get("params") or {},
+            data.get("kind", ""),
+            data.get("params", {}),
             account_sid=data.get("account_sid"),
             phone_number=data.get("phone_number"),
-            times=times,
+            times=data.get("times", 1),
         )
         backend().changed()
         response = jsonify(fault.to_json())

@@ -12,6 +12,7 @@ MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 CATALOGUE: dict[int, tuple[int, str]] = {
     20001: (400, "Invalid parameter"),
     20003: (401, "Authenticate"),
+    20004: (405, "Method not allowed"),
     20009: (409, "Cannot delete message because it is not in a final state"),
     20404: (404, "The requested resource {path} was not found"),
     20429: (429, "Too Many Requests"),

@@ -52,16 +52,69 @@ class Fault:
         return asdict(self)
 
 
-def validate(kind: str, params: dict[str, Any]) -> None:
-    """Refuse faults that could never apply, so a typo fails loudly."""
-    if kind not in KINDS:
+MAX_DELAY_MS = 60_000  # a fault never holds a request longer than a minute
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One fault parameter: its type and, for numbers, its range; for strings, the choices."""
+
+    kind: type
+    low: int = 0
+    high: int = 0
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    def check(self, fault: str, name: str, value: Any) -> None:
+        where = f"{fault} fault: params.{name}"
+        if self.kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or not self.low <= value <= self.high:
+                raise ControlError(f"{where} must be an integer from {self.low} to {self.high}")
+        elif not isinstance(value, str) or (self.choices and value not in self.choices):
+            one_of = f", one of: {', '.join(self.choices)}" if self.choices else ""
+            raise ControlError(f"{where} must be a string{one_of}")
+
+
+PARAMS: dict[str, dict[str, Param]] = {
+    "signature": {"variant": Param(str, choices=SIGNATURE_VARIANTS, required=True)},
+    "webhook_unreachable": {},
+    "webhook_slow": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
+    "webhook_timeout": {"timeout_ms": Param(int, 1, MAX_DELAY_MS)},
+    "duplicate_delivery": {"copies": Param(int, 2, 10)},
+    "status_out_of_order": {},
+    "message_outcome": {
+        "status": Param(str, choices=("failed", "undelivered"), required=True),
+        "error_code": Param(int, 30001, 30999),
+        "error_message": Param(str),
+    },
+    "rest_error": {
+        "status": Param(int, 400, 599, required=True),
+        "code": Param(int, 10000, 99999),
+        "message": Param(str),
+        "path_contains": Param(str),
+        "method": Param(str, choices=HTTP_METHODS),
+    },
+    "rest_latency": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
+}
+
+
+def validate(kind: Any, params: Any) -> None:
+    """Refuse faults that could never apply, or would break what comes after, naming the field."""
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ControlError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
-    if kind == "signature" and params.get("variant") not in SIGNATURE_VARIANTS:
-        raise ControlError(f"signature fault needs params.variant, one of: {', '.join(SIGNATURE_VARIANTS)}")
-    if kind == "rest_error" and not isinstance(params.get("status"), int):
-        raise ControlError("rest_error fault needs an integer params.status (and params.code)")
-    if kind == "message_outcome" and params.get("status") not in ("failed", "undelivered"):
-        raise ControlError("message_outcome fault needs params.status failed or undelivered")
+    if not isinstance(params, dict):
+        raise ControlError(f"{kind} fault: params must be an object")
+    schema = PARAMS[kind]
+    unknown = sorted(set(params) - set(schema))
+    if unknown:
+        known = ", ".join(schema) or "none"
+        raise ControlError(f"{kind} fault: unknown params.{unknown[0]} (its params: {known})")
+    for name, param in schema.items():
+        if name in params:
+            param.check(kind, name, params[name])
+        elif param.required:
+            raise ControlError(f"{kind} fault needs params.{name}")
 
 
 class FaultBook:
@@ -80,10 +133,14 @@ class FaultBook:
         phone_number: str | None = None,
         times: int | None = 1,
     ) -> Fault:
-        params = dict(params or {})
+        params = {} if params is None else params
         validate(kind, params)
-        if times is not None and times < 1:
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
             raise ControlError("times must be a positive integer, or null for until removed")
+        for name, value in (("account_sid", account_sid), ("phone_number", phone_number)):
+            if value is not None and not isinstance(value, str):
+                raise ControlError(f"{name} must be a string or null")
+        params = dict(params)
         self._next += 1
         fault = Fault(f"FT{self._next:04d}", kind, params, account_sid, phone_number, times)
         self.faults.append(fault)

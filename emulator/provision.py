@@ -36,14 +36,57 @@ SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect"}
 FLAGS = {"media_redirect"}
 
 
-def only(spec: dict[str, Any], allowed: set[str], where: str) -> dict[str, Any]:
-    """Refuse unknown keys by name, so a typo in a config is one clear line."""
+# What each key's value must be; a list's second element is what its items must be.
+KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "sid": (str,),
+    "auth_token": (str,),
+    "friendly_name": (str,),
+    "trial": (bool,),
+    "verified_caller_ids": (list, str),
+    "phone_number": (str,),
+    "sms_url": (str,),
+    "sms_method": (str,),
+    "voice_url": (str,),
+    "capabilities": (dict,),
+    "inbound_request_url": (str,),
+    "inbound_method": (str,),
+    "use_inbound_webhook_on_number": (bool,),
+    "status_callback": (str,),
+    "public": (str,),
+    "local": (str,),
+    "seed": (int,),
+    "settings": (dict,),
+    "accounts": (list,),
+    "routes": (list,),
+    "services": (list,),
+}
+NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "an object", list: "a list"}
+
+
+def only(spec: Any, allowed: set[str], where: str, types: dict[str, tuple[type, ...]] = KEY_TYPES) -> dict[str, Any]:
+    """Refuse unknown keys and values of the wrong type by name, so a typo is one clear line.
+
+    A null value means "not given" and is dropped.
+    """
     if not isinstance(spec, dict):
         raise ControlError(f"{where} must be an object")
     unknown = sorted(set(spec) - allowed)
     if unknown:
         raise ControlError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    return spec
+    given = {key: value for key, value in spec.items() if value is not None}
+    for key, value in given.items():
+        kind, *item = types.get(key, (object,))
+        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        if not wrong and item:
+            wrong = any(not isinstance(element, item[0]) for element in value)
+        if wrong:
+            of = f" of {NAMES[item[0]].removeprefix('a ').removeprefix('an ')}s" if item else ""
+            raise ControlError(f"{where}.{key} must be {NAMES.get(kind, kind.__name__)}{of}")
+    return given
+
+
+SERVICE_TYPES = {**KEY_TYPES, "numbers": (list, str)}  # a service's numbers are E.164 strings
+ACCOUNT_TYPES = {**KEY_TYPES, "numbers": (list,)}  # an account's numbers are objects
 
 
 def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
@@ -58,25 +101,34 @@ def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
 
 
 def provision(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create what the spec describes; answer with what was created (tokens included)."""
+    """Create what the spec describes; answer with what was created (tokens included).
+
+    Every key and type is checked before anything is created, so a mistake leaves nothing behind.
+    """
     spec = only(spec, {"seed", "settings", "accounts", "routes"}, "spec")
-    apply_settings(backend, spec.get("settings", {}))
-    created: dict[str, Any] = {"accounts": [], "routes": []}
+    accounts = []
     for i, raw in enumerate(spec.get("accounts", [])):
         where = f"accounts[{i}]"
-        raw = only(raw, ACCOUNT_KEYS | {"numbers", "services"}, where)
-        account = backend.create_account(**{k: v for k, v in raw.items() if k in ACCOUNT_KEYS})
-        numbers = [
-            backend.add_number(account.sid, **only(n, NUMBER_KEYS, f"{where}.numbers[{j}]"))
-            for j, n in enumerate(raw.get("numbers", []))
-        ]
+        raw = only(raw, ACCOUNT_KEYS | {"numbers", "services"}, where, ACCOUNT_TYPES)
+        numbers = [only(n, NUMBER_KEYS, f"{where}.numbers[{j}]") for j, n in enumerate(raw.get("numbers", []))]
         services = [
-            backend.add_service(account.sid, **only(s, SERVICE_KEYS, f"{where}.services[{j}]"))
+            only(s, SERVICE_KEYS, f"{where}.services[{j}]", SERVICE_TYPES)
             for j, s in enumerate(raw.get("services", []))
         ]
-        created["accounts"].append({"account": account, "numbers": numbers, "services": services})
-    for i, raw in enumerate(spec.get("routes", [])):
-        raw = only(raw, {"public", "local"}, f"routes[{i}]")
+        accounts.append(({k: v for k, v in raw.items() if k in ACCOUNT_KEYS}, numbers, services))
+    routes = [only(raw, {"public", "local"}, f"routes[{i}]") for i, raw in enumerate(spec.get("routes", []))]
+    apply_settings(backend, spec.get("settings", {}))
+    created: dict[str, Any] = {"accounts": [], "routes": []}
+    for account_spec, numbers, services in accounts:
+        account = backend.create_account(**account_spec)
+        created["accounts"].append(
+            {
+                "account": account,
+                "numbers": [backend.add_number(account.sid, **n) for n in numbers],
+                "services": [backend.add_service(account.sid, **s) for s in services],
+            }
+        )
+    for raw in routes:
         created["routes"].append(backend.add_route(raw.get("public", ""), raw.get("local", "")))
     return created
 

@@ -170,3 +170,77 @@ def test_cli_serves_until_interrupted(tmp_path: Path) -> None:
         assert proc.wait(timeout=10) == 0
     assert (tmp_path / "s.json").exists()
     assert os.path.getsize(tmp_path / "s.json") > 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "needle"),
+    [
+        ({"kind": "rest_error", "params": {"status": 400, "code": "abc"}}, "params.code must be an integer"),
+        ({"kind": "rest_error", "params": {"status": 99}}, "params.status must be an integer from 400 to 599"),
+        ({"kind": "rest_error", "params": {"status": 200}}, "params.status must be an integer from 400 to 599"),
+        ({"kind": "rest_error", "params": {"status": 500, "method": "BREW"}}, "params.method must be a string, one of"),
+        ({"kind": "message_outcome", "params": {"status": "failed", "error_code": "x"}}, "params.error_code"),
+        ({"kind": "webhook_slow", "params": {"delay_ms": 10**9}}, "params.delay_ms must be an integer from 0 to 60000"),
+        ({"kind": "webhook_slow", "params": {"delay": 5}}, "unknown params.delay (its params: delay_ms)"),
+        ({"kind": "duplicate_delivery", "params": {"copies": True}}, "params.copies must be an integer"),
+        ({"kind": "signature", "params": "wrong_token"}, "params must be an object"),
+        ({"kind": "status_out_of_order", "times": 0}, "times must be a positive integer"),
+        ({"kind": "status_out_of_order", "account_sid": 5}, "account_sid must be a string"),
+    ],
+)
+def test_a_fault_that_would_break_later_calls_is_refused_naming_the_field(
+    emu: EmulatorClient, fault: dict, needle: str
+) -> None:
+    answer = emu.http.post("/_emulator/faults", json=fault)
+    assert answer.status_code == 400 and needle in answer.json()["message"], answer.text
+    assert emu.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"\xff\xfe garbage", "must be UTF-8 JSON"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b"{not json", "must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_a_400(emu: EmulatorClient, content: bytes, needle: str) -> None:
+    answer = emu.http.post("/_emulator/accounts", content=content, headers={"content-type": "application/json"})
+    assert answer.status_code == 400 and needle in answer.json()["message"], answer.text
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ({"trial": "false"}, "account.trial must be true or false"),
+        ({"friendly_name": 5}, "account.friendly_name must be a string"),
+        ({"verified_caller_ids": ["+15551230001", 7]}, "account.verified_caller_ids must be a list of strings"),
+        ({"numbers": [{"phone_number": "+15551230001", "sms_url": ["x"]}]}, "numbers[0].sms_url must be a string"),
+        ({"services": [{"numbers": [1]}]}, "services[0].numbers must be a list of strings"),
+    ],
+)
+def test_provisioning_values_of_the_wrong_type_are_refused(emu: EmulatorClient, spec: dict, needle: str) -> None:
+    answer = emu.http.post("/_emulator/provision", json={"accounts": [spec]})
+    assert answer.status_code == 400 and needle.removeprefix("account") in answer.json()["message"], answer.text
+    assert emu.http.get("/_emulator/accounts").json() == []
+
+
+def test_a_wrong_method_on_a_rest_route_is_twilios_405_after_the_credentials(
+    emulator_server: EmulatorServer, emu: EmulatorClient
+) -> None:
+    account = emu.create_account(numbers=[{"phone_number": "+15551230001"}])
+    url = f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers.json"
+    with httpx.Client(trust_env=False) as http:
+        allowed = http.delete(url, auth=(account.sid, account.auth_token))
+        refused = http.delete(url, auth=(account.sid, "wrong"))
+        anonymous = http.put(url, data={"To": "x"})
+    assert allowed.status_code == 405
+    assert allowed.json() == {
+        "code": 20004,
+        "message": "Method not allowed",
+        "more_info": "https://www.twilio.com/docs/errors/20004",
+        "status": 405,
+    }
+    assert refused.status_code == anonymous.status_code == 401
+    assert refused.json()["code"] == 20003 and "Basic" in refused.headers["www-authenticate"]
