@@ -19,8 +19,14 @@ from emulator.webhooks import Dispatcher
 ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/([^/.]+)")
 
 
-def create_app(backend: Backend, state_path: Path | None = None, proxy: ConnectProxy | None = None) -> Quart:
+def create_app(
+    backend: Backend,
+    state_path: Path | None = None,
+    proxy: ConnectProxy | None = None,
+    control_token: str | None = None,
+) -> Quart:
     app = Quart("emulator")
+    app.config["CONTROL_TOKEN"] = control_token
     app.config["PROXY"] = proxy
     app.config["BACKEND"] = backend
     app.config["DISPATCHER"] = dispatcher = Dispatcher(backend)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +44,12 @@ class Provisioned:
 
 
 class EmulatorClient:
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 10.0, token: str | None = None) -> None:
+        """`token`: the emulator's --control-token, if it was started with one (default: $SMS_EMULATOR_TOKEN)."""
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False)
+        token = token if token is not None else os.environ.get("SMS_EMULATOR_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False, headers=headers)
 
     def close(self) -> None:
         self.http.close()
@@ -65,7 +69,8 @@ class EmulatorClient:
         timeout: float | None = None,
         error: type[EmulatorError] = EmulatorError,
     ) -> Any:
-        kwargs: dict[str, Any] = {"json": json, "params": params}
+        writes = method in ("POST", "PUT", "PATCH", "DELETE")  # the control API takes JSON writes only
+        kwargs: dict[str, Any] = {"json": {} if json is None and writes else json, "params": params}
         if timeout is not None:
             kwargs["timeout"] = timeout
         response = self.http.request(method, f"/_emulator{path}", **kwargs)

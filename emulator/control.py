@@ -7,6 +7,7 @@ Auth tokens appear only in the answer to the call that created them.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from dataclasses import asdict
 from typing import Any
@@ -38,8 +39,34 @@ class Notifier:
         await asyncio.wait_for(self._event.wait(), timeout)
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+OPEN_PATHS = {"/_emulator/health", "/_emulator/openapi.json"}  # say nothing about the state
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def backend() -> Backend:
     return current_app.config["BACKEND"]
+
+
+@control.before_request
+async def guard() -> None:
+    """Only this machine's own programs may drive the emulator.
+
+    The Host must be a loopback name (a DNS-rebound page carries its own host name); writes must
+    be JSON (a web page cannot POST that cross-site without a CORS preflight, which is never
+    granted); and with --control-token every call but health needs `Authorization: Bearer TOKEN`.
+    """
+    await request.get_data()  # read the body first: a refusal that leaves it unread can drop the connection
+    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else request.host[1:].split("]")[0]
+    if host.lower() not in LOOPBACK_HOSTS:
+        raise ControlError(f"the control API answers loopback host names only, not Host {request.host!r}", 403)
+    token = current_app.config.get("CONTROL_TOKEN")
+    if token and request.path not in OPEN_PATHS:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise ControlError("the control API needs Authorization: Bearer <the --control-token>", 401)
+    if request.method in WRITES and request.mimetype != "application/json":
+        raise ControlError("control API writes take Content-Type: application/json", 415)
 
 
 async def body() -> dict[str, Any]:

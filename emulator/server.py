@@ -92,8 +92,9 @@ async def serve_until(
     state: Path | None = None,
     ready: Callable[[], None] | None = None,
     proxy: ConnectProxy | None = None,
+    control_token: str | None = None,
 ) -> None:
-    app = create_app(backend, state, proxy)
+    app = create_app(backend, state, proxy, control_token)
     if ready:
         app.before_serving(_async(ready))
     await serve(app, hypercorn_config(sock), shutdown_trigger=shutdown)
@@ -201,6 +202,7 @@ class EmulatorServer(BackgroundServer):
         state: Path | None = None,
         proxy: bool = False,
         ca_path: Path | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.backend = backend or Backend()
         self.state, self.proxy, self.ca_path = state, proxy, ca_path
@@ -208,7 +210,10 @@ class EmulatorServer(BackgroundServer):
         self._proxy_sock: socket.socket | None = None
         super().__init__(
             lambda: create_app(
-                self.backend, self.state, connect_proxy(self.backend, self._proxy_sock, self.url, self.ca_path)
+                self.backend,
+                self.state,
+                connect_proxy(self.backend, self._proxy_sock, self.url, self.ca_path),
+                control_token,
             ),
             host,
             port,

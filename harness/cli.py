@@ -50,7 +50,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
                     flush=True,
                 )
 
-        await server.serve_until(backend, sock, stop.wait, args.state, ready, proxy)
+        await server.serve_until(backend, sock, stop.wait, args.state, ready, proxy, args.control_token)
 
     asyncio.run(main())
     return 0
@@ -65,6 +65,11 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", type=Path, help="state file: everything recorded survives a restart")
     p.add_argument("--proxy-port", type=int, help="also be an HTTPS CONNECT proxy for the Twilio hosts (0: any port)")
     p.add_argument("--ca-file", type=Path, help="with --proxy-port: write the proxy's CA certificate here")
+    p.add_argument(
+        "--control-token",
+        help="require `Authorization: Bearer TOKEN` on the control API (/_emulator/…); the harness's "
+        "client sends $SMS_EMULATOR_TOKEN",
+    )
     p.set_defaults(func=cmd_emulator)
 
 

@@ -53,7 +53,12 @@ def test_provision_spec_and_bad_input(emu: EmulatorClient) -> None:
     ]:
         response = emu.http.post("/_emulator/provision", json=bad)
         assert response.status_code == 400 and needle in response.json()["message"], response.text
-    assert emu.http.post("/_emulator/provision", content=b"[1,2]").status_code == 400
+    assert (
+        emu.http.post(
+            "/_emulator/provision", content=b"[1,2]", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_inbound_bad_input(emu: EmulatorClient) -> None:
@@ -244,3 +249,48 @@ def test_a_wrong_method_on_a_rest_route_is_twilios_405_after_the_credentials(
     }
     assert refused.status_code == anonymous.status_code == 401
     assert refused.json()["code"] == 20003 and "Basic" in refused.headers["www-authenticate"]
+
+
+def test_the_control_api_answers_loopback_host_names_only(emulator_server: EmulatorServer) -> None:
+    with httpx.Client(base_url=emulator_server.url, trust_env=False) as http:
+        rebound = http.post("/_emulator/reset", json={}, headers={"Host": "attacker.example"})
+        assert rebound.status_code == 403 and "loopback host names only" in rebound.json()["message"]
+        for host in ("localhost", "127.0.0.1:8", "[::1]:9"):
+            assert http.get("/_emulator/state", headers={"Host": host}).status_code == 200, host
+
+
+def test_control_api_writes_must_be_json(emu: EmulatorClient) -> None:
+    """A web page can POST text/plain or a form cross-site without asking; it cannot send JSON."""
+    for headers in ({"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}):
+        answer = emu.http.post("/_emulator/reset", content=b"{}", headers=headers)
+        assert answer.status_code == 415 and "application/json" in answer.json()["message"], headers
+    assert emu.http.post("/_emulator/reset", json={}).status_code == 200
+
+
+def test_a_control_token_is_required_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    with EmulatorServer(Backend(seed=3), control_token="s3cret") as server:
+        with httpx.Client(base_url=server.url, trust_env=False) as http:
+            assert http.get("/_emulator/health").status_code == 200  # says nothing about the state
+            refused = http.get("/_emulator/state", headers={"Authorization": "Bearer wrong"})
+            assert refused.status_code == 401 and "Bearer" in refused.json()["message"]
+            assert http.post("/_emulator/reset", json={}).status_code == 401
+        with EmulatorClient(server.url, token="s3cret") as client:
+            assert client.state()["accounts"] == []
+        monkeypatch.setenv("SMS_EMULATOR_TOKEN", "s3cret")
+        with EmulatorClient(server.url) as client:
+            client.reset()
+
+
+def test_a_refused_request_leaves_its_connection_usable(emulator_server: EmulatorServer) -> None:
+    """Refusals read the body first: an unread one made the next request on the connection fail."""
+    with httpx.Client(base_url=emulator_server.url, trust_env=False) as http:
+        for _ in range(40):
+            assert http.post("/_emulator/provision", content=b"x" * 100_000).status_code == 415
+            assert http.get("/_emulator/health").status_code == 200
+            assert (
+                http.request(
+                    "DELETE", "/2010-04-01/Accounts/AC0/IncomingPhoneNumbers.json", content=b"x" * 100_000
+                ).status_code
+                == 401
+            )
+            assert http.get("/_emulator/health").status_code == 200
