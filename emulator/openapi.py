@@ -48,7 +48,16 @@ COLLECTION_QUERY = [{"in": "query", "name": "after", "schema": {"type": "integer
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "sms-harness Twilio emulator control API", "version": "1"},
+    "info": {
+        "title": "sms-harness Twilio emulator control API",
+        "version": "1",
+        "description": (
+            "For this machine's programs: the Host must be a loopback name (else 403), writes must be "
+            "Content-Type application/json (else 415), and an emulator started with --control-token wants "
+            "Authorization: Bearer TOKEN on every call but health and this description (else 401). "
+            "Mistakes are a 400 naming the field."
+        ),
+    },
     "paths": {
         "/_emulator/health": {"get": op("Liveness and the current sequence number")},
         "/_emulator/reset": {"post": op("Forget all state (accounts, messages, records, faults)")},
