@@ -15,6 +15,7 @@ CATALOGUE: dict[int, tuple[int, str]] = {
     20004: (405, "Method not allowed"),
     20009: (409, "Cannot delete message because it is not in a final state"),
     20404: (404, "The requested resource {path} was not found"),
+    20413: (413, "Request Entity Too Large"),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
     21211: (400, "Invalid 'To' Phone Number: {value}"),

@@ -294,3 +294,17 @@ def test_a_refused_request_leaves_its_connection_usable(emulator_server: Emulato
                 == 401
             )
             assert http.get("/_emulator/health").status_code == 200
+
+
+def test_a_body_over_8_mib_is_twilios_20413(emulator_server: EmulatorServer, emu: EmulatorClient) -> None:
+    account = emu.create_account(numbers=[{"phone_number": "+15551230001"}])
+    url = f"{emulator_server.url}/2010-04-01/Accounts/{account.sid}/Messages.json"
+    with httpx.Client(trust_env=False, timeout=30) as http:
+        answer = http.post(url, auth=(account.sid, account.auth_token), data={"Body": "x" * (8 * 1024 * 1024 + 1)})
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "code": 20413,
+        "message": "Request Entity Too Large",
+        "more_info": "https://www.twilio.com/docs/errors/20413",
+        "status": 413,
+    }
