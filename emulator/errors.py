@@ -33,6 +33,7 @@ CATALOGUE: dict[int, tuple[int, str]] = {
         "The number {value} is unverified. Trial accounts cannot send messages to unverified numbers; verify {value} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers.",
     ),
     21610: (400, "Attempt to send to unsubscribed recipient"),
+    21611: (400, "This 'From' number has exceeded the maximum number of queued messages"),
     21612: (400, "The 'To' phone number: {value}, is not currently reachable using the 'From' phone number via SMS."),
     21614: (400, "'To' number {value} is not a valid mobile number"),
     21617: (400, "The concatenated message body exceeds the 1600 character limit."),

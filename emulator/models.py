@@ -33,6 +33,7 @@ MAX_MEDIA = 10
 
 # Twilio's magic test numbers (honoured on every account: the emulator has no live network).
 MAGIC_FROM_VALID = "+15005550006"
+MAGIC_FROM_ERRORS = {"+15005550001": 21212, "+15005550007": 21606, "+15005550008": 21611}
 MAGIC_TO_ERRORS = {
     "+15005550001": 21211,
     "+15005550002": 21612,
@@ -41,7 +42,7 @@ MAGIC_TO_ERRORS = {
     "+15005550009": 21614,
 }
 
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})
 AUTO_REPLIES = {
@@ -433,8 +434,8 @@ class Backend:
             if service is None or service.account_sid != account.sid:
                 raise TwilioError(21701, value=service_sid)
         if sender:
-            if not is_e164(sender):
-                raise TwilioError(21212, value=sender)
+            if not is_e164(sender) or sender in MAGIC_FROM_ERRORS:
+                raise TwilioError(MAGIC_FROM_ERRORS.get(sender, 21212), value=sender)
             owned = self.number_by_e164(sender)
             if sender != MAGIC_FROM_VALID and (owned is None or owned.account_sid != account.sid):
                 raise TwilioError(21606, value=sender)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 # GSM 03.38 default alphabet (without ESC) and the extension table, whose
 # characters cost two septets each.
 GSM7_BASIC = frozenset(
@@ -19,15 +17,31 @@ def encoding(body: str) -> str:
     return "GSM-7" if ok else "UCS-2"
 
 
+def costs(body: str) -> list[int]:
+    """Each character's cost: septets (GSM-7, 2 for the extension table) or UTF-16 units (UCS-2)."""
+    if encoding(body) == "GSM-7":
+        return [2 if ch in GSM7_EXTENSION else 1 for ch in body]
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in body]
+
+
 def units(body: str) -> int:
     """Septets (GSM-7) or UTF-16 code units (UCS-2) the body occupies."""
-    if encoding(body) == "GSM-7":
-        return sum(2 if ch in GSM7_EXTENSION else 1 for ch in body)
-    return len(body.encode("utf-16-le")) // 2
+    return sum(costs(body))
 
 
 def count(body: str) -> int:
-    """Number of segments: 160/153 for GSM-7, 70/67 for UCS-2; at least 1."""
+    """Number of segments: 160/153 for GSM-7, 70/67 for UCS-2; at least 1.
+
+    A character never straddles two segments: an escape pair or a surrogate pair that does not
+    fit in what is left of a segment starts the next one.
+    """
     single, part = (160, 153) if encoding(body) == "GSM-7" else (70, 67)
-    n = units(body)
-    return 1 if n <= single else math.ceil(n / part)
+    each = costs(body)
+    if sum(each) <= single:
+        return 1
+    segments, used = 1, 0
+    for cost in each:
+        if used + cost > part:
+            segments, used = segments + 1, 0
+        used += cost
+    return segments

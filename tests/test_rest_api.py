@@ -82,6 +82,9 @@ def test_create_message_shape(rest: httpx.Client, account: Provisioned) -> None:
         ({"To": TO, "Body": "x"}, 21603),
         ({"To": TO, "From": "abc", "Body": "x"}, 21212),
         ({"To": TO, "From": "+15559990000", "Body": "x"}, 21606),
+        ({"To": TO, "From": "+15005550001", "Body": "x"}, 21212),  # Twilio's magic From numbers
+        ({"To": TO, "From": "+15005550007", "Body": "x"}, 21606),
+        ({"To": TO, "From": "+15005550008", "Body": "x"}, 21611),
         ({"To": TO, "From": FROM}, 21602),
         ({"To": TO, "From": FROM, "Body": "x" * 1601}, 21617),
         ({"To": TO, "From": FROM, "Body": "x", "MediaUrl": [f"https://m.test/{i}.png" for i in range(11)]}, 21623),
@@ -222,8 +225,9 @@ def test_every_call_is_recorded_without_the_token(
     assert account.auth_token not in str(emu.calls()) + str(emu.state()) + str(emu.messages())
 
 
-def test_opted_out_recipient_gets_21610(rest: httpx.Client, emu: EmulatorClient) -> None:
-    emu.send_inbound(TO, FROM, "STOP")
+@pytest.mark.parametrize("keyword", ["STOP", "revoke", "OPTOUT", "stopall"])
+def test_opted_out_recipient_gets_21610(rest: httpx.Client, emu: EmulatorClient, keyword: str) -> None:
+    emu.send_inbound(TO, FROM, keyword)
     refused = rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "x"})
     assert refused.status_code == 400 and refused.json()["code"] == 21610
     emu.send_inbound(TO, FROM, "start")

@@ -30,6 +30,10 @@ TOKEN = "12345678901234567890123456789012"
         ("😀" * 35, "UCS-2", 1),  # surrogate pairs take two UTF-16 units
         ("😀" * 36, "UCS-2", 2),
         ("x" * 1600, "GSM-7", 11),
+        ("a" * 152 + "€" * 77, "GSM-7", 3),  # an escape pair never straddles two segments
+        ("a" * 151 + "€" * 77, "GSM-7", 2),
+        ("ê" * 66 + "😀" * 34, "UCS-2", 3),  # nor does a surrogate pair
+        ("ê" * 65 + "😀" * 34, "UCS-2", 2),
     ],
 )
 def test_segments(body: str, encoding: str, count: int) -> None:
