@@ -336,8 +336,7 @@ class Dispatcher:
                 callbacks.append("failed")
                 return await self._callbacks(message, account, callbacks, out_of_order=False)
             state.set_status(message, "queued")
-        if message.status_callback:
-            callbacks.append("queued")
+        # Twilio sends no callback for a message's initial status (queued, or accepted with a service)
         failure = await self.fetch_media(message, account) if message.media_urls else None
         if failure:
             state.set_status(message, "failed", failure, WEBHOOK_ERROR_MESSAGES[failure])
