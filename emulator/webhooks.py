@@ -278,7 +278,11 @@ class Dispatcher:
             write=overrides.read_ms / 1000,
             pool=overrides.connect_ms / 1000,
         )
+        deadline = time.monotonic() + overrides.total_ms / 1000  # tt bounds every attempt together
         for _ in range(1 + overrides.retries):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
             attempt = Attempt(time.time(), target)
             delivery.attempts.append(attempt)
             started = time.monotonic()
@@ -292,7 +296,7 @@ class Dispatcher:
                         timeout=timeout,
                         content=urlencode(body_form) if body_form is not None else None,
                     ),
-                    overrides.total_ms / 1000,
+                    left,
                 )
                 attempt.status = response.status_code
                 attempt.headers = dict(response.headers)

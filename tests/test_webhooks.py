@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
@@ -180,7 +183,8 @@ def test_unreachable_timeout_slow_duplicate_faults(emu: EmulatorClient, account:
     emu.add_fault("webhook_timeout", {"timeout_ms": 200})
     timed_out = emu.send_inbound(FROM_HANDSET, NUMBER, "b")
     assert timed_out["message"]["error_code"] == 11200
-    assert [a["error"] for a in timed_out["deliveries"][0]["attempts"]] == ["timeout", "timeout"]  # rc=1 retries rt
+    # rc=1 would retry, but tt (= rt here, as Twilio's defaults) bounds both attempts together
+    assert [a["error"] for a in timed_out["deliveries"][0]["attempts"]] == ["timeout"]
     sink.answers.clear()
     emu.add_fault("webhook_slow", {"delay_ms": 300})
     slow = emu.send_inbound(FROM_HANDSET, NUMBER, "c")
@@ -220,3 +224,20 @@ def test_rest_faults(emu: EmulatorClient, account: Provisioned) -> None:
         assert refused.json()["code"] == 21610
         emu.add_fault("rest_latency", {"delay_ms": 300})
         assert http.get(url).elapsed.total_seconds() >= 0.3
+
+
+def test_tt_bounds_every_attempt_together(emu: EmulatorClient, account: Provisioned) -> None:
+    """`#rt=1000&rc=3&tt=1500` against a webhook that never answers fails within 1.5 s, not 4 attempts of 1 s."""
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        emu.add_number(
+            account.sid, phone_number="+15551230077", sms_url=f"http://127.0.0.1:{port}/sms#rt=1000&rc=3&tt=1500"
+        )
+        started = time.monotonic()
+        result = emu.send_inbound(FROM_HANDSET, "+15551230077", "hello?")
+        elapsed = time.monotonic() - started
+    delivery = result["deliveries"][0]
+    assert delivery["outcome"] == "failed" and delivery["error_code"] == 11200
+    assert len(delivery["attempts"]) == 2 and elapsed < 2.5, (elapsed, delivery["attempts"])
