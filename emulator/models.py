@@ -239,12 +239,23 @@ def is_e164(number: str) -> bool:
         return False
 
 
-def is_landline(number: str) -> bool:
+def _number_type(number: str) -> int | None:
     try:
-        kind = phonenumbers.number_type(phonenumbers.parse(number))
+        return phonenumbers.number_type(phonenumbers.parse(number))
     except phonenumbers.NumberParseException:
-        return False
-    return kind == phonenumbers.PhoneNumberType.FIXED_LINE
+        return None
+
+
+def is_landline(number: str) -> bool:
+    return _number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def twilio_number_type(number: str) -> str:
+    """An IncomingPhoneNumber's `type` as Twilio names it: local, mobile or toll-free."""
+    kind = _number_type(number)
+    if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
+        return "toll-free"
+    return "mobile" if kind == phonenumbers.PhoneNumberType.MOBILE else "local"
 
 
 class Backend:

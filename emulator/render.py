@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from emulator.models import Account, Media, Message, MessagingService, PhoneNumber
+from emulator.models import Account, Media, Message, MessagingService, PhoneNumber, twilio_number_type
 
 API = "/2010-04-01"
 REDACTED = "[redacted]"
@@ -98,6 +98,7 @@ def number_json(number: PhoneNumber) -> dict[str, Any]:
         "date_created": rfc2822(number.date_created),
         "date_updated": rfc2822(number.date_updated),
         "emergency_address_sid": None,
+        "emergency_address_status": "unregistered",
         "emergency_status": "Inactive",
         "friendly_name": number.friendly_name,
         "identity_sid": None,
@@ -114,6 +115,7 @@ def number_json(number: PhoneNumber) -> dict[str, Any]:
         "status_callback_method": "POST",
         "subresource_uris": {"assigned_add_ons": f"{base}/AssignedAddOns.json"},
         "trunk_sid": None,
+        "type": twilio_number_type(number.phone_number),
         "uri": f"{base}.json",
         "voice_application_sid": "",
         "voice_caller_id_lookup": False,
@@ -191,4 +193,25 @@ def page(
         "previous_page_uri": uri(page_number - 1) if page_number > 0 else None,
         "start": start,
         "uri": uri(page_number),
+    }
+
+
+def v1_page(key: str, url: str, items: list[dict[str, Any]], page_size: int, page_number: int, total: int) -> dict:
+    """The Messaging v1 list envelope: the items under `key` and a `meta` block of absolute URLs."""
+
+    def page_url(number: int) -> str:
+        return f"{url}?{urlencode({'PageSize': page_size, 'Page': number})}"
+
+    more = (page_number + 1) * page_size < total
+    return {
+        key: items,
+        "meta": {
+            "first_page_url": page_url(0),
+            "key": key,
+            "next_page_url": page_url(page_number + 1) if more else None,
+            "page": page_number,
+            "page_size": page_size,
+            "previous_page_url": page_url(page_number - 1) if page_number > 0 else None,
+            "url": page_url(page_number),
+        },
     }

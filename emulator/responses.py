@@ -17,6 +17,7 @@ from quart import Blueprint, Response, abort, current_app, jsonify, request
 from emulator import media, render
 from emulator.errors import TwilioError
 from emulator.models import Account, Backend
+from emulator.proxy import TWILIO_HOSTS
 
 rest = Blueprint("rest", __name__)
 
@@ -279,6 +280,20 @@ async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: st
 
 
 # -- Messaging v1 (host-independent: messaging.twilio.com's paths) ---------------------------
+
+
+@rest.route("/v1/Services", methods=["GET"])
+@twilio_endpoint
+async def list_services(account: Account, form: Any) -> tuple[Any, int]:
+    """The account's Messaging Services, oldest first, in the v1 envelope."""
+    size, number = _paging()
+    services = [s for s in backend().services.values() if s.account_sid == account.sid]
+    chunk = services[number * size : (number + 1) * size]
+    # Twilio's own host when reached as Twilio (through the proxy), else the emulator's: clients follow it
+    host = request.host.split(":")[0]
+    base = f"https://{host}" if host in TWILIO_HOSTS else request.host_url.rstrip("/")
+    url = f"{base}/v1/Services"
+    return render.v1_page("services", url, [render.service_json(s) for s in chunk], size, number, len(services)), 200
 
 
 @rest.route("/v1/Services/<ServiceSid>", methods=["GET", "POST"])

@@ -41,6 +41,11 @@ def test_incoming_numbers_and_services(twilio: Client, emu: EmulatorClient, acco
     fetched = twilio.messaging.v1.services(service["sid"]).fetch()
     assert fetched.inbound_request_url == "https://gw.example.test/sms"
     assert fetched.use_inbound_webhook_on_number is False
+    other = emu.add_service(account.sid, friendly_name="second")
+    listed = twilio.messaging.v1.services.list()
+    assert [s.sid for s in listed] == [service["sid"], other["sid"]]
+    assert [s.sid for s in twilio.messaging.v1.services.list(page_size=1, limit=2)] == [service["sid"], other["sid"]]
+    assert numbers[0].type == "local" and numbers[0].emergency_address_status == "unregistered"
 
 
 def test_wrong_token_is_rejected_by_the_sdk(emulator_server: EmulatorServer, account: Provisioned) -> None:
