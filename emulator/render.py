@@ -170,7 +170,7 @@ def page(
     filters: dict[str, str],
     page_size: int,
     page_number: int,
-    total: int,
+    more: bool,
     last_sid: str | None,
 ) -> dict[str, Any]:
     """Twilio's 2010 list envelope, with first/next/previous page URIs."""
@@ -182,7 +182,6 @@ def page(
         return f"{path}?{urlencode(query)}"
 
     start = page_number * page_size
-    more = start + len(items) < total
     return {
         "end": start + max(len(items) - 1, 0),
         "first_page_uri": uri(0),

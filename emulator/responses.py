@@ -125,18 +125,21 @@ def _paging(default: int = 50) -> tuple[int, int]:
 
 
 def _list(key: str, items: list[Any], to_json: Callable[[Any], dict[str, Any]], filters: dict[str, str]) -> dict:
+    """One page. With a PageToken (PA + the previous page's last sid) the page starts right after that
+    item, so what was created between two fetches is neither repeated nor skipped; a token that names
+    no item of this list is a 400, as Twilio's."""
     size, number = _paging()
-    chunk = items[number * size : (number + 1) * size]
-    return render.page(
-        key,
-        request.path,
-        [to_json(i) for i in chunk],
-        filters,
-        size,
-        number,
-        len(items),
-        chunk[-1].sid if chunk else None,
-    )
+    token = request.args.get("PageToken")
+    first = number * size
+    if token is not None:
+        at = next((i for i, item in enumerate(items) if f"PA{item.sid}" == token), None)
+        if at is None:
+            raise TwilioError(20001, message=f"Invalid PageToken: {token}")
+        first = at + 1
+    chunk = items[first : first + size]
+    more = first + len(chunk) < len(items)
+    last = chunk[-1].sid if chunk else None
+    return render.page(key, request.path, [to_json(i) for i in chunk], filters, size, number, more, last)
 
 
 # -- Accounts -------------------------------------------------------------------------

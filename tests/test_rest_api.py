@@ -144,6 +144,18 @@ def test_list_filters_and_paging(rest: httpx.Client) -> None:
     assert today is None or today.endswith("+0000")
     bad = rest.get("/Messages.json", params={"PageSize": 0})
     assert bad.status_code == 400
+    forged = rest.get("/Messages.json", params={"PageSize": 2, "Page": 1, "PageToken": "PAnot-a-sid"})
+    assert forged.status_code == 400 and forged.json()["code"] == 20001
+
+
+def test_a_message_created_between_page_fetches_is_neither_repeated_nor_skipped(rest: httpx.Client) -> None:
+    sids = [rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": f"m{i}"}).json()["sid"] for i in range(4)]
+    page = rest.get("/Messages.json", params={"To": TO, "PageSize": 2}).json()
+    seen = [m["sid"] for m in page["messages"]]
+    rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "newer"})  # lands on page 0, ahead of the cursor
+    page = httpx.get(str(rest.base_url.copy_with(raw_path=page["next_page_uri"].encode())), auth=rest.auth).json()
+    seen += [m["sid"] for m in page["messages"]]
+    assert seen == sids[::-1] and page["next_page_uri"] is None
 
 
 def test_fetch_redact_delete_and_404(rest: httpx.Client, emu: EmulatorClient) -> None:
