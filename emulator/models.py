@@ -78,6 +78,8 @@ class PhoneNumber:
     voice_url: str = ""
     voice_method: str = "POST"
     capabilities: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_CAPABILITIES))
+    sms_fallback_url: str = ""  # requested when sms_url fails
+    sms_fallback_method: str = "POST"
     messaging_service_sid: str | None = None
     locality: dict[str, str] = field(default_factory=dict)
     date_created: float = field(default_factory=time.time)
@@ -336,6 +338,8 @@ class Backend:
         friendly_name: str | None = None,
         capabilities: dict[str, bool] | None = None,
         sid: str | None = None,
+        sms_fallback_url: str = "",
+        sms_fallback_method: str = "POST",
     ) -> PhoneNumber:
         self.account(account_sid)
         phone_number = phone_number or self.fake.numerify("+1555%######")
@@ -344,6 +348,7 @@ class Backend:
         if self.number_by_e164(phone_number):
             raise ControlError(f"{phone_number} is provisioned already", 409)
         self._check_method(sms_method, "sms_method")
+        self._check_method(sms_fallback_method, "sms_fallback_method")
         number = PhoneNumber(
             sid or "PN" + _hex(self.fake),
             account_sid,
@@ -355,6 +360,8 @@ class Backend:
             voice_url,
             capabilities=dict(capabilities or DEFAULT_CAPABILITIES),
             locality=self.locality(),
+            sms_fallback_url=sms_fallback_url,
+            sms_fallback_method=sms_fallback_method.upper(),
         )
         self.numbers[number.sid] = number
         self.changed()
@@ -601,6 +608,8 @@ class Backend:
         for param, attr in (
             ("SmsUrl", "sms_url"),
             ("SmsMethod", "sms_method"),
+            ("SmsFallbackUrl", "sms_fallback_url"),
+            ("SmsFallbackMethod", "sms_fallback_method"),
             ("VoiceUrl", "voice_url"),
             ("VoiceMethod", "voice_method"),
             ("FriendlyName", "friendly_name"),
@@ -612,6 +621,13 @@ class Backend:
                 setattr(number, attr, value)
         number.date_updated = time.time()
         self.changed()
+
+    def fallback(self, number: PhoneNumber) -> tuple[str, str] | None:
+        """The URL and method Twilio requests after the inbound webhook failed, if one is set."""
+        service = self.services.get(number.messaging_service_sid or "")
+        if service and not service.use_inbound_webhook_on_number:
+            return (service.fallback_url, "POST") if service.fallback_url else None
+        return (number.sms_fallback_url, number.sms_fallback_method) if number.sms_fallback_url else None
 
     def service(self, account: Account, sid: str, path: str) -> MessagingService:
         service = self.services.get(sid)

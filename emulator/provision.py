@@ -20,7 +20,17 @@ from emulator.errors import ControlError
 from emulator.models import Backend
 
 ACCOUNT_KEYS = {"sid", "auth_token", "friendly_name", "trial", "verified_caller_ids"}
-NUMBER_KEYS = {"sid", "phone_number", "sms_url", "sms_method", "voice_url", "friendly_name", "capabilities"}
+NUMBER_KEYS = {
+    "sid",
+    "phone_number",
+    "sms_url",
+    "sms_method",
+    "sms_fallback_url",
+    "sms_fallback_method",
+    "voice_url",
+    "friendly_name",
+    "capabilities",
+}
 SERVICE_KEYS = {
     "sid",
     "friendly_name",
@@ -46,6 +56,8 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "phone_number": (str,),
     "sms_url": (str,),
     "sms_method": (str,),
+    "sms_fallback_url": (str,),
+    "sms_fallback_method": (str,),
     "voice_url": (str,),
     "capabilities": (dict,),
     "inbound_request_url": (str,),

@@ -167,12 +167,17 @@ class Dispatcher:
                 delivery.faults.append(duplicate.id)
             deliveries.append(delivery)
         failed = next((d for d in deliveries if d.outcome == "failed"), None)
+        answered = deliveries[0]
         if failed:
             code = failed.error_code or HTTP_RETRIEVAL_FAILURE
             message.error_code, message.error_message = code, WEBHOOK_ERROR_MESSAGES[code]
             self.backend.changed()
-        else:
-            for reply in twiml_messages(deliveries[0]):
+            fallback = self.backend.fallback(number)
+            if fallback:  # the primary's error stays logged; the fallback's TwiML is the answer
+                answered = await self.deliver("inbound_fallback", message, account, *fallback, form, numbers, token)
+                deliveries.append(answered)
+        if answered.outcome == "delivered":
+            for reply in twiml_messages(answered):
                 out = self.backend.new_message(
                     account.sid,
                     number.phone_number,

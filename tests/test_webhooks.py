@@ -241,3 +241,27 @@ def test_tt_bounds_every_attempt_together(emu: EmulatorClient, account: Provisio
     delivery = result["deliveries"][0]
     assert delivery["outcome"] == "failed" and delivery["error_code"] == 11200
     assert len(delivery["attempts"]) == 2 and elapsed < 2.5, (elapsed, delivery["attempts"])
+
+
+def test_after_the_primary_webhook_fails_the_fallback_url_is_requested(
+    emu: EmulatorClient, account: Provisioned, sink: Sink
+) -> None:
+    emu.add_number(
+        account.sid,
+        phone_number="+15551230088",
+        sms_url="http://127.0.0.1:9/closed",
+        sms_fallback_url=f"{sink.url}/fallback",
+    )
+    sink.answers["/fallback"] = Answer(body="<Response><Message>from the fallback</Message></Response>")
+    result = emu.send_inbound(FROM_HANDSET, "+15551230088", "hello")
+    primary, fallback = result["deliveries"]
+    assert (primary["kind"], primary["outcome"], primary["error_code"]) == ("inbound", "failed", 11205)
+    assert (fallback["kind"], fallback["outcome"]) == ("inbound_fallback", "delivered")
+    assert result["message"]["error_code"] == 11205  # the primary's failure stays logged
+    received = sink.wait_for(1)[0]
+    url = f"{sink.url}/fallback"
+    assert RequestValidator(account.auth_token).validate(
+        url, dict(received.form), received.headers["X-Twilio-Signature"]
+    )
+    reply = emu.wait("messages", match={"direction": "outbound-reply", "to": FROM_HANDSET}, timeout=5)
+    assert reply["body"] == "from the fallback"
