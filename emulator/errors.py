@@ -68,7 +68,8 @@ HTTP_RETRIEVAL_FAILURE = 11200
 CONNECTION_FAILURE = 11205
 BAD_HOST_NAME = 11210
 
-# Codes logged on an outbound MMS whose MediaUrl Twilio could not use.
+# Codes logged when a webhook's answer cannot be used, or an outbound MMS's MediaUrl.
+TWIML_TOO_LARGE = 11750
 INVALID_CONTENT_TYPE = 12300
 MEDIA_TOO_LARGE = 30019
 
@@ -76,6 +77,7 @@ WEBHOOK_ERROR_MESSAGES = {
     HTTP_RETRIEVAL_FAILURE: "HTTP retrieval failure",
     CONNECTION_FAILURE: "HTTP connection failure",
     BAD_HOST_NAME: "HTTP bad host name",
+    TWIML_TOO_LARGE: "TwiML response body too large",
     INVALID_CONTENT_TYPE: "Invalid Content-Type",
     MEDIA_TOO_LARGE: "Content size exceeds carrier limit",
 }

@@ -28,6 +28,7 @@ from emulator.errors import (
     HTTP_RETRIEVAL_FAILURE,
     INVALID_CONTENT_TYPE,
     MEDIA_TOO_LARGE,
+    TWIML_TOO_LARGE,
     WEBHOOK_ERROR_MESSAGES,
 )
 from emulator.faults import Fault
@@ -36,6 +37,8 @@ from emulator.models import Account, Attempt, Backend, Delivery, Message, PhoneN
 USER_AGENT = "TwilioProxy/1.1"
 FETCH_HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*"}  # Twilio fetching an outbound MediaUrl
 MAX_RECORDED_BODY = 64 * 1024
+TWIML_MAX_BYTES = 64 * 1024  # a larger answer is 11750
+TWIML_TYPES = {"text/xml", "application/xml", "text/html", "text/plain", ""}  # else 12300
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
@@ -308,6 +311,11 @@ class Dispatcher:
                 attempt.body = response.text[:MAX_RECORDED_BODY]
                 if 200 <= response.status_code < 300:
                     attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+                    unusable = twiml_problem(response) if delivery.kind.startswith("inbound") else None
+                    if unusable:  # reached, but Twilio cannot use the answer: logged, never retried
+                        attempt.error = "unusable_answer"
+                        delivery.outcome, delivery.error_code = "failed", unusable
+                        return
                     delivery.outcome, delivery.error_code = "delivered", None
                     return
                 failure = "4xx" if response.status_code < 500 else "5xx"
@@ -441,6 +449,16 @@ class Dispatcher:
                 (message.from_, message.to),
                 str(uuid.uuid4()),
             )
+
+
+def twiml_problem(response: httpx.Response) -> int | None:
+    """11750 for an answer over 64 kB, 12300 for a body that is not TwiML by its Content-Type."""
+    if len(response.content) > TWIML_MAX_BYTES:
+        return TWIML_TOO_LARGE
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if response.content.strip() and kind not in TWIML_TYPES:
+        return INVALID_CONTENT_TYPE
+    return None
 
 
 def twiml_messages(delivery: Delivery) -> list[str]:

@@ -265,3 +265,20 @@ def test_after_the_primary_webhook_fails_the_fallback_url_is_requested(
     )
     reply = emu.wait("messages", match={"direction": "outbound-reply", "to": FROM_HANDSET}, timeout=5)
     assert reply["body"] == "from the fallback"
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (Answer(body="<Response>" + "x" * 70_000 + "</Response>"), 11750),
+        (Answer(body='{"ok": true}', content_type="application/json"), 12300),
+    ],
+)
+def test_an_answer_twilio_cannot_use_is_logged_and_not_retried(
+    emu: EmulatorClient, account: Provisioned, sink: Sink, answer: Answer, code: int
+) -> None:
+    sink.answers["/webhooks/sms"] = answer
+    result = emu.send_inbound(FROM_HANDSET, NUMBER, "hello")
+    delivery = result["deliveries"][0]
+    assert (delivery["outcome"], delivery["error_code"], len(delivery["attempts"])) == ("failed", code, 1)
+    assert result["message"]["error_code"] == code
