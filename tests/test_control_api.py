@@ -231,6 +231,16 @@ def test_provisioning_values_of_the_wrong_type_are_refused(emu: EmulatorClient, 
     assert emu.http.get("/_emulator/accounts").json() == []
 
 
+def twilio_error(code: int, message: str, status: int) -> dict[str, object]:
+    """Twilio's error body, written out in full."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
 def test_a_wrong_method_on_a_rest_route_is_twilios_405_after_the_credentials(
     emulator_server: EmulatorServer, emu: EmulatorClient
 ) -> None:
@@ -241,12 +251,7 @@ def test_a_wrong_method_on_a_rest_route_is_twilios_405_after_the_credentials(
         refused = http.delete(url, auth=(account.sid, "wrong"))
         anonymous = http.put(url, data={"To": "x"})
     assert allowed.status_code == 405
-    assert allowed.json() == {
-        "code": 20004,
-        "message": "Method not allowed",
-        "more_info": "https://www.twilio.com/docs/errors/20004",
-        "status": 405,
-    }
+    assert allowed.json() == twilio_error(20004, "Method not allowed", 405)
     assert refused.status_code == anonymous.status_code == 401
     assert refused.json()["code"] == 20003 and "Basic" in refused.headers["www-authenticate"]
 
@@ -302,9 +307,4 @@ def test_a_body_over_8_mib_is_twilios_20413(emulator_server: EmulatorServer, emu
     with httpx.Client(trust_env=False, timeout=30) as http:
         answer = http.post(url, auth=(account.sid, account.auth_token), data={"Body": "x" * (8 * 1024 * 1024 + 1)})
     assert answer.status_code == 413
-    assert answer.json() == {
-        "code": 20413,
-        "message": "Request Entity Too Large",
-        "more_info": "https://www.twilio.com/docs/errors/20413",
-        "status": 413,
-    }
+    assert answer.json() == twilio_error(20413, "Request Entity Too Large", 413)
