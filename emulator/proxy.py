@@ -92,17 +92,21 @@ class ConnectProxy:
             return
         host, _, port_text = parts[1].rpartition(":")
         port = int(port_text) if port_text.isdigit() else 443
-        allowed = host.lower() in TWILIO_HOSTS and port == 443
+        # The emulator itself (its scripted model, say) is reachable too, as a plain tunnel: a client
+        # that sends even loopback traffic through its proxy (openclaw 2026.9.4) must still get there.
+        itself = (host.strip("[]"), port) == self.upstream
+        allowed = itself or (host.lower() in TWILIO_HOSTS and port == 443)
         peer = writer.get_extra_info("peername")
         self.record(host=host, port=port, allowed=allowed, client=f"{peer[0]}:{peer[1]}" if peer else "")
         if not allowed:
             await reply(writer, 403, f"CONNECT to {host}:{port} refused: this proxy is Twilio only")
             return
         await reply(writer, 200, "Connection Established", close=False)
-        try:
-            await writer.start_tls(self.authority.context)
-        except (ssl.SSLError, ConnectionError, OSError):
-            return
+        if not itself:
+            try:
+                await writer.start_tls(self.authority.context)
+            except (ssl.SSLError, ConnectionError, OSError):
+                return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:

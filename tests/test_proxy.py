@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +63,25 @@ def test_proxy_info_gives_the_ca(proxied: tuple[EmulatorServer, Path]) -> None:
 
 def test_no_proxy_no_info(emu: EmulatorClient) -> None:
     assert emu.http.get("/_emulator/proxy").status_code == 404
+
+
+def tunnel(proxy_url: str, target: str, request: bytes) -> bytes:
+    """CONNECT `target` through the proxy, send `request` in the tunnel, return what came back."""
+    host, port = proxy_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+        answer = sock.recv(4096)
+        if not answer.startswith(b"HTTP/1.1 200"):
+            return answer
+        sock.sendall(request)
+        return sock.recv(65536)
+
+
+def test_the_emulator_itself_is_reachable_through_its_proxy(proxied: tuple[EmulatorServer, Path]) -> None:
+    """openclaw 2026.9.4 sends even its loopback model calls through proxy.proxyUrl."""
+    server, _ = proxied
+    own = server.url.removeprefix("http://")
+    answer = tunnel(server.proxy_url, own, f"GET /_emulator/health HTTP/1.1\r\nHost: {own}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 200") and b'"status"' in answer
+    elsewhere = own.rsplit(":", 1)[0] + ":9"
+    assert tunnel(server.proxy_url, elsewhere, b"").startswith(b"HTTP/1.1 403")
