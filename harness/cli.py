@@ -113,8 +113,9 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
             raise UsageError(str(exc)) from None
     return RunOptions(
         gateway=args.gateway,
-        gateway_config=args.gateway_config,
-        report=args.report,
+        # the suite runs with the project as its working directory: the user's paths are theirs
+        gateway_config=str(Path(args.gateway_config).resolve()) if args.gateway_config else None,
+        report=args.report.resolve(),
         keyword=args.k,
         workers=args.n,
         faker_seed=args.faker_seed,

@@ -246,3 +246,18 @@ def test_openclaw_reload_wait_counts_only_reloads_of_the_patched_keys() -> None:
     assert patch_prefix({"channels": {"sms": {"accounts": {"sales": {}}}}}) == "channels.sms"
     assert patch_prefix({"commands": {"x": 1}, "channels": {}}) == ""
     assert applied_at(log, "") == log.index("\n")
+
+
+@pytest.mark.slow
+def test_relative_paths_are_the_callers(tmp_path: Path) -> None:
+    """`--report here` writes into the caller's folder, not the project's."""
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "-k", "first_message_from_an_unknown", "--report", "here"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert (tmp_path / "here" / "report.json").exists()
