@@ -12,7 +12,7 @@ from harness.drivers.base import DriverError, Unsupported
 from harness.drivers.external import ExternalDriver
 
 ROOT = Path(__file__).resolve().parent.parent
-REFCLAW = f"{sys.executable} -m refclaw.cli"
+REFCLAW = "{python} -m refclaw.cli"  # the harness's own interpreter, as a user would write it
 
 
 def describe(tmp_path: Path, extra: str = "") -> Path:

@@ -3,6 +3,7 @@
 base_url = "http://127.0.0.1:18789"     # where Twilio's webhooks are delivered (what a tunnel reaches)
 start = "mygw gateway --port {port}"    # optional: the harness starts (and restarts) the gateway itself;
                                         # it must print its base URL as the first line, or use {port}
+                                        # ("{python}" in any command: the harness's own interpreter)
 ready_path = "/readyz"                  # optional, with start
 twilio_base_env = ["MYGW_TWILIO_API_BASE"]  # optional: env names that receive the emulator's URL
 log_file = "/var/log/mygw.log"          # optional: shown in reports
@@ -34,6 +35,7 @@ from __future__ import annotations
 import json
 import shlex
 import socket
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -95,7 +97,7 @@ class ExternalDriver(GatewayDriver):
                 value = values.get(token[1:-1])
                 expanded += [f"--{token[1:-1]}", str(value)] if value else []
             else:
-                expanded.append(token.format(workdir=self.workdir, **values))
+                expanded.append(token.format(workdir=self.workdir, python=sys.executable, **values))
         return expanded
 
     def cli(self, name: str, **values: Any) -> CliResult:
@@ -135,7 +137,9 @@ class ExternalDriver(GatewayDriver):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        argv = [t.format(port=port, workdir=self.workdir) for t in shlex.split(self.spec["start"])]
+        argv = [
+            t.format(port=port, workdir=self.workdir, python=sys.executable) for t in shlex.split(self.spec["start"])
+        ]
         self._env = env
         self.process = GatewayProcess(
             argv, env, self.workdir / "gateway.log", self.spec.get("ready_path", "/readyz"), port=port
