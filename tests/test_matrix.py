@@ -73,3 +73,25 @@ def test_a_divergence_applies_to_the_versions_it_names() -> None:
     assert everywhere.applies("2026.9.4") and newer.applies("2026.9.6")
     assert not newer.applies("2026.9.4")
     assert "(openclaw 2026.9.6)" in newer.reason
+
+
+def test_every_listed_divergence_names_a_scenario_of_the_suite() -> None:
+    """A divergence whose pattern matches nothing (a renamed scenario, a bad bracket) would never run."""
+    import fnmatch
+    import subprocess
+    import sys
+
+    from harness.openclaw.divergences import load
+
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    names = [line.split("::", 1)[1] for line in listed.splitlines() if "::" in line]
+    assert names
+    for divergence in load():
+        assert any(fnmatch.fnmatchcase(name, divergence.test) for name in names), divergence.test
