@@ -142,6 +142,12 @@ OPENAPI: dict[str, Any] = {
         },
         "/_emulator/calls": {"get": op("Every REST call recorded", params=COLLECTION_QUERY)},
         "/_emulator/deliveries": {"get": op("Every webhook delivery with its attempts", params=COLLECTION_QUERY)},
+        "/_emulator/connects": {"get": op("Every CONNECT the proxy saw, allowed or refused", params=COLLECTION_QUERY)},
+        "/_emulator/model_requests": {
+            "get": op("Every request to the scripted model (/v1/chat/completions)", params=COLLECTION_QUERY)
+        },
+        "/_emulator/proxy": {"get": op("The CONNECT proxy's URL and the CA certificate to trust (404 without one)")},
+        "/_emulator/openapi.json": {"get": op("This description")},
         "/_emulator/wait": {
             "post": op(
                 "Long poll for the first item after `after` matching `match` (equality) and `contains` (substring); "
@@ -172,6 +178,11 @@ OPENAPI: dict[str, Any] = {
                 "201",
             ),
         },
-        "/_emulator/faults/{sid}": {"delete": op("Remove one fault", params=[SID])},
+        "/_emulator/faults/{fault_id}": {
+            "delete": op(
+                "Remove one fault",
+                params=[{"in": "path", "name": "fault_id", "required": True, "schema": {"type": "string"}}],
+            )
+        },
     },
 }

@@ -308,3 +308,26 @@ def test_a_body_over_8_mib_is_twilios_20413(emulator_server: EmulatorServer, emu
         answer = http.post(url, auth=(account.sid, account.auth_token), data={"Body": "x" * (8 * 1024 * 1024 + 1)})
     assert answer.status_code == 413
     assert answer.json() == twilio_error(20413, "Request Entity Too Large", 413)
+
+
+def test_the_openapi_description_lists_exactly_the_control_routes() -> None:
+    """Every control route is described, and nothing described is missing from the app."""
+    import re
+
+    from emulator.app import create_app
+    from emulator.openapi import OPENAPI
+
+    served = set()
+    for rule in create_app(Backend(seed=1)).url_map.iter_rules():
+        if not rule.rule.startswith("/_emulator"):
+            continue
+        paths = [rule.rule]
+        choice = re.search(r"<any\(([^)]*)\):\w+>", rule.rule)
+        if choice:  # one path per choice of an any() converter
+            paths = [rule.rule.replace(choice.group(0), c.strip()) for c in choice.group(1).split(",")]
+        for path in paths:
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+            served |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    described = {(path, method) for path, ops in OPENAPI["paths"].items() for method in ops}
+    assert served - described == set(), "served but not described"
+    assert described - served == set(), "described but not served"
