@@ -9,7 +9,7 @@ from quart import Quart, Response, jsonify, request
 
 from emulator.control import Notifier, control
 from emulator.errors import ControlError, TwilioError
-from emulator.model import model
+from emulator.llm import model
 from emulator.models import Backend
 from emulator.proxy import ConnectProxy
 from emulator.responses import rest
