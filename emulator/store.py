@@ -1,7 +1,8 @@
 """The state file behind `--state FILE`: everything recorded survives a restart.
 
 Writes are coalesced (one snapshot per burst of changes) and atomic (write to
-a temporary file, then rename), and the last snapshot is written on shutdown.
+a temporary file, fsync, then rename), readable by the owner only (mode 0600),
+and the last snapshot is written on shutdown.
 """
 
 from __future__ import annotations
@@ -30,8 +31,17 @@ def load(path: Path, seed: int) -> Backend:
 
 
 def save(backend: Backend, path: Path) -> None:
+    """A snapshot that is whole on disk before it replaces the last one; only its owner may read it
+    (it holds the accounts' auth tokens)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(backend.to_json(), separators=(",", ":")), encoding="utf-8")
+    data = json.dumps(backend.to_json(), separators=(",", ":")).encode("utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # a left-over .tmp of another mode keeps its mode through O_CREAT
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
 
 

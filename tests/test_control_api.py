@@ -126,6 +126,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         with httpx.Client(auth=(account.sid, account.auth_token)) as http:  # the token still works
             assert http.get(f"{server.url}/2010-04-01/Accounts/{account.sid}/Messages.json").status_code == 200
     assert account.auth_token in state.read_text()  # the state file keeps tokens: it is not output
+    assert state.stat().st_mode & 0o777 == 0o600  # so only its owner may read it
 
 
 def test_config_file_provisions(tmp_path: Path) -> None:
