@@ -215,6 +215,7 @@ async def state() -> Response:
             "optouts": sorted(list(o) for o in b.optouts),
             "faults": [f.to_json() for f in b.faults.faults],
             "settings": b.settings,
+            "dropped": b.dropped,  # records the max_records cap let go, per list
         }
     )
 

@@ -281,7 +281,13 @@ class Backend:
         self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
         self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
         self.faults = FaultBook()
-        self.settings: dict[str, Any] = {"status_pace_ms": 0, "webhook_timeout_ms": 15000, "media_redirect": True}
+        self.settings: dict[str, Any] = {
+            "status_pace_ms": 0,
+            "webhook_timeout_ms": 15000,
+            "media_redirect": True,
+            "max_records": 100_000,  # per record list (calls, deliveries, …); the oldest go first; 0: no cap
+        }
+        self.dropped: dict[str, int] = {}  # records dropped by the cap, per list
         self.seq = 0
         self.on_change: Callable[[], None] | None = None
 
@@ -825,28 +831,34 @@ class Backend:
 
     # -- recording ---------------------------------------------------------------------
 
+    def _keep(self, name: str, records: list[Any], record: Any) -> None:
+        """Append, dropping the oldest past settings.max_records and counting what was dropped."""
+        records.append(record)
+        cap = int(self.settings.get("max_records", 0))
+        if cap and len(records) > cap:
+            excess = len(records) - cap
+            del records[:excess]
+            self.dropped[name] = self.dropped.get(name, 0) + excess
+        self.changed()
+
     def record_call(self, **values: Any) -> CallRecord:
         call = CallRecord(seq=self.next_seq(), **values)
-        self.calls.append(call)
-        self.changed()
+        self._keep("calls", self.calls, call)
         return call
 
     def new_delivery(self, **values: Any) -> Delivery:
         delivery = Delivery(seq=self.next_seq(), **values)
-        self.deliveries.append(delivery)
-        self.changed()
+        self._keep("deliveries", self.deliveries, delivery)
         return delivery
 
     def record_connect(self, **values: Any) -> ConnectRecord:
         record = ConnectRecord(seq=self.next_seq(), at=time.time(), **values)
-        self.connects.append(record)
-        self.changed()
+        self._keep("connects", self.connects, record)
         return record
 
     def record_model_request(self, **values: Any) -> ModelRequest:
         record = ModelRequest(seq=self.next_seq(), at=time.time(), **values)
-        self.model_requests.append(record)
-        self.changed()
+        self._keep("model_requests", self.model_requests, record)
         return record
 
     def reset(self) -> None:
@@ -877,6 +889,7 @@ class Backend:
             "optouts": sorted(list(o) for o in self.optouts),
             "sticky": [[s, t, f] for (s, t), f in self.sticky.items()],
             "faults": self.faults.to_json(),
+            "dropped": self.dropped,
             "fake_state": self.fake.random.getstate(),
         }
 
@@ -898,6 +911,7 @@ class Backend:
         backend.connects = [ConnectRecord(**c) for c in data.get("connects", [])]
         backend.model_requests = [ModelRequest(**m) for m in data.get("model_requests", [])]
         backend.routes = [Route(**r) for r in data["routes"]]
+        backend.dropped = dict(data.get("dropped", {}))
         backend.optouts = {tuple(o) for o in data["optouts"]}  # type: ignore[misc]
         backend.sticky = {(s, t): f for s, t, f in data["sticky"]}
         backend.faults = FaultBook.from_json(data["faults"])

@@ -63,7 +63,15 @@ OPENAPI: dict[str, Any] = {
         "/_emulator/reset": {"post": op("Forget all state (accounts, messages, records, faults)")},
         "/_emulator/settings": {
             "get": op("Current settings"),
-            "put": op("Change settings", props(status_pace_ms="integer", webhook_timeout_ms="integer")),
+            "put": op(
+                "Change settings",
+                props(
+                    status_pace_ms="integer",
+                    webhook_timeout_ms="integer",
+                    media_redirect="boolean",
+                    max_records="integer",
+                ),
+            ),
         },
         "/_emulator/state": {"get": op("Accounts, numbers, services, routes, opt-outs, faults (tokens redacted)")},
         "/_emulator/provision": {

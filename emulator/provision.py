@@ -40,7 +40,7 @@ SERVICE_KEYS = {
     "numbers",
     "status_callback",
 }
-SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect"}
+SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "max_records"}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
 FLAGS = {"media_redirect"}

@@ -332,3 +332,17 @@ def test_the_openapi_description_lists_exactly_the_control_routes() -> None:
     described = {(path, method) for path, ops in OPENAPI["paths"].items() for method in ops}
     assert served - described == set(), "served but not described"
     assert described - served == set(), "described but not served"
+
+
+def test_records_are_capped_oldest_first_with_a_count(emulator_server: EmulatorServer, emu: EmulatorClient) -> None:
+    account = emu.create_account(numbers=[{"phone_number": "+15551230001"}])
+    emu.http.put("/_emulator/settings", json={"max_records": 3}).raise_for_status()
+    try:
+        with httpx.Client(base_url=emulator_server.url, auth=(account.sid, account.auth_token)) as http:
+            for _ in range(5):
+                http.get(f"/2010-04-01/Accounts/{account.sid}/Messages.json")
+        calls = emu.calls()
+        assert len(calls) == 3 and calls == sorted(calls, key=lambda c: c["seq"])
+        assert emu.state()["dropped"] == {"calls": 2}
+    finally:
+        emu.http.put("/_emulator/settings", json={"max_records": 100_000})
