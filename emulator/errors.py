@@ -93,3 +93,15 @@ class ControlError(Exception):
 
     def to_json(self) -> dict[str, object]:
         return {"code": None, "message": self.message, "more_info": "/_emulator/openapi.json", "status": self.status}
+
+
+# Why a message ended undelivered or failed (a message_outcome fault picks the code).
+DELIVERY_ERRORS = {
+    30003: "Unreachable destination handset",
+    30004: "Message blocked",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30008: "Unknown error",
+    30034: "Message from an unregistered number",
+}

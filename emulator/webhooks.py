@@ -25,6 +25,7 @@ from emulator import media, signing
 from emulator.errors import (
     BAD_HOST_NAME,
     CONNECTION_FAILURE,
+    DELIVERY_ERRORS,
     HTTP_RETRIEVAL_FAILURE,
     INVALID_CONTENT_TYPE,
     MEDIA_TOO_LARGE,
@@ -370,7 +371,7 @@ class Dispatcher:
                 message,
                 status,
                 code,
-                outcome.params.get("error_message", "Unreachable destination handset") if code else None,
+                outcome.params.get("error_message", DELIVERY_ERRORS.get(code or 0, "Unknown error")) if code else None,
             )
             if status != "sending":
                 callbacks.append(status)

@@ -210,6 +210,7 @@ def test_status_out_of_order_and_message_outcome(emu: EmulatorClient, account: P
     assert dict(received[0].form)["ErrorCode"] == "30006"
     message = emu.messages(sid=sid)[0]
     assert message["status"] == "undelivered" and message["error_code"] == 30006
+    assert message["error_message"] == "Landline or unreachable carrier"  # each code says its own reason
 
 
 def test_rest_faults(emu: EmulatorClient, account: Provisioned) -> None:
