@@ -40,6 +40,10 @@ CATALOGUE: dict[int, tuple[int, str]] = {
     21620: (400, "Invalid media URL(s)"),
     21623: (400, "Number of media files exceeds allowed limit. Max 10 media files are allowed."),
     21701: (400, "The Messaging Service Sid {value} is invalid."),
+    35111: (400, "SendAt timestamp is missing"),
+    35115: (400, "SendAt time must be between 300 seconds and 35 days (3024000 seconds) in the future"),
+    35118: (400, "MessagingServiceSid is required to schedule a message"),
+    35126: (400, "The ScheduleType value provided is not supported for this channel"),
 }
 
 

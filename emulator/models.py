@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -32,6 +33,8 @@ MAX_BODY = 1600
 MAX_MEDIA = 10
 
 # Twilio's magic test numbers (honoured on every account: the emulator has no live network).
+SCHEDULE_MIN_SECONDS = 300  # SendAt: more than 5 minutes ahead …
+SCHEDULE_MAX_SECONDS = 35 * 86400  # … and at most 35 days
 MAGIC_FROM_VALID = "+15005550006"
 MAGIC_FROM_ERRORS = {"+15005550001": 21212, "+15005550007": 21606, "+15005550008": 21611}
 MAGIC_TO_ERRORS = {
@@ -123,6 +126,7 @@ class Message:
     date_updated: float = field(default_factory=time.time)
     status_history: list[list[Any]] = field(default_factory=list)
     media_sids: list[str] = field(default_factory=list)  # the Media Twilio holds for it
+    send_at: float | None = None  # a scheduled message's SendAt (epoch seconds)
 
 
 @dataclass
@@ -478,6 +482,7 @@ class Backend:
         keys = {k for k in (sender, service_sid) if k}
         if any((account.sid, to, k) in self.optouts for k in keys):
             raise TwilioError(21610)
+        send_at = self._schedule(first, service_sid)
         if account.trial:
             body = TRIAL_PREFIX + body
         message = self.new_message(
@@ -486,12 +491,39 @@ class Backend:
             to,
             body,
             "outbound-api",
-            "queued" if sender else "accepted",
+            "scheduled" if send_at else "queued" if sender else "accepted",
             service_sid=service_sid,
             media=media,
             status_callback=first.get("StatusCallback") or (service.status_callback if service else None) or None,
         )
+        message.send_at = send_at
         return message
+
+    @staticmethod
+    def _schedule(first: dict[str, str], service_sid: str | None) -> float | None:
+        """SendAt for `ScheduleType=fixed`, checked as Twilio does; None for an unscheduled message."""
+        kind = first.get("ScheduleType")
+        if kind is None:
+            return None
+        if kind != "fixed":
+            raise TwilioError(35126)
+        if not service_sid:
+            raise TwilioError(35118)
+        if not first.get("SendAt"):
+            raise TwilioError(35111)
+        try:
+            when = datetime.fromisoformat(first["SendAt"]).timestamp()
+        except ValueError:
+            raise TwilioError(35115) from None
+        if not SCHEDULE_MIN_SECONDS < when - time.time() <= SCHEDULE_MAX_SECONDS:
+            raise TwilioError(35115)
+        return when
+
+    def cancel(self, message: Message) -> None:
+        """`Status=canceled` on a scheduled message; it then never goes out."""
+        if message.status != "scheduled":
+            raise TwilioError(20001, message="Only a scheduled message can be canceled")
+        self.set_status(message, "canceled")
 
     def new_message(
         self,

@@ -188,6 +188,8 @@ async def one_message(account: Account, form: Any, AccountSid: str, MessageSid: 
         return None, 204
     if request.method == "POST" and "Body" in form:
         state.redact(message, form["Body"])
+    if request.method == "POST" and form.get("Status") == "canceled":
+        state.cancel(message)
     return render.message_json(message), 200
 
 

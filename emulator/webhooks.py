@@ -346,6 +346,11 @@ class Dispatcher:
         account = state.accounts[message.account_sid]
         outcome = state.faults.take("message_outcome", account_sid=account.sid, numbers=(message.from_, message.to))
         callbacks: list[str] = []
+        if message.status == "scheduled" and message.send_at is not None:
+            await asyncio.sleep(max(0.0, message.send_at - time.time()))
+            if message.status != "scheduled":  # canceled meanwhile
+                return
+            state.set_status(message, "accepted")
         if message.status == "accepted":
             state.choose_sender(message)
             await asyncio.sleep(pace)

@@ -56,3 +56,28 @@ def test_wrong_token_is_rejected_by_the_sdk(emulator_server: EmulatorServer, acc
     assert caught.value.status == 401 and caught.value.code == 20003
     with pytest.raises(TwilioException, match="20003"):  # list pages raise the base class
         client.messages.list()
+
+
+def test_scheduled_messages_wait_and_can_be_canceled(twilio: Client, emu: EmulatorClient, account: Provisioned) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    service = emu.add_service(account.sid, numbers=[FROM])
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = twilio.messages.create(
+        to=TO, messaging_service_sid=service["sid"], body="later", schedule_type="fixed", send_at=later
+    )
+    assert scheduled.status == "scheduled" and scheduled.price is None
+    assert twilio.messages(scheduled.sid).update(status="canceled").status == "canceled"
+    fixed = {"messaging_service_sid": service["sid"], "schedule_type": "fixed"}
+    for kwargs, code in [
+        (fixed, 35111),  # no SendAt
+        ({"from_": FROM, "schedule_type": "fixed", "send_at": later}, 35118),  # no Messaging Service
+        ({**fixed, "send_at": datetime.now(UTC)}, 35115),  # too soon
+        ({**fixed, "send_at": later + timedelta(days=40)}, 35115),  # too far
+        ({**fixed, "schedule_type": "whenever", "send_at": later}, 35126),
+    ]:
+        with pytest.raises(TwilioRestException) as caught:
+            twilio.messages.create(to=TO, body="x", **kwargs)
+        assert caught.value.code == code, kwargs
+    with pytest.raises(TwilioRestException):  # only a scheduled message can be canceled
+        twilio.messages(scheduled.sid).update(status="canceled")
