@@ -160,6 +160,8 @@ def print_summary(data: dict[str, Any], report_dir: Path) -> None:
     print(summary_table(data))
     for scenario in (s for s in data["scenarios"] if s["outcome"] == "divergence"):
         print(f"\nDIVERGENCE {scenario['feature']} — {scenario['scenario']}\n    {scenario['message']}")
+    for scenario in (s for s in data["scenarios"] if s["outcome"] == "skipped"):
+        print(f"\nSKIPPED {scenario['feature']} — {scenario['scenario']}\n    {scenario['message']}")
     failed = [s for s in data["scenarios"] if s["outcome"] == "failed"]
     for scenario in failed:
         print(f"\nFAILED {scenario['feature']} — {scenario['scenario']}")

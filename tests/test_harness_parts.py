@@ -154,6 +154,7 @@ def test_report_summary_and_html(capsys: pytest.CaptureFixture[str]) -> None:
     print_summary(data, Path("report"))
     printed = capsys.readouterr().out
     assert "DIVERGENCE Webhook — differs\n    OpenClaw divergence: the guide says A; OpenClaw B" in printed
+    assert "SKIPPED Webhook — skip\n    needs macOS" in printed  # skip reasons on the terminal too
     assert "FAILED Pairing — bad <b>" in printed
 
 
