@@ -12,7 +12,7 @@ from emulator.errors import ControlError, TwilioError
 from emulator.llm import model
 from emulator.models import Backend
 from emulator.proxy import ConnectProxy
-from emulator.responses import rest
+from emulator.responses import BASIC_CHALLENGE, basic_credentials, rest
 from emulator.store import StateFile
 from emulator.webhooks import Dispatcher
 
@@ -60,9 +60,14 @@ def create_app(
         if state_file:
             state_file.flush()
 
+    @app.before_request
+    async def read_body() -> None:
+        """Every body is read before anything can refuse the request: an answer that leaves it
+        unread made the next request on the kept-alive connection fail."""
+        await request.get_data()
+
     @app.errorhandler(404)
     async def not_found(_: Exception) -> Response:
-        await request.get_data()  # read the body: an unread one can drop the kept-alive connection
         if request.path.startswith("/_emulator/"):
             return _render(ControlError(f"no control endpoint {request.method} {request.path}", 404))
         return _render(TwilioError(20404, path=request.path))
@@ -70,21 +75,14 @@ def create_app(
     @app.errorhandler(405)
     async def bad_method(_: Exception) -> Response:
         """Twilio checks credentials before the method: a wrong method with bad credentials is a 401."""
-        await request.get_data()  # read the body: an unread one can drop the kept-alive connection
         if request.path.startswith("/_emulator/"):
             return _render(ControlError(f"method {request.method} not allowed on {request.path}", 405))
-        auth = request.authorization
-        basic = auth is not None and auth.type == "basic"
         path_sid = ACCOUNT_PATH.match(request.path)
         try:
-            backend.authenticate(
-                path_sid.group(1) if path_sid else None,
-                auth.username if basic and auth else None,
-                auth.password if basic and auth else None,
-            )
+            backend.authenticate(path_sid.group(1) if path_sid else None, *basic_credentials())
         except TwilioError as exc:
             response = _render(exc)
-            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+            response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
             return response
         return _render(TwilioError(20004))
 

@@ -11,6 +11,7 @@ import hmac
 import json
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, current_app, jsonify, request
 
@@ -56,9 +57,7 @@ async def guard() -> None:
     be JSON (a web page cannot POST that cross-site without a CORS preflight, which is never
     granted); and with --control-token every call but health needs `Authorization: Bearer TOKEN`.
     """
-    await request.get_data()  # read the body first: a refusal that leaves it unread can drop the connection
-    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else request.host[1:].split("]")[0]
-    if host.lower() not in LOOPBACK_HOSTS:
+    if urlsplit(f"//{request.host}").hostname not in LOOPBACK_HOSTS:  # lower-cased, port and [] gone
         raise ControlError(f"the control API answers loopback host names only, not Host {request.host!r}", 403)
     token = current_app.config.get("CONTROL_TOKEN")
     if token and request.path not in OPEN_PATHS:

@@ -28,6 +28,17 @@ def backend() -> Backend:
     return current_app.config["BACKEND"]
 
 
+BASIC_CHALLENGE = 'Basic realm="Twilio API"'  # what a 401 asks for
+
+
+def basic_credentials() -> tuple[str | None, str | None]:
+    """The request's HTTP Basic username and password (None, None without Basic auth)."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return None, None
+    return auth.username, auth.password
+
+
 def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
     """Authenticate, apply REST faults, render errors the Twilio way, record the call."""
 
@@ -36,9 +47,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         started = time.monotonic()
         state = backend()
         form = await request.form
-        auth = request.authorization
-        username = auth.username if auth and auth.type == "basic" else None
-        password = auth.password if auth and auth.type == "basic" else None
+        username, password = basic_credentials()
         auth_result = "missing" if username is None else "invalid"
         account_sid = username if username in state.accounts else None
         numbers = tuple(
@@ -78,7 +87,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
             response = jsonify(body) if body is not None else Response("", status=status)
         response.status_code = status
         if status == 401:
-            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+            response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
         state.record_call(
             at=time.time(),
             method=request.method,

@@ -35,13 +35,11 @@ def save(backend: Backend, path: Path) -> None:
     (it holds the accounts' auth tokens)."""
     tmp = path.with_name(path.name + ".tmp")
     data = json.dumps(backend.to_json(), separators=(",", ":")).encode("utf-8")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # a left-over .tmp of another mode keeps its mode through O_CREAT
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # a left-over .tmp of another mode keeps its mode through O_CREAT
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(tmp, path)
 
 
