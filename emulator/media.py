@@ -69,11 +69,16 @@ SIGNATURES: dict[str, bytes] = {
 }
 
 
+def mime_type(content_type: str) -> str:
+    """The bare type of a Content-Type header: lower case, parameters dropped ("" when absent)."""
+    return content_type.split(";")[0].strip().lower()
+
+
 def sample_file(content_type: str, size: int, seed: str) -> bytes:
     """A file of `content_type` and exactly `size` bytes (at least its signature's length)."""
     if not 0 < size <= MAX_FILE_BYTES:
         raise ValueError(f"size must be between 1 and {MAX_FILE_BYTES} bytes")
-    kind = content_type.split(";")[0].strip().lower()
+    kind = mime_type(content_type)
     text = kind.startswith("text/")
     head = b"sms-harness sample\n" if text else SIGNATURES.get(kind, b"")
     if size < len(head):
@@ -84,7 +89,7 @@ def sample_file(content_type: str, size: int, seed: str) -> bytes:
 
 
 def accepted(content_type: str) -> bool:
-    kind = content_type.split(";")[0].strip().lower()
+    kind = mime_type(content_type)
     return kind.startswith(ACCEPTED_PREFIXES) or kind in ACCEPTED_TYPES
 
 

@@ -430,7 +430,7 @@ class Dispatcher:
         if not 200 <= response.status_code < 300:
             attempt.error = "http"
             return HTTP_RETRIEVAL_FAILURE
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = media.mime_type(response.headers.get("content-type", ""))
         if not media.accepted(kind):
             attempt.error = f"content type {kind or 'missing'}"
             return INVALID_CONTENT_TYPE
@@ -461,8 +461,7 @@ def twiml_problem(response: httpx.Response) -> int | None:
     """11750 for an answer over 64 kB, 12300 for a body that is not TwiML by its Content-Type."""
     if len(response.content) > TWIML_MAX_BYTES:
         return TWIML_TOO_LARGE
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if response.content.strip() and kind not in TWIML_TYPES:
+    if response.content.strip() and media.mime_type(response.headers.get("content-type", "")) not in TWIML_TYPES:
         return INVALID_CONTENT_TYPE
     return None
 
