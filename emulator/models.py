@@ -32,9 +32,10 @@ TRIAL_PREFIX = "Sent from your Twilio trial account - "
 MAX_BODY = 1600
 MAX_MEDIA = 10
 
-# Twilio's magic test numbers (honoured on every account: the emulator has no live network).
 SCHEDULE_MIN_SECONDS = 300  # SendAt: more than 5 minutes ahead …
 SCHEDULE_MAX_SECONDS = 35 * 86400  # … and at most 35 days
+
+# Twilio's magic test numbers (honoured on every account: the emulator has no live network).
 MAGIC_FROM_VALID = "+15005550006"
 MAGIC_FROM_ERRORS = {"+15005550001": 21212, "+15005550007": 21606, "+15005550008": 21611}
 MAGIC_TO_ERRORS = {
@@ -245,6 +246,7 @@ def is_e164(number: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)  # every rendering of a number asks again
 def _number_type(number: str) -> int | None:
     try:
         return phonenumbers.number_type(phonenumbers.parse(number))
@@ -868,7 +870,8 @@ class Backend:
         records.append(record)
         cap = int(self.settings.get("max_records", 0))
         if cap and len(records) > cap:
-            excess = len(records) - cap
+            # trim a hundredth at a time: shifting a full list on every append would cost O(cap) each
+            excess = len(records) - (cap - cap // 100)
             del records[:excess]
             self.dropped[name] = self.dropped.get(name, 0) + excess
         self.changed()
