@@ -107,23 +107,13 @@ class PreparationError(Exception):
 
 
 @contextmanager
-def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOptions]:
-    """OpenClaw's state made ready outside the run, when the run cannot or must not install the plugin itself.
-
-    --isolate: the namespace has no registry. --sms-plugin-from: a local build replaces the
-    published plugin's files in a private install (OpenClaw refuses a plugin loaded from a path).
-    `always`: a version matrix installs ahead, so a pair that cannot be installed says so in one line.
-    One state directory per worker; all of it is removed afterwards (it holds the run's tokens).
-    """
-    wanted = always or options.isolate or options.sms_plugin_from
-    if options.gateway != "openclaw" or options.openclaw_state or not wanted:
-        yield options
-        return
+def private_plugin(options: RunOptions, names: tuple[str, ...] = ("main",)) -> Iterator[Any]:
+    """A private install of the plugin (one state directory per name), with --sms-plugin-from's
+    build in place of the published files; removed afterwards (it holds the run's tokens)."""
     from harness.drivers.base import DriverError
     from harness.openclaw import install, private
 
     version = options.sms_plugin_version or DEFAULT_SMS_PLUGIN
-    names = tuple(f"gw{i}" for i in range(options.workers)) if options.workers else ("main",)
     print(f"installing @openclaw/sms@{version} into a private state directory", file=sys.stderr, flush=True)
     try:
         openclaw = options.openclaw_version or DEFAULT_OPENCLAW
@@ -134,11 +124,28 @@ def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOpt
     try:
         if options.sms_plugin_from:
             plugin.replace_files(Path(options.sms_plugin_from))
-        yield replace(options, openclaw_state=str(plugin.root))
+        yield plugin
     except private.PrivateInstallError as exc:
         raise PreparationError(str(exc)) from None
     finally:
         plugin.close()
+
+
+@contextmanager
+def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOptions]:
+    """OpenClaw's state made ready outside the run, when the run cannot or must not install the plugin itself.
+
+    --isolate: the namespace has no registry. --sms-plugin-from: a local build replaces the
+    published plugin's files in a private install (OpenClaw refuses a plugin loaded from a path).
+    `always`: a version matrix installs ahead, so a pair that cannot be installed says so in one line.
+    """
+    wanted = always or options.isolate or options.sms_plugin_from
+    if options.gateway != "openclaw" or options.openclaw_state or not wanted:
+        yield options
+        return
+    names = tuple(f"gw{i}" for i in range(options.workers)) if options.workers else ("main",)
+    with private_plugin(options, names) as plugin:
+        yield replace(options, openclaw_state=str(plugin.root))
 
 
 def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:
@@ -207,44 +214,29 @@ def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
 
 def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
     """Each defect of mutants.MUTANTS written into a private install of the real plugin, one at a time."""
-    from harness.drivers.base import DriverError
-    from harness.openclaw import install, mutants, private
+    from harness.openclaw import mutants
 
     names = known_mutants(only, list(mutants.MUTANTS))
     if names is None:
         return 2
     features = sorted({feature for name in names for feature in mutants.MUTANTS[name].features})
     version = options.sms_plugin_version or DEFAULT_SMS_PLUGIN
-    print(f"selfcheck: installing @openclaw/sms@{version} into a private state directory", flush=True)
-    try:
-        installation = install.install(options.openclaw_version or DEFAULT_OPENCLAW)
-        plugin = private.PrivatePlugin.install(installation, version, options.openclaw_bin)
-    except (install.InstallError, DriverError) as exc:
-        print(f"sms-harness: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
-    if options.sms_plugin_from:  # the mutants of a local build
+    with private_plugin(options) as plugin:  # with --sms-plugin-from: the mutants of a local build
+
+        def setup(name: str | None) -> dict[str, Any]:
+            plugin.reset()
+            if name:
+                where = mutants.apply(name, plugin.packages[0])
+                print(f"  {name}: {mutants.MUTANTS[name].what} ({where.name})", flush=True)
+            chosen = list(mutants.MUTANTS[name].features) if name else features
+            return {"openclaw_state": str(plugin.root), "features": chosen, "workers": 0}
+
         try:
-            plugin.replace_files(Path(options.sms_plugin_from))
-        except private.PrivateInstallError as exc:
-            plugin.close()
+            unmutated = f"the unmutated @openclaw/sms@{version} ({', '.join(features)})"
+            return kill_matrix(options, names, setup, unmutated)
+        except mutants.MutationError as exc:
             print(f"sms-harness: {exc}", file=sys.stderr)
             return 2
-
-    def setup(name: str | None) -> dict[str, Any]:
-        plugin.reset()
-        if name:
-            where = mutants.apply(name, plugin.packages[0])
-            print(f"  {name}: {mutants.MUTANTS[name].what} ({where.name})", flush=True)
-        chosen = list(mutants.MUTANTS[name].features) if name else features
-        return {"openclaw_state": str(plugin.root), "features": chosen, "workers": 0}
-
-    try:
-        return kill_matrix(options, names, setup, f"the unmutated @openclaw/sms@{version} ({', '.join(features)})")
-    except mutants.MutationError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        plugin.close()
 
 
 def known_mutants(only: list[str] | None, known: list[str]) -> list[str] | None:
