@@ -14,6 +14,7 @@ import pytest
 from emulator.client import EmulatorClient, EmulatorError, WaitTimeout
 from emulator.models import Backend
 from emulator.server import EmulatorServer, build_backend
+from tests.processes import sms_harness
 
 
 def test_health_openapi_and_unknown_endpoint(emu: EmulatorClient) -> None:
@@ -141,10 +142,6 @@ def test_config_file_provisions(tmp_path: Path) -> None:
     assert [n.phone_number for n in backend.numbers.values()] == ["+15551110004"]
 
 
-def run_cli(*args: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -153,7 +150,7 @@ def run_cli(*args: str, timeout: float = 10) -> subprocess.CompletedProcess[str]
     ],
 )
 def test_cli_user_mistakes_are_one_line(args: list[str], needle: str) -> None:
-    result = run_cli(*args)
+    result = sms_harness(*args, timeout=10)
     assert result.returncode == 2
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr

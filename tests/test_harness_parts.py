@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from harness.openclaw.driver import applied_at, patch_prefix
 from harness.report import render_html, summarize, summary_table, totals
 from harness.runner import print_summary
 from harness.senders import ImsgSender
+from tests.processes import sms_harness
 
 FAKE_IMSG = """#!/usr/bin/env python3
 import json, os, sys
@@ -158,10 +158,6 @@ def test_report_summary_and_html(capsys: pytest.CaptureFixture[str]) -> None:
     assert "FAILED Pairing — bad <b>" in printed
 
 
-def sms_harness(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -252,13 +248,6 @@ def test_openclaw_reload_wait_counts_only_reloads_of_the_patched_keys() -> None:
 @pytest.mark.slow
 def test_relative_paths_are_the_callers(tmp_path: Path) -> None:
     """`--report here` writes into the caller's folder, not the project's."""
-    result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", "-k", "first_message_from_an_unknown", "--report", "here"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-    )
+    result = sms_harness("run", "-k", "first_message_from_an_unknown", "--report", "here", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert (tmp_path / "here" / "report.json").exists()

@@ -9,6 +9,7 @@ import pytest
 from harness import matrix
 from harness.openclaw.divergences import Divergence
 from harness.runner import RunOptions
+from tests.processes import run_python
 
 
 def scenario(nodeid: str, outcome: str, message: str = "") -> dict:
@@ -78,18 +79,11 @@ def test_a_divergence_applies_to_the_versions_it_names() -> None:
 def test_every_listed_divergence_names_a_scenario_of_the_suite() -> None:
     """A divergence whose pattern matches nothing (a renamed scenario, a bad bracket) would never run."""
     import fnmatch
-    import subprocess
-    import sys
 
     from harness.openclaw.divergences import load
 
-    root = Path(__file__).resolve().parent.parent
-    listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    listed = run_python(
+        "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider", timeout=120
     ).stdout
     names = [line.split("::", 1)[1] for line in listed.splitlines() if "::" in line]
     assert names
