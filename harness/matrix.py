@@ -5,6 +5,7 @@ version's provisioning facts. Each pair's own report stays in a subdirectory.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -56,8 +57,22 @@ class Column:
     def label(self) -> str:
         return f"openclaw@{self.openclaw} + @openclaw/sms@{self.plugin}"
 
+    @functools.cached_property
+    def scenarios(self) -> dict[str, dict[str, Any]]:
+        """This pair's scenarios by node id (none when it did not run)."""
+        return {s["nodeid"]: s for s in (self.data or {}).get("scenarios", [])}
+
     def outcome(self, nodeid: str) -> str | None:
-        return next((s["outcome"] for s in (self.data or {}).get("scenarios", []) if s["nodeid"] == nodeid), None)
+        scenario = self.scenarios.get(nodeid)
+        return scenario["outcome"] if scenario else None
+
+    def message(self, nodeid: str) -> str:
+        """Why a cell is not a pass: the failure's first line, the divergence or the skip reason."""
+        scenario = self.scenarios.get(nodeid)
+        if not scenario or scenario["outcome"] == "passed":
+            return ""
+        lines = (scenario.get("message") or "").strip().splitlines()
+        return lines[0][:300] if lines else ""
 
 
 def run(options: runner.RunOptions) -> int:
@@ -118,8 +133,8 @@ def grid(columns: list[Column], started: float) -> dict[str, Any]:
     """The matrix document: a row per scenario (in the first column's order), a cell per pair."""
     order: dict[str, dict[str, Any]] = {}
     for column in columns:
-        for scenario in (column.data or {}).get("scenarios", []):
-            order.setdefault(scenario["nodeid"], scenario)
+        for nodeid, scenario in column.scenarios.items():
+            order.setdefault(nodeid, scenario)
     rows = []
     for nodeid, scenario in order.items():
         outcomes = [column.outcome(nodeid) for column in columns]
@@ -132,7 +147,7 @@ def grid(columns: list[Column], started: float) -> dict[str, Any]:
                 "example": scenario.get("example", ""),
                 "outcomes": outcomes,
                 "changed": len(set(ran)) > 1,
-                "messages": [message(column, nodeid) for column in columns],
+                "messages": [column.message(nodeid) for column in columns],
             }
         )
     return {
@@ -156,14 +171,6 @@ def grid(columns: list[Column], started: float) -> dict[str, Any]:
         "rows": rows,
         "changed": [row["nodeid"] for row in rows if row["changed"]],
     }
-
-
-def message(column: Column, nodeid: str) -> str:
-    """Why a cell is not a pass: the failure's first line, the divergence or the skip reason."""
-    for scenario in (column.data or {}).get("scenarios", []):
-        if scenario["nodeid"] == nodeid and scenario["outcome"] != "passed":
-            return (scenario.get("message") or "").strip().splitlines()[0][:300] if scenario.get("message") else ""
-    return ""
 
 
 def title(row: dict[str, Any]) -> str:
