@@ -8,6 +8,7 @@ from pathlib import Path
 from quart import Quart, Response, jsonify, request
 
 from emulator.control import Notifier, control
+from emulator.devphone import page
 from emulator.errors import ControlError, TwilioError
 from emulator.llm import model
 from emulator.models import Backend
@@ -33,6 +34,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.register_blueprint(rest)
     app.register_blueprint(control)
+    app.register_blueprint(page)
     app.register_blueprint(model)
     state_file = StateFile(backend, state_path) if state_path else None
 

@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, current_app, jsonify, request
 
-from emulator import media, render
-from emulator.errors import ControlError
-from emulator.models import MAX_MEDIA, Backend, Media, Message
+from emulator import explain, media, render
+from emulator.errors import ControlError, TwilioError
+from emulator.faults import KINDS, SIGNATURE_VARIANTS
+from emulator.models import MAX_MEDIA, Backend, Delivery, Media, Message
 from emulator.openapi import OPENAPI
-from emulator.provision import NUMBER_KEYS, SERVICE_KEYS, SERVICE_TYPES, apply_settings, only, provision
+from emulator.provision import KEY_TYPES, NUMBER_KEYS, SERVICE_KEYS, SERVICE_TYPES, apply_settings, only, provision
 from emulator.proxy import TWILIO_HOSTS
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -27,12 +28,14 @@ MAX_WAIT_SECONDS = 120.0
 
 
 class Notifier:
-    """Wakes long polls whenever the backend changes."""
+    """Wakes long polls and event streams whenever the backend changes; `count` says how often it has."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.count = 0
 
     def notify(self) -> None:
+        self.count += 1
         self._event.set()
         self._event = asyncio.Event()
 
@@ -62,6 +65,8 @@ async def guard() -> None:
     token = current_app.config.get("CONTROL_TOKEN")
     if token and request.path not in OPEN_PATHS:
         given = request.headers.get("Authorization", "")
+        if not given and request.path == "/_emulator/events" and "token" in request.args:
+            given = f"Bearer {request.args['token']}"  # a browser's EventSource cannot send headers
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise ControlError("the control API needs Authorization: Bearer <the --control-token>", 401)
     if request.method in WRITES and request.mimetype != "application/json":
@@ -130,10 +135,14 @@ def service_view(service: Any) -> dict[str, Any]:
     return view
 
 
+def delivery_view(item: Delivery) -> dict[str, Any]:
+    return dict(asdict(item), explanation=explain.delivery(item))
+
+
 COLLECTIONS = {
     "messages": (lambda b: list(b.messages.values()), message_view),
     "calls": (lambda b: b.calls, asdict),
-    "deliveries": (lambda b: b.deliveries, asdict),
+    "deliveries": (lambda b: b.deliveries, delivery_view),
     "connects": (lambda b: b.connects, asdict),
     "model_requests": (lambda b: b.model_requests, asdict),
 }
@@ -189,8 +198,53 @@ async def openapi() -> Response:
 
 @control.post("/reset")
 async def reset() -> Response:
-    backend().reset()
-    return jsonify({"status": "reset", "seq": backend().seq})
+    """Forget everything, or with {"keep_accounts": true} only messages, records and faults."""
+    keep = (await body()).get("keep_accounts", False)
+    if not isinstance(keep, bool):
+        raise ControlError("keep_accounts must be true or false")
+    if keep:
+        backend().clear_records()
+    else:
+        backend().reset()
+    return jsonify({"status": "reset", "seq": backend().seq, "kept_accounts": keep})
+
+
+@control.get("/events")
+async def events() -> Response:
+    """Server-sent events: `changed` with the state's seq whenever anything moves (bursts coalesce
+    over a tenth of a second), a comment every 15 s to keep the connection open."""
+    notifier: Notifier = current_app.config["NOTIFIER"]
+    state = backend()  # the stream runs outside the request's app context
+
+    async def stream() -> Any:
+        seen = -1
+        while True:
+            if notifier.count != seen:
+                seen = notifier.count
+                yield f"event: changed\ndata: {json.dumps({'seq': state.seq})}\n\n".encode()
+                await asyncio.sleep(0.1)
+                continue
+            try:
+                await notifier.wait(15)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+
+    response = Response(stream(), content_type="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.timeout = None  # a stream, not a request that should finish
+    return response
+
+
+@control.get("/explain")
+async def explanations() -> Response:
+    """Twilio's error codes in plain words, with what to check: the dev phone's glossary."""
+    codes = {str(number): item.to_json() for number, item in explain.CODES.items()}
+    return jsonify(
+        {
+            "codes": codes | {"403": explain.REFUSED.to_json()},
+            "faults": {"kinds": KINDS, "variants": SIGNATURE_VARIANTS},
+        }
+    )
 
 
 @control.route("/settings", methods=["GET", "PUT"])
@@ -276,6 +330,54 @@ async def add_service(sid: str) -> Response:
     response = jsonify(service_view(service))
     response.status_code = 201
     return response
+
+
+NUMBER_SETTINGS = {
+    "sms_url": "SmsUrl",
+    "sms_method": "SmsMethod",
+    "sms_fallback_url": "SmsFallbackUrl",
+    "sms_fallback_method": "SmsFallbackMethod",
+    "friendly_name": "FriendlyName",
+}
+SERVICE_SETTINGS = {
+    "inbound_request_url": "InboundRequestUrl",
+    "inbound_method": "InboundMethod",
+    "fallback_url": "FallbackUrl",
+    "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
+    "friendly_name": "FriendlyName",
+}
+
+
+def twilio_form(data: dict[str, Any], names: dict[str, str], where: str) -> dict[str, str]:
+    """Settings by their control-API names, as the Twilio form parameters the model updates from."""
+    given = only(data, set(names), where, {**KEY_TYPES, "fallback_url": (str,)})
+    return {names[k]: str(v).lower() if isinstance(v, bool) else str(v) for k, v in given.items()}
+
+
+@control.post("/numbers/<sid>")
+async def update_number(sid: str) -> Response:
+    """Change a number's webhook settings as the console would (no credentials: this is the control API)."""
+    number = backend().numbers.get(sid)
+    if number is None:
+        raise ControlError(f"no number {sid}", 404)
+    form = twilio_form(await body(), NUMBER_SETTINGS, "number")
+    try:
+        backend().update_number(number, form)
+    except TwilioError as exc:
+        raise ControlError(exc.message) from None
+    return jsonify(number_view(number))
+
+
+@control.post("/services/<sid>")
+async def update_service(sid: str) -> Response:
+    service = backend().services.get(sid)
+    if service is None:
+        raise ControlError(f"no Messaging Service {sid}", 404)
+    form = twilio_form(await body(), SERVICE_SETTINGS, "service")
+    if form.get("InboundMethod", "POST").upper() not in ("GET", "POST"):
+        raise ControlError("inbound_method must be GET or POST")
+    backend().update_service(service, form)
+    return jsonify(service_view(service))
 
 
 @control.route("/routes", methods=["GET", "POST"])

@@ -12,16 +12,16 @@ from typing import Any
 
 from emulator.errors import ControlError
 
-SIGNATURE_VARIANTS = (
-    "wrong_token",  # signed with a token that is not the account's
-    "port_added",  # signed over the URL with its default port written out
-    "port_stripped",  # signed over the URL without its explicit port
-    "other_scheme",  # http <-> https
-    "other_host",  # a different host name (a proxy rewrite)
-    "query_dropped",  # the query string left out of the signed URL
-    "param_changed",  # a form parameter altered after signing
-    "header_missing",  # no X-Twilio-Signature at all
-)
+SIGNATURE_VARIANTS: dict[str, str] = {
+    "wrong_token": "signed with a token that is not the account's",
+    "port_added": "signed over the URL with its default port written out",
+    "port_stripped": "signed over the URL without its explicit port",
+    "other_scheme": "signed over the URL with the other scheme (http <-> https)",
+    "other_host": "signed over the URL with a different host name (a proxy rewrite)",
+    "query_dropped": "signed over the URL without its query string",
+    "param_changed": "a form parameter altered after signing",
+    "header_missing": "sent with no X-Twilio-Signature header at all",
+}
 
 KINDS: dict[str, str] = {
     "signature": "tamper with the signature of webhook deliveries (params.variant)",
@@ -51,6 +51,14 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe(self) -> str:
+        """The fault in words, as a delivery or a failure message names it."""
+        if self.kind == "signature":
+            variant = self.params.get("variant", "")
+            return f"{self.id} signature {variant}: {SIGNATURE_VARIANTS.get(variant, variant)}"
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.id} {self.kind}{f' ({params})' if params else ''}: {KINDS[self.kind]}"
+
 
 MAX_DELAY_MS = 60_000  # a fault never holds a request longer than a minute
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -77,7 +85,7 @@ class Param:
 
 
 PARAMS: dict[str, dict[str, Param]] = {
-    "signature": {"variant": Param(str, choices=SIGNATURE_VARIANTS, required=True)},
+    "signature": {"variant": Param(str, choices=tuple(SIGNATURE_VARIANTS), required=True)},
     "webhook_unreachable": {},
     "webhook_slow": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
     "webhook_timeout": {"timeout_ms": Param(int, 1, MAX_DELAY_MS)},

@@ -296,6 +296,7 @@ class Backend:
         self.dropped: dict[str, int] = {}  # records dropped by the cap, per list
         self.seq = 0
         self.on_change: Callable[[], None] | None = None
+        self.on_record: Callable[[CallRecord | Delivery], None] | None = None  # the activity log
 
     # -- bookkeeping ---------------------------------------------------------------
 
@@ -307,6 +308,11 @@ class Backend:
         """Tell waiters (long polls) and the state file that something moved."""
         if self.on_change:
             self.on_change()
+
+    def finished(self, record: CallRecord | Delivery) -> None:
+        """A REST call answered or a webhook done: tell the activity log, if one listens."""
+        if self.on_record:
+            self.on_record(record)
 
     # -- provisioning ----------------------------------------------------------------
 
@@ -879,6 +885,7 @@ class Backend:
     def record_call(self, **values: Any) -> CallRecord:
         call = CallRecord(seq=self.next_seq(), **values)
         self._keep("calls", self.calls, call)
+        self.finished(call)
         return call
 
     def new_delivery(self, **values: Any) -> Delivery:
@@ -896,11 +903,23 @@ class Backend:
         self._keep("model_requests", self.model_requests, record)
         return record
 
+    def clear_records(self) -> None:
+        """Forget messages, media, records, opt-outs and faults, keeping accounts, numbers, services
+        and routes: the dev phone's reset, which leaves the gateway's settings valid."""
+        for records in (self.messages, self.media, self.sticky):
+            records.clear()
+        for listing in (self.calls, self.deliveries, self.connects, self.model_requests):
+            listing.clear()
+        self.optouts.clear()
+        self.faults = FaultBook()
+        self.dropped = {}
+        self.changed()
+
     def reset(self) -> None:
         """Forget everything, keeping the seed (a fresh run)."""
-        on_change, settings = self.on_change, self.settings
+        on_change, on_record, settings = self.on_change, self.on_record, self.settings
         self.__init__(self.seed)  # type: ignore[misc]
-        self.on_change, self.settings = on_change, settings
+        self.on_change, self.on_record, self.settings = on_change, on_record, settings
         self.changed()
 
     # -- persistence -------------------------------------------------------------------

@@ -60,7 +60,56 @@ OPENAPI: dict[str, Any] = {
     },
     "paths": {
         "/_emulator/health": {"get": op("Liveness and the current sequence number")},
-        "/_emulator/reset": {"post": op("Forget all state (accounts, messages, records, faults)")},
+        "/_emulator/reset": {
+            "post": op(
+                "Forget all state (accounts, messages, records, faults); with keep_accounts only messages, "
+                "records, opt-outs and faults",
+                props(keep_accounts="boolean"),
+            )
+        },
+        "/_emulator/events": {
+            "get": {
+                "summary": "Server-sent events: `changed` (data: {seq}) whenever the state moves; with --control-token "
+                "a browser passes ?token=TOKEN",
+                "responses": {"200": {"description": "text/event-stream"}},
+            }
+        },
+        "/_emulator/explain": {"get": op("Twilio error codes in plain words with checklists; the fault catalogue")},
+        "/_emulator/phone/": {
+            "get": {"summary": "The dev phone page", "responses": {"200": {"description": "text/html"}}}
+        },
+        "/_emulator/phone/devphone.js": {
+            "get": {"summary": "The dev phone's script", "responses": {"200": {"description": "text/javascript"}}}
+        },
+        "/_emulator/phone/devphone.css": {
+            "get": {"summary": "The dev phone's style sheet", "responses": {"200": {"description": "text/css"}}}
+        },
+        "/_emulator/numbers/{sid}": {
+            "post": op(
+                "Change a number's webhook settings (as the console would)",
+                props(
+                    sms_url="string",
+                    sms_method="string",
+                    sms_fallback_url="string",
+                    sms_fallback_method="string",
+                    friendly_name="string",
+                ),
+                params=[SID],
+            )
+        },
+        "/_emulator/services/{sid}": {
+            "post": op(
+                "Change a Messaging Service's inbound settings",
+                props(
+                    inbound_request_url="string",
+                    inbound_method="string",
+                    fallback_url="string",
+                    use_inbound_webhook_on_number="boolean",
+                    friendly_name="string",
+                ),
+                params=[SID],
+            )
+        },
         "/_emulator/settings": {
             "get": op("Current settings"),
             "put": op(

@@ -153,3 +153,32 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ControlError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ControlError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+STARTER_NUMBER = "+15551234567"  # the README's curl lines text this number
+
+
+def starter(backend: Backend, sms_url: str) -> dict[str, Any]:
+    """A ready account, number and Messaging Service (number inside, its own webhook kept), so a
+    person can text at once; only ever made for an emulator that has no account yet."""
+    return provision(
+        backend,
+        {
+            "accounts": [
+                {
+                    "friendly_name": "Dev phone account",
+                    "numbers": [
+                        {"phone_number": STARTER_NUMBER, "sms_url": sms_url, "friendly_name": "Dev phone number"}
+                    ],
+                    "services": [
+                        {
+                            "friendly_name": "Dev phone service",
+                            "numbers": [STARTER_NUMBER],
+                            "inbound_request_url": sms_url,
+                            "use_inbound_webhook_on_number": True,
+                        }
+                    ],
+                }
+            ]
+        },
+    )["accounts"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import threading
 import time
@@ -98,6 +99,26 @@ async def serve_until(
     if ready:
         app.before_serving(_async(ready))
     await serve(app, hypercorn_config(sock), shutdown_trigger=shutdown)
+
+
+def serve_foreground(
+    backend: Backend,
+    sock: socket.socket,
+    ready: Callable[[], None],
+    proxy: ConnectProxy | None = None,
+    state: Path | None = None,
+    control_token: str | None = None,
+) -> None:
+    """Serve in this thread until SIGINT or SIGTERM (a terminal's Ctrl-C), then stop cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_until(backend, sock, stop.wait, state, ready, proxy, control_token)
+
+    asyncio.run(main())
 
 
 def _async(fn: Callable[[], None]) -> Callable[[], Any]:

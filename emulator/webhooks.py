@@ -168,7 +168,7 @@ class Dispatcher:
         for _ in range(max(1, copies)):
             delivery = await self.deliver("inbound", message, account, url, method, form, numbers, token)
             if duplicate:
-                delivery.faults.append(duplicate.id)
+                delivery.faults.append(duplicate.describe())
             deliveries.append(delivery)
         failed = next((d for d in deliveries if d.outcome == "failed"), None)
         answered = deliveries[0]
@@ -253,7 +253,7 @@ class Dispatcher:
             fault = faults.take(name, account_sid=account.sid, numbers=numbers)
             if fault:
                 applied.append(fault)
-        delivery.faults = [f.id for f in applied]
+        delivery.faults = [f.describe() for f in applied]
         kinds = {f.kind for f in applied}
         if "webhook_unreachable" in kinds:
             parts = urlsplit(target)
@@ -265,6 +265,7 @@ class Dispatcher:
                 overrides.read_ms = overrides.total_ms = int(fault.params.get("timeout_ms", 200))
         await self._attempts(delivery, target, method, headers, body_form, overrides)
         self.backend.changed()
+        self.backend.finished(delivery)
         return delivery
 
     async def _attempts(
@@ -406,6 +407,7 @@ class Dispatcher:
             attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
             delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
             self.backend.changed()
+            self.backend.finished(delivery)
             if code:
                 return code
         return None

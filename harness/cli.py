@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +16,8 @@ class UsageError(Exception):
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    from emulator import server
+    from emulator import activity, server
+    from emulator.provision import STARTER_NUMBER, starter
     from emulator.proxy import TWILIO_HOSTS
 
     backend = server.build_backend(args.seed, args.config, args.state)
@@ -28,31 +27,31 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     if proxy_sock is None and args.ca_file:
         raise UsageError("--ca-file goes with --proxy-port")
     proxy = server.connect_proxy(backend, proxy_sock, url, args.ca_file)
+    made = None if backend.accounts or args.empty else starter(backend, args.sms_url)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
-        def ready() -> None:
-            print(url, flush=True)
-            print(
-                f"Twilio emulator ready at {url} (control API: {url}/_emulator/openapi.json); Ctrl-C stops it",
-                file=sys.stderr,
-                flush=True,
+    if not args.quiet:
+        backend.on_record = activity.printer(say)
+
+    def ready() -> None:
+        print(url, flush=True)
+        say(f"Twilio emulator ready at {url} (control API: {url}/_emulator/openapi.json); Ctrl-C stops it")
+        say(f"Dev phone page: {url}/_emulator/phone/")
+        if made:
+            account = made["account"]
+            say(
+                f"Account {account.sid}, auth token {account.auth_token}, number {STARTER_NUMBER} "
+                f"(webhook {args.sms_url}), Messaging Service {made['services'][0].sid}"
             )
-            if proxy_sock is not None:
-                print(
-                    f"HTTPS proxy for {', '.join(TWILIO_HOSTS)} at {server.base_url(proxy_sock)}"
-                    + (f"; trust the CA in {args.ca_file}" if args.ca_file else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
+        if proxy_sock is not None:
+            say(
+                f"HTTPS proxy for {', '.join(TWILIO_HOSTS)} at {server.base_url(proxy_sock)}"
+                + (f"; trust the CA in {args.ca_file}" if args.ca_file else "")
+            )
 
-        await server.serve_until(backend, sock, stop.wait, args.state, ready, proxy, args.control_token)
-
-    asyncio.run(main())
+    server.serve_foreground(backend, sock, ready, proxy, args.state, args.control_token)
     return 0
 
 
@@ -63,6 +62,17 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="faker seed for generated SIDs, tokens and numbers")
     p.add_argument("--config", type=Path, help="accounts.toml to provision from")
     p.add_argument("--state", type=Path, help="state file: everything recorded survives a restart")
+    p.add_argument(
+        "--empty",
+        action="store_true",
+        help="start with no account (by default an emulator with none gets one, with number +15551234567)",
+    )
+    p.add_argument(
+        "--sms-url",
+        default="http://127.0.0.1:18789/webhooks/sms",
+        help="the default number's incoming-message webhook (default: OpenClaw's gateway port and path)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no line per REST call and per webhook")
     p.add_argument("--proxy-port", type=int, help="also be an HTTPS CONNECT proxy for the Twilio hosts (0: any port)")
     p.add_argument("--ca-file", type=Path, help="with --proxy-port: write the proxy's CA certificate here")
     p.add_argument(
@@ -71,6 +81,50 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
         "client sends $SMS_EMULATOR_TOKEN",
     )
     p.set_defaults(func=cmd_emulator)
+
+
+def cmd_devphone(args: argparse.Namespace) -> int:
+    from harness import devphone
+
+    options = devphone.Options(
+        port=args.port,
+        proxy_port=args.proxy_port,
+        gateway_url=args.gateway_url,
+        public_url=args.public_url,
+        config=args.config.resolve() if args.config else None,
+        seed=args.seed,
+        workdir=args.workdir.resolve(),
+        reference=args.reference,
+        open_browser=args.open,
+    )
+    try:
+        return devphone.run(options)
+    except devphone.DevPhoneError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def add_devphone(sub: argparse._SubParsersAction) -> None:
+    from harness import devphone
+
+    p = sub.add_parser(
+        "devphone", help="test a gateway by hand in the browser: the emulator, a ready account, the page"
+    )
+    p.add_argument("--gateway-url", default=devphone.DEFAULT_GATEWAY_URL, help="where your gateway listens (loopback)")
+    p.add_argument(
+        "--public-url",
+        default=devphone.DEFAULT_PUBLIC_URL,
+        help="the webhook URL Twilio signs (your publicWebhookUrl); its origin is routed to --gateway-url",
+    )
+    p.add_argument("--port", type=int, default=0, help="the emulator's port (0 picks a free one)")
+    p.add_argument("--proxy-port", type=int, default=0, help="the HTTPS proxy's port for the Twilio hosts (0: any)")
+    p.add_argument("--config", type=Path, help="accounts.toml to provision from instead of the ready account")
+    p.add_argument("--seed", type=int, default=0, help="faker seed for generated SIDs, tokens and numbers")
+    p.add_argument(
+        "--workdir", type=Path, default=devphone.DEFAULT_WORKDIR, help="where the CA and the patch are written"
+    )
+    p.add_argument("--reference", action="store_true", help="also run the embedded reference gateway against it")
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
+    p.set_defaults(func=cmd_devphone)
 
 
 def suite_options(args: argparse.Namespace) -> RunOptions:
@@ -289,6 +343,7 @@ def cmd_openclaw_parity(args: argparse.Namespace) -> int:
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_emulator,
+    add_devphone,
     add_run,
     add_selfcheck,
     add_merge,
