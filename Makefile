@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 REPORT ?= report
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: conformance conformance-openclaw test selfcheck selfcheck-openclaw bench clean
 
@@ -24,7 +26,14 @@ conformance: $(VENV)/.installed
 conformance-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway openclaw -n 2 --report $(REPORT)-openclaw
 
-test: $(VENV)/.installed
+# the dev phone's tests drive Debian's chromium through Playwright (which never downloads a browser)
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the dev phone's browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else echo "no apt-get here: the dev phone's browser tests will be skipped (install chromium, or set CHROMIUM=path)"; fi
+
+test: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest tests scenarios
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,3 +24,50 @@ def run_python(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess
 def sms_harness(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The `sms-harness` command line."""
     return run_python("-m", "harness.cli", *args, cwd=cwd, timeout=timeout)
+
+
+class Background:
+    """A long-running command of ours (`sms-harness devphone`, …): its stdout read as it comes,
+    stopped with SIGTERM as Ctrl-C would, and made to say whether it stopped in time."""
+
+    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.errors: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.errors.append), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream: Any, put: Any) -> None:
+        for line in stream:
+            put(line.rstrip("\n"))
+
+    def wait_for(self, prefix: str, timeout: float = 30) -> str:
+        """The first stdout line starting with `prefix`; a timeout says what was printed instead."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(
+            f"expected a line starting {prefix!r} within {timeout}s; stdout: {self.seen[-20:]}, "
+            f"stderr: {self.errors[-20:]}, exit: {self.proc.poll()}"
+        )
+
+    def stop(self, timeout: float = 15) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"did not stop within {timeout}s of SIGTERM; stderr: {self.errors[-20:]}") from None
