@@ -82,6 +82,20 @@ class Wiring:
     def openclaw_patch(self) -> dict[str, Any]:
         return {"channels": {"sms": self.channel()}, "proxy": {"proxyUrl": self.proxy_url}}
 
+    def openclaw_model_patch(self) -> dict[str, Any]:
+        """Offline, an agent needs a model: the emulator's scripted one ("reply exactly X" answers X)."""
+        model = {"id": "devphone", "name": "Dev phone scripted model", "input": ["text"], "reasoning": False}
+        model |= {
+            "contextWindow": 128000,
+            "maxTokens": 4096,
+            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
+        }
+        provider = {"baseUrl": f"{self.emulator_url}/v1", "apiKey": "devphone", "api": "openai-completions"}
+        return {
+            "models": {"mode": "merge", "providers": {"devphone": provider | {"models": [model]}}},
+            "agents": {"defaults": {"model": {"primary": "devphone/devphone"}}},
+        }
+
 
 def check(options: Options) -> None:
     for flag, url in (("--gateway-url", options.gateway_url), ("--public-url", options.public_url)):
@@ -136,10 +150,12 @@ def describe(wiring: Wiring, refclaw_env: dict[str, str] | None) -> str:
         f"Messaging Service: {wiring.service_sid or '(none)'}",
         f"Webhook:          Twilio signs {wiring.public_url} and delivers it to {wiring.gateway_url} (what a tunnel does)",
         "",
-        "OpenClaw: apply this patch (`openclaw config patch --file devphone-openclaw.json5`, written to "
-        f"{wiring.ca_path.parent}), then start the gateway with",
+        "OpenClaw: apply this patch, then start the gateway trusting the emulator's CA:",
+        f"  openclaw config patch --file {wiring.ca_path.parent / PATCH_FILE}",
         f"  NODE_EXTRA_CA_CERTS={wiring.ca_path} openclaw gateway run --port {urlsplit(wiring.gateway_url).port or 80}",
         patch,
+        '  Offline, with no model of your own, also apply the emulator\'s scripted model ("reply exactly X" answers X):',
+        f"  openclaw config patch --file {wiring.ca_path.parent / MODEL_PATCH_FILE}",
         "",
         "Any other gateway: use these instead of Twilio's hosts, with the account SID and token above",
         f"  REST API: {wiring.emulator_url} (for https://api.twilio.com and https://messaging.twilio.com)",
@@ -155,11 +171,16 @@ def describe(wiring: Wiring, refclaw_env: dict[str, str] | None) -> str:
     return "\n".join(lines)
 
 
+PATCH_FILE = "devphone-openclaw.json5"
+MODEL_PATCH_FILE = "devphone-openclaw-model.json5"
+
+
 def write_files(wiring: Wiring) -> None:
-    """The patch next to the CA, so `openclaw config patch --file` can take it as printed."""
-    path = wiring.ca_path.parent / "devphone-openclaw.json5"
-    path.write_text(json.dumps(wiring.openclaw_patch(), indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)  # it holds the auth token
+    """The patches next to the CA, so `openclaw config patch --file` can take them as printed."""
+    for name, patch in ((PATCH_FILE, wiring.openclaw_patch()), (MODEL_PATCH_FILE, wiring.openclaw_model_patch())):
+        path = wiring.ca_path.parent / name
+        path.write_text(json.dumps(patch, indent=2) + "\n", encoding="utf-8")
+        path.chmod(0o600)  # the first holds the auth token
 
 
 def run(options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
