@@ -134,11 +134,11 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
-    from harness.runner import ROOT
+    from harness import layout
 
     for name in args.feature or []:
-        if not (ROOT / "features" / f"{name}.feature").is_file():
-            known = ", ".join(sorted(path.stem for path in (ROOT / "features").glob("*.feature")))
+        if name not in layout.feature_names():
+            known = ", ".join(layout.feature_names())
             raise UsageError(f"--feature {name}: no features/{name}.feature (known: {known})")
     from harness import matrix
 

@@ -135,6 +135,10 @@ def feature_file(item: pytest.Item) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from harness import layout
+
+    for name in layout.step_modules():  # our step library, wherever pytest runs (a no-op if conftest has it)
+        config.pluginmanager.import_plugin(name)
     for tag, doc in TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {doc}")
     report_dir = config.getoption("--sms-report", None)

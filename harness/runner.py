@@ -16,17 +16,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness import isolation
+from harness import isolation, layout
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.report import summary_table
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
 NO_TESTS = 5
+SCENARIO_TIMEOUT = 120  # seconds; pyproject's ini says the same for a plain pytest run in the checkout
 
 
 class SuiteNotFound(Exception):
-    """scenarios/ is not next to the harness package (an install without the checkout)."""
+    """The suite's files are missing from this install (a broken or partial package)."""
 
 
 @dataclass
@@ -52,21 +51,29 @@ class RunOptions:
     sms_plugin_from: str | None = None
 
 
+def suite_root() -> Path:
+    """pytest's rootdir and working directory: the checkout, or the installed suite's folder.
+    The user's own paths (report, gateway config) are made absolute before they get here."""
+    return layout.CHECKOUT if layout.in_checkout() else layout.scenarios_dir()
+
+
 def pytest_argv(options: RunOptions) -> list[str]:
-    if not (SCENARIOS / "test_features.py").exists():
+    suite = layout.scenarios_dir()
+    if not (suite / "test_features.py").exists() or not layout.feature_names():
         raise SuiteNotFound(
-            f"cannot find the scenarios at {SCENARIOS}: run sms-harness from a checkout of the "
-            "project (pip install -e .)"
+            f"the suite is missing from this install (no scenarios or features at {suite}): reinstall sms-harness"
         )
     argv = [
         sys.executable,
         "-m",
         "pytest",
-        str(SCENARIOS),
+        str(suite),
         "--rootdir",
-        str(ROOT),
+        str(suite_root()),
         "-p",
         "no:cacheprovider",
+        "-o",
+        f"timeout={SCENARIO_TIMEOUT}",
         "--gateway",
         options.gateway,
         "--sms-report",
@@ -157,7 +164,7 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
     with prepared_state(options) as ready:
         argv = pytest_argv(ready)
         argv = isolation.wrap(argv) if ready.isolate else argv
-        code = subprocess.run(argv, cwd=ROOT, stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
+        code = subprocess.run(argv, cwd=suite_root(), stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
     data = json.loads(report.read_text()) if report.exists() else None
     return code, data
 

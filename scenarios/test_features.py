@@ -2,4 +2,6 @@
 
 from pytest_bdd import scenarios
 
-scenarios("../features")
+from harness.layout import features_dir
+
+scenarios(str(features_dir()))

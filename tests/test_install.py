@@ -1,0 +1,77 @@
+"""The package as a user gets it: a wheel in a fresh venv, used from a folder outside the checkout.
+
+Slow (a venv and its dependencies, about a minute with pip's cache warm), and the only way to
+prove that `pip install` brings the features, the steps and the plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.processes import ROOT
+
+USER_FEATURE = """\
+Feature: My gateway's own rule
+  Scenario: A signed text gets the agent's answer
+    Given a Twilio account with an SMS number
+    And the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["*"]
+    And the gateway is running
+    When phone "A" texts "reply exactly mine too"
+    Then the webhook answers 200 with an empty TwiML response
+    And phone "A" gets the reply "mine too"
+"""
+
+
+def run(argv: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{argv} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: Path) -> None:
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)], tmp_path)
+    wheel = next((tmp_path / "dist").glob("sms_harness-*.whl"))
+    run([sys.executable, "-m", "venv", str(tmp_path / "venv")], tmp_path)
+    bin_dir = tmp_path / "venv" / "bin"
+    run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], tmp_path)
+
+    work = tmp_path / "mygw"
+    work.mkdir()
+    shutil.copy(ROOT / "examples" / "refclaw-gateway.toml", work / "gateway.toml")
+    # our features, against a gateway described by a TOML file, with paths relative to this folder
+    run(
+        [
+            str(bin_dir / "sms-harness"),
+            "run",
+            "--gateway",
+            "external",
+            "--gateway-config",
+            "gateway.toml",
+            "--feature",
+            "signatures",
+            "--report",
+            "rep",
+        ],
+        work,
+    )
+    report = json.loads((work / "rep" / "report.json").read_text())
+    outcomes = {s["outcome"] for s in report["scenarios"]}
+    assert len(report["scenarios"]) >= 10 and outcomes == {"passed"}, report["features"]
+    assert str(ROOT) not in (work / "rep" / "report.json").read_text(), "the installed run used the checkout"
+
+    # a feature of the user's own, bound with plain pytest-bdd, using our steps and fixtures
+    (work / "features").mkdir()
+    (work / "features" / "mine.feature").write_text(USER_FEATURE)
+    (work / "test_mine.py").write_text('from pytest_bdd import scenarios\n\nscenarios("features/mine.feature")\n')
+    result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "test_mine.py", "-p", "no:cacheprovider"], work)
+    assert "1 passed" in result.stdout, result.stdout
