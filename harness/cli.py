@@ -171,6 +171,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         gateway_config=str(Path(args.gateway_config).resolve()) if args.gateway_config else None,
         report=args.report.resolve(),
         keyword=args.k,
+        tags=args.tags,
         workers=args.n,
         faker_seed=args.faker_seed,
         emulator_url=args.emulator_url,
@@ -230,6 +231,10 @@ def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
     )
     p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
     p.add_argument("-k", help="only scenarios matching this pytest -k expression")
+    p.add_argument(
+        "--tags",
+        help='only scenarios whose tags match this expression, e.g. "signature or pairing", "guide and not mms"',
+    )
     p.add_argument(
         "--feature",
         action="append",

@@ -141,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin(name)
     for tag, doc in TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {doc}")
+    config.addinivalue_line("markers", "sms_keep_state: sms_twilio keeps the emulator's state from earlier tests")
     report_dir = config.getoption("--sms-report", None)
     if report_dir and not hasattr(config, "workerinput"):
         from harness.report import ReportWriter
@@ -234,6 +235,17 @@ def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClie
 def sms_accounts(sms_emulator: EmulatorClient) -> AccountPool:
     """Twilio accounts shared by scenarios that leave them clean (fewer gateway reloads)."""
     return AccountPool(sms_emulator)
+
+
+@pytest.fixture
+def sms_twilio(request: pytest.FixtureRequest, sms_emulator: EmulatorClient, sms_accounts: AccountPool) -> EmulatorClient:
+    """The emulator, emptied before this test (accounts, numbers, messages, records, faults): for
+    plain pytest tests that provision their own accounts. Mark a test `sms_keep_state` to keep what
+    earlier tests left. Scenarios use `sms`, which shares accounts between them instead."""
+    if not request.node.get_closest_marker("sms_keep_state"):
+        sms_emulator.reset()
+        sms_accounts.free.clear()  # the pooled accounts went with the reset
+    return sms_emulator
 
 
 @pytest.fixture

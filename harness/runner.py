@@ -34,6 +34,7 @@ class RunOptions:
     gateway_config: str | None = None
     report: Path = Path("report")
     keyword: str | None = None
+    tags: str | None = None
     workers: int = 0
     mutant: str | None = None
     faker_seed: int | None = None
@@ -88,6 +89,7 @@ def pytest_argv(options: RunOptions) -> list[str]:
     for flag, value in (
         ("--gateway-config", options.gateway_config),
         ("-k", options.keyword),
+        ("-m", options.tags),
         ("--mutant", options.mutant),
         ("--emulator-url", options.emulator_url),
         ("--faker-seed", options.faker_seed),

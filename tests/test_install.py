@@ -30,6 +30,24 @@ Feature: My gateway's own rule
 """
 
 
+PLAIN_TESTS = """\
+import httpx
+import pytest
+
+ACCOUNT = "AC" + "a" * 32
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_each_test_gets_an_empty_emulator(sms_twilio, attempt):
+    account = sms_twilio.create_account(sid=ACCOUNT, numbers=[{"phone_number": "+15551230000"}])
+    sms_twilio.send_inbound("+15557654321", "+15551230000", "hi")
+    listed = httpx.get(
+        f"{sms_twilio.base_url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", auth=(ACCOUNT, account.auth_token)
+    ).json()
+    assert [m["body"] for m in listed["messages"]] == ["hi"]
+"""
+
+
 def run(argv: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -61,6 +79,8 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
             "gateway.toml",
             "--feature",
             "signatures",
+            "--tags",
+            "guide",
             "--report",
             "rep",
         ],
@@ -69,6 +89,7 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
     report = json.loads((work / "rep" / "report.json").read_text())
     outcomes = {s["outcome"] for s in report["scenarios"]}
     assert len(report["scenarios"]) >= 10 and outcomes == {"passed"}, report["features"]
+    assert all("guide" in s["tags"] for s in report["scenarios"]), "--tags guide kept only the guide's scenarios"
     assert str(ROOT) not in (work / "rep" / "report.json").read_text(), "the installed run used the checkout"
 
     # a feature of the user's own, bound with plain pytest-bdd, using our steps and fixtures
@@ -77,3 +98,8 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
     (work / "test_mine.py").write_text('from pytest_bdd import scenarios\n\nscenarios("features/mine.feature")\n')
     result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "test_mine.py", "-p", "no:cacheprovider"], work)
     assert "1 passed" in result.stdout, result.stdout
+
+    # plain pytest tests with our fixtures: the same account twice, as the emulator is emptied per test
+    (work / "test_plain.py").write_text(PLAIN_TESTS)
+    result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "test_plain.py", "-p", "no:cacheprovider"], work)
+    assert "2 passed" in result.stdout, result.stdout
