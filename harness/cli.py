@@ -193,6 +193,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return runner.run(suite_options(args))
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
+    except runner.Interrupted as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return 130
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
@@ -204,6 +207,9 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         return runner.selfcheck(suite_options(args), args.mutant or None)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
+    except runner.Interrupted as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return 130
 
 
 def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:

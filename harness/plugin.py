@@ -238,7 +238,9 @@ def sms_accounts(sms_emulator: EmulatorClient) -> AccountPool:
 
 
 @pytest.fixture
-def sms_twilio(request: pytest.FixtureRequest, sms_emulator: EmulatorClient, sms_accounts: AccountPool) -> EmulatorClient:
+def sms_twilio(
+    request: pytest.FixtureRequest, sms_emulator: EmulatorClient, sms_accounts: AccountPool
+) -> EmulatorClient:
     """The emulator, emptied before this test (accounts, numbers, messages, records, faults): for
     plain pytest tests that provision their own accounts. Mark a test `sms_keep_state` to keep what
     earlier tests left. Scenarios use `sms`, which shares accounts between them instead."""

@@ -19,6 +19,7 @@ import pytest
 from harness import secrets
 
 ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3}
+UNFINISHED = "interrupted before it finished (Ctrl-C or SIGTERM)"  # the message of a scenario a signal cut short
 
 
 class ReportWriter:
@@ -40,7 +41,7 @@ class ReportWriter:
                 "feature_file": props.get("feature_file", ""),
                 "scenario": props.get("scenario") or report.nodeid,
                 "tags": list(props.get("tags", [])),
-                "outcome": "passed",
+                "outcome": "unfinished",  # passed only once its call phase has passed
                 "duration": 0.0,
                 "message": "",
                 "transcript": "",
@@ -51,6 +52,8 @@ class ReportWriter:
             if props.get(key):
                 entry[key] = props[key]
         entry["duration"] += report.duration
+        if report.when == "call" and report.passed and entry["outcome"] == "unfinished":
+            entry["outcome"] = "passed"
         if report.failed:
             entry["outcome"] = "failed"
             text = report.longreprtext or str(report.longrepr or "")
@@ -71,6 +74,9 @@ class ReportWriter:
         (self.directory / "report.html").write_text(render_html(data), encoding="utf-8")
 
     def document(self, exitstatus: int) -> dict[str, Any]:
+        for entry in self.results.values():  # Ctrl-C or SIGTERM came in the middle of it
+            if entry["outcome"] == "unfinished":
+                entry["outcome"], entry["message"] = "failed", UNFINISHED
         scenarios = list(self.results.values())
         options = self.config.option
         return {

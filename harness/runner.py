@@ -6,9 +6,13 @@ xdist worker, has its own emulator and gateway) and read back report.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +22,7 @@ from typing import Any
 
 from harness import isolation, layout
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
-from harness.report import summary_table
+from harness.report import UNFINISHED, summary_table
 
 NO_TESTS = 5
 SCENARIO_TIMEOUT = 120  # seconds; pyproject's ini says the same for a plain pytest run in the checkout
@@ -166,9 +170,79 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
     with prepared_state(options) as ready:
         argv = pytest_argv(ready)
         argv = isolation.wrap(argv) if ready.isolate else argv
-        code = subprocess.run(argv, cwd=suite_root(), stdout=out, stderr=out, stdin=subprocess.DEVNULL).returncode
+        code, caught = run_child(argv, suite_root(), out)
     data = json.loads(report.read_text()) if report.exists() else None
+    if caught:
+        finished = None if data is None else sum(s["message"] != UNFINISHED for s in data["scenarios"])
+        raise Interrupted(caught, options.report, finished)
     return code, data
+
+
+GRACE_SECONDS = 30  # after Ctrl-C, how long pytest gets to stop its gateways and write the report
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped the run; what finished is in the partial report."""
+
+    def __init__(self, signum: int, report: Path, finished: int | None) -> None:
+        self.signum, self.report, self.finished = signum, report, finished
+        name = signal.Signals(signum).name
+        where = (
+            f"partial report ({finished} scenario(s) finished) in {report / 'report.html'}"
+            if finished is not None
+            else "no report was written"
+        )
+        super().__init__(f"interrupted by {name}; every process the run started is stopped; {where}")
+
+
+def _interruptible() -> None:
+    """In the child before exec: a shell starts background jobs with SIGINT ignored, and Python keeps
+    an ignored SIGINT ignored, so the forwarded Ctrl-C would never reach pytest."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
+    """Run pytest in a session of its own. Ctrl-C or SIGTERM here becomes one SIGINT to its whole
+    group (xdist workers included), so each scenario stops, each gateway is stopped by its fixture
+    and the report is written; after GRACE_SECONDS, or at a second signal, the group is killed.
+    Returns the exit code and the signal that interrupted the run, if one did."""
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdout=out,
+        stderr=out,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_interruptible,
+    )
+    caught: list[int] = []
+
+    def kill(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+
+    def forward(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        if len(caught) == 1:
+            kill(signal.SIGINT)
+            timer = threading.Timer(GRACE_SECONDS, kill, (signal.SIGKILL,))
+            timer.daemon = True
+            timer.start()
+        else:
+            kill(signal.SIGKILL)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:  # an exception of our own: never leave the suite running
+            kill(signal.SIGKILL)
+            proc.wait()
+    return code, caught[0] if caught else None
 
 
 def print_summary(data: dict[str, Any], report_dir: Path) -> None:

@@ -30,10 +30,16 @@ class Background:
     """A long-running command of ours (`sms-harness devphone`, …): its stdout read as it comes,
     stopped with SIGTERM as Ctrl-C would, and made to say whether it stopped in time."""
 
-    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    def __init__(self, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a group of its own: a Ctrl-C sent to it never reaches the tests
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -64,10 +70,29 @@ class Background:
             f"stderr: {self.errors[-20:]}, exit: {self.proc.poll()}"
         )
 
-    def stop(self, timeout: float = 15) -> int:
-        self.proc.send_signal(signal.SIGTERM)
+    def stop(self, timeout: float = 15, sig: int = signal.SIGTERM, group: bool = False) -> int:
+        """Signal it (or, as a terminal's Ctrl-C does, its whole process group) and wait for the end."""
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise AssertionError(f"did not stop within {timeout}s of SIGTERM; stderr: {self.errors[-20:]}") from None
+            raise AssertionError(
+                f"did not stop within {timeout}s of signal {sig}; stderr: {self.errors[-20:]}"
+            ) from None
+
+
+def marked(mark: str) -> list[int]:
+    """Processes whose environment holds `mark`: what a command started, however deep."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

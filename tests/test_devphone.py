@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.processes import Background
+from tests.processes import Background, marked
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The flags this closed machine needs: no sandbox as root, and no calls home (they are refused).
@@ -58,19 +58,6 @@ class DevPhone:
         return httpx.get(f"{self.emulator_url}/_emulator/messages", timeout=5).json()
 
 
-def left_behind(workdir: Path) -> list[int]:
-    """Processes whose environment names this dev phone's folder (its reference gateway)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str(workdir).encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.fixture(scope="module")
 def devphone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPhone]:
     workdir = tmp_path_factory.mktemp("devphone")
@@ -85,7 +72,7 @@ def devphone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPhone]:
     finally:
         code = out.stop()
     assert code == 0, f"devphone exited {code} on SIGTERM; stderr: {out.errors[-10:]}"
-    assert left_behind(workdir) == [], "the reference gateway outlived the dev phone"
+    assert marked(str(workdir)) == [], "the reference gateway outlived the dev phone"
 
 
 @pytest.fixture(scope="module")
