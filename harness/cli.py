@@ -187,10 +187,16 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness import isolation, runner
+    from harness import isolation, preflight, runner
 
+    options = suite_options(args)
     try:
-        return runner.run(suite_options(args))
+        preflight.check(options.gateway, options.gateway_config, options.emulator_url)
+    except preflight.PreflightError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return runner.run(options)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
     except runner.Interrupted as exc:

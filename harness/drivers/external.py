@@ -76,6 +76,7 @@ class ExternalDriver(GatewayDriver):
         self.process: GatewayProcess | None = None
         self._env: dict[str, str] | None = None
         self._log_offset = 0
+        self._start_failure: tuple[dict[str, str], str] | None = None  # a start that failed, and why
 
     @classmethod
     def from_file(cls, path: Path, workdir: Path) -> ExternalDriver:
@@ -118,6 +119,8 @@ class ExternalDriver(GatewayDriver):
         env = self.base_env(setup.env, twilio_base)
         if self.spec.get("start"):
             if not (self.process and self.process.alive and env == self._env and not setup.fresh):
+                if self._start_failure and self._start_failure[0] == env:  # it will fail the same way
+                    raise DriverError(f"(as when it was first started) {self._start_failure[1]}")
                 self._restart(env)
         elif setup.env:
             raise Unsupported(
@@ -132,7 +135,19 @@ class ExternalDriver(GatewayDriver):
         if self.process:
             self.process.wait_ready()
 
+    def start_only(self, setup: Setup, twilio_base: str) -> None:
+        """Start the gateway as a scenario would, without configuring it: the run's pre-flight check."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._restart(self.base_env(setup.env, twilio_base))
+
     def _restart(self, env: dict[str, str]) -> None:
+        try:
+            self._start(env)
+        except DriverError as exc:
+            self._start_failure = (env, str(exc))
+            raise
+
+    def _start(self, env: dict[str, str]) -> None:
         self.stop()
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
