@@ -31,6 +31,8 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on loopback; port 0 picks a free one."""
     if host not in LOOPBACK:
         raise ControlError(f"host {host!r} is not loopback; the emulator listens on 127.0.0.1 or ::1 only")
+    if not 0 <= port <= 65535:
+        raise ControlError(f"port {port} is not a port (0 to 65535; 0 picks a free one)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     from emulator.provision import STARTER_NUMBER, starter
     from emulator.proxy import TWILIO_HOSTS
 
+    if args.state is not None:
+        writable_folder(args.state.parent, f"--state {args.state}")
     backend = server.build_backend(args.seed, args.config, args.state)
     sock = server.bind(args.host, args.port)
     url = server.base_url(sock)
@@ -83,9 +86,21 @@ def add_emulator(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_emulator)
 
 
+def writable_folder(folder: Path, what: str) -> None:
+    """The folder exists, or can be made, and takes files: checked before anything starts."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".sms-harness-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {folder} ({exc.strerror or exc})") from None
+
+
 def cmd_devphone(args: argparse.Namespace) -> int:
     from harness import devphone
 
+    writable_folder(args.workdir, f"--workdir {args.workdir}")
     options = devphone.Options(
         port=args.port,
         proxy_port=args.proxy_port,
@@ -130,6 +145,15 @@ def add_devphone(sub: argparse._SubParsersAction) -> None:
 def suite_options(args: argparse.Namespace) -> RunOptions:
     if args.n < 0:
         raise UsageError("-n must be 0 (no parallel workers) or more")
+    writable_folder(args.report, f"--report {args.report}")
+    mutant = getattr(args, "mutant_one", None)
+    if mutant:
+        from refclaw.mutants import MUTANTS
+
+        if args.gateway != "reference":
+            raise UsageError("run --mutant runs a mutant of the reference gateway: drop --gateway or use selfcheck")
+        if mutant not in MUTANTS:
+            raise UsageError(f"--mutant {mutant}: no such mutant; known: {', '.join(MUTANTS)}")
     if args.gateway == "external" and not args.gateway_config:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
@@ -170,6 +194,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         # the suite runs with the project as its working directory: the user's paths are theirs
         gateway_config=str(Path(args.gateway_config).resolve()) if args.gateway_config else None,
         report=args.report.resolve(),
+        mutant=mutant,
         keyword=args.k,
         tags=args.tags,
         workers=args.n,
@@ -298,6 +323,12 @@ def add_merge(sub: argparse._SubParsersAction) -> None:
 def add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the conformance suite and write its report")
     add_suite_options(p, "report")
+    p.add_argument(
+        "--mutant",
+        dest="mutant_one",
+        metavar="NAME",
+        help="run against this deliberate defect of the reference gateway (refclaw/mutants.py)",
+    )
     p.set_defaults(func=cmd_run)
 
 

@@ -269,9 +269,22 @@ def run(options: RunOptions) -> int:
     if data:
         print_summary(data, options.report)
     if code == NO_TESTS or (data is not None and not data["scenarios"]):
-        print("sms-harness: no scenario matched", file=sys.stderr)
+        print(f"sms-harness: no scenario matched {chosen(options)}", file=sys.stderr)
         return 1
     return code
+
+
+def chosen(options: RunOptions) -> str:
+    """The filters a run was given, and how each one matches, for a run that matched nothing."""
+    given = [
+        f"{flag} {value!r}"
+        for flag, value in (("-k", options.keyword), ("--tags", options.tags), ("--shard", options.shard))
+        if value
+    ] + [f"--feature {name}" for name in options.features or []]
+    return (
+        f"{' and '.join(given) or 'the run'}: -k matches scenario and example names, --tags the scenarios' "
+        "tags (guide, observed, pairing, signature, …), --feature a file of features/"
+    )
 
 
 # -- selfcheck ---------------------------------------------------------------------------------

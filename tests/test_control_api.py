@@ -147,6 +147,12 @@ def test_config_file_provisions(tmp_path: Path) -> None:
     [
         (["emulator", "--config", "/does/not/exist.toml"], "does not exist"),
         (["emulator", "--host", "0.0.0.0"], "not loopback"),
+        (["emulator", "--port", "99999"], "port 99999 is not a port"),
+        (["emulator", "--state", "/proc/none/s.json"], "--state /proc/none/s.json: cannot write in /proc/none"),
+        (["run", "--report", "/proc/none"], "--report /proc/none: cannot write in /proc/none"),
+        (["devphone", "--workdir", "/proc/none"], "--workdir /proc/none: cannot write in /proc/none"),
+        (["run", "--mutant", "nope"], "--mutant nope: no such mutant; known: signature_skipped"),
+        (["run", "--mutant", "no_chunking", "--gateway", "openclaw"], "run --mutant runs a mutant of the reference"),
     ],
 )
 def test_cli_user_mistakes_are_one_line(args: list[str], needle: str) -> None:
@@ -154,6 +160,12 @@ def test_cli_user_mistakes_are_one_line(args: list[str], needle: str) -> None:
     assert result.returncode == 2
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_run_against_one_mutant_of_the_reference_fails_where_it_should(tmp_path: Path) -> None:
+    result = sms_harness("run", "--mutant", "signature_skipped", "--feature", "signatures", "--report", str(tmp_path))
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "FAILED Webhook signatures — A signature that does not match is refused with 403" in result.stdout
 
 
 def test_cli_serves_until_interrupted(tmp_path: Path) -> None:
