@@ -103,3 +103,21 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
     (work / "test_plain.py").write_text(PLAIN_TESTS)
     result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "test_plain.py", "-p", "no:cacheprovider"], work)
     assert "2 passed" in result.stdout, result.stdout
+
+
+def test_the_github_actions_example_runs_a_command_line_we_accept() -> None:
+    """The workflow's `sms-harness run` line parses with our own parser, flag for flag."""
+    import re
+    import shlex
+
+    from harness.cli import parser
+
+    text = (ROOT / "examples" / "github-actions.yml").read_text()
+    folded = re.search(r"run: >\n((?:\s{10}.+\n)+)", text)
+    assert folded, "the workflow has no folded `run: >` block"
+    words = shlex.split(" ".join(line.strip() for line in folded.group(1).splitlines()))
+    assert words[:2] == ["sms-harness", "run"], words
+    args = parser().parse_args(words[1:])
+    assert (args.gateway, args.gateway_config, args.tags) == ("external", "sms-gateway.toml", "guide and not mms")
+    for kept in ("sms-report/report.html", "sms-report/junit.xml"):
+        assert kept in text, f"the workflow does not keep {kept}"
