@@ -23,7 +23,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness import secrets
+from harness import secrets, sequence
 from harness.accounts import AccountPool
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
@@ -287,16 +287,30 @@ STEP_TIMES = pytest.StashKey[dict[str, list[float]]]()
 STEP_STARTED = pytest.StashKey[float]()
 
 
+STEPS = pytest.StashKey[list[list[str]]]()  # the scenario's steps: [keyword, text, outcome]
+
+
 def pytest_bdd_before_step(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
     request.node.stash[STEP_STARTED] = time.monotonic()
+    _step_outcome(request, "running")
 
 
 def pytest_bdd_after_step(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
     _count_step(request, step_func)
+    _step_outcome(request, "passed")
 
 
-def pytest_bdd_step_error(request: pytest.FixtureRequest, step_func: Any, **_: Any) -> None:
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step_func: Any, exception: Exception, **_: Any) -> None:
     _count_step(request, step_func)
+    _step_outcome(request, "skipped" if isinstance(exception, Unsupported | pytest.skip.Exception) else "failed")
+
+
+def _step_outcome(request: pytest.FixtureRequest, outcome: str) -> None:
+    """The first step not yet done takes `outcome` (steps run in order, so that is the current one)."""
+    for step in request.node.stash.get(STEPS, []):
+        if step[2] in ("not run", "running"):
+            step[2] = outcome
+            return
 
 
 def _count_step(request: pytest.FixtureRequest, step_func: Any) -> None:
@@ -321,6 +335,9 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     if example:  # an outline's example: its "id" column, else its values
         props.append(("example", example.get("id") or " · ".join(map(str, example.values()))))
     props.append(("tags", sorted(set(scenario.tags) | set(feature.tags))))
+    steps = [[step.keyword, step.name, "not run"] for step in scenario.steps]
+    request.node.stash[STEPS] = steps
+    props.append(("steps", steps))  # the same list: its outcomes are filled in as the steps run
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -332,11 +349,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
         return
     world: World | None = getattr(item, "_sms_world", None)
-    if world is not None and report.failed and call.when == "call":
-        transcript = world.transcript()
+    if world is not None and call.when == "call" and world.started:
+        report.user_properties.append(("channel", world.applied_channel()))
+    diverged = getattr(report, "wasxfail", None) is not None
+    if world is not None and (report.failed or diverged) and call.when == "call":
+        try:
+            records = world.records()
+        except Exception:  # the emulator itself may be what broke: the transcript says so
+            records = None
+        transcript = world.transcript(records=records)
         gateway_log = secrets.redact(world.driver.logs()[-20000:])
-        report.sections.append(("emulator transcript", transcript))
-        report.sections.append(("gateway log", gateway_log))
+        if records is not None:
+            report.user_properties.append(("sequence", secrets.redact(sequence.svg(sequence.arrows(records)))))
+        if report.failed:
+            report.sections.append(("emulator transcript", transcript))
+            report.sections.append(("gateway log", gateway_log))
         report.user_properties.append(("transcript", transcript))
         report.user_properties.append(("gateway_log", gateway_log))
     if report.failed and call.excinfo is not None:

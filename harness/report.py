@@ -48,7 +48,7 @@ class ReportWriter:
                 "gateway_log": "",
             },
         )
-        for key in ("feature", "feature_file", "scenario", "tags", "example"):
+        for key in ("feature", "feature_file", "scenario", "tags", "example", "steps", "channel", "sequence"):
             if props.get(key):
                 entry[key] = props[key]
         entry["duration"] += report.duration
@@ -74,9 +74,12 @@ class ReportWriter:
         (self.directory / "report.html").write_text(render_html(data), encoding="utf-8")
 
     def document(self, exitstatus: int) -> dict[str, Any]:
-        for entry in self.results.values():  # Ctrl-C or SIGTERM came in the middle of it
-            if entry["outcome"] == "unfinished":
+        for entry in self.results.values():
+            if entry["outcome"] == "unfinished":  # Ctrl-C or SIGTERM came in the middle of it
                 entry["outcome"], entry["message"] = "failed", UNFINISHED
+            for step in entry.get("steps", []):  # a step that skipped or failed outside a step hook
+                if step[2] == "running":
+                    step[2] = {"failed": "failed", "passed": "passed"}.get(entry["outcome"], "skipped")
         scenarios = list(self.results.values())
         options = self.config.option
         return {
@@ -141,12 +144,70 @@ def summary_table(data: dict[str, Any]) -> str:
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b;max-width:1200px}
-h1{font-size:1.5em}table{border-collapse:collapse;margin:1em 0}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;
-text-align:left}th{background:#f4f4f4}.passed{color:#17692f}.failed{color:#b3261e;font-weight:600}
-.skipped{color:#8a6d00}.divergence{color:#6a1b9a}details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.4em .8em}
-summary{cursor:pointer}pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em;border-radius:4px;font-size:12px;
-max-height:40em;overflow:auto}.tag{font-size:11px;background:#eef;border-radius:3px;padding:0 .3em;margin-left:.3em}
+h1{font-size:1.5em}h4{margin:.8em 0 .3em}table{border-collapse:collapse;margin:1em 0}
+td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}
+.passed{color:#17692f}.failed{color:#b3261e;font-weight:600}.skipped{color:#8a6d00}.divergence{color:#6a1b9a}
+details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.4em .8em}summary{cursor:pointer}
+pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em;border-radius:4px;font-size:12px;max-height:40em;overflow:auto}
+.tag{font-size:11px;background:#eef;border-radius:3px;padding:0 .3em;margin-left:.3em}
+.filter{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ddd;display:flex;gap:1em;
+flex-wrap:wrap;align-items:center}.filter input[type=search]{flex:1;min-width:14em;padding:.3em}
+ol.steps{margin:.2em 0;padding-left:1.6em;font-family:ui-monospace,monospace;font-size:12.5px}
+ol.steps li::marker{font-weight:600}ol.steps .kw{font-weight:600}
+ol.steps li.passed::marker{content:"✓ ";color:#17692f}ol.steps li.failed::marker{content:"✗ ";color:#b3261e}
+ol.steps li.skipped::marker,ol.steps li.not-run::marker{content:"– ";color:#8a6d00}
+ol.steps li.not-run,ol.steps li.skipped{color:#777}
+.sequence{max-width:100%;height:auto;font:12px system-ui,sans-serif;background:#fcfcfc;border:1px solid #eee}
+.sequence .lane{font-weight:600}.sequence .life{stroke:#bbb;stroke-dasharray:4 4}.sequence .bad{fill:#b3261e}
+.sequence .ok{fill:#1b1b1b}
 """
+
+FILTER_JS = """
+const radios=[...document.querySelectorAll('input[name=show]')],search=document.getElementById('q');
+function apply(){const show=radios.find(r=>r.checked).value,q=search.value.toLowerCase();
+for(const d of document.querySelectorAll('details[data-outcome]')){
+d.hidden=!((show==='all'||d.dataset.outcome===show)&&(!q||d.textContent.toLowerCase().includes(q)));}}
+radios.forEach(r=>r.addEventListener('change',apply));search.addEventListener('input',apply);
+"""
+
+
+def _failure_text(scenario: dict[str, Any]) -> str:
+    """The failure without the transcript it carries: the report shows the transcript once, below."""
+    return scenario["message"].split("\n\n-- emulator transcript --")[0]
+
+
+def _steps_html(steps: list[list[str]]) -> str:
+    e = html.escape
+    items = "".join(
+        f"<li class={outcome.replace(' ', '-')} title='{e(outcome)}'><span class=kw>{e(keyword)}</span> {e(text)}</li>"
+        for keyword, text, outcome in steps
+    )
+    return f"<h4>Steps</h4><ol class=steps>{items}</ol>" if items else ""
+
+
+def _scenario_html(s: dict[str, Any]) -> str:
+    e = html.escape
+    tags = "".join(f"<span class=tag>@{e(tag)}</span>" for tag in s["tags"])
+    example = f" <b>[{e(s['example'])}]</b>" if s.get("example") else ""
+    parts = []
+    if s["outcome"] == "failed":
+        parts.append(f"<h4>What was expected and what was seen</h4><pre>{e(_failure_text(s))}</pre>")
+    elif s["outcome"] in ("skipped", "divergence"):
+        parts.append(f"<pre>{e(s['message'])}</pre>")
+    parts.append(_steps_html(s.get("steps", [])))
+    if s.get("sequence"):
+        parts.append(f"<h4>The exchange</h4>{s['sequence']}")  # SVG made by harness/sequence.py, escaped there
+    if s.get("channel"):
+        parts.append(f"<h4>Channel configuration</h4><pre>{e(s['channel'])}</pre>")
+    if s["outcome"] in ("failed", "divergence"):
+        parts.append(f"<h4>Emulator transcript</h4><pre>{e(s['transcript'] or '(none)')}</pre>")
+        parts.append(f"<h4>Gateway log</h4><pre>{e(s['gateway_log'] or '(none)')}</pre>")
+    opened = " open" if s["outcome"] == "failed" else ""
+    return (
+        f"<details{opened} data-outcome={s['outcome']}><summary><span class={s['outcome']}>{s['outcome'].upper()}"
+        f"</span> {e(s['feature'])} — {e(s['scenario'])}{example} ({s['duration']:.1f}s){tags}</summary>"
+        f"{''.join(parts)}</details>"
+    )
 
 
 def render_html(data: dict[str, Any]) -> str:
@@ -158,27 +219,22 @@ def render_html(data: dict[str, Any]) -> str:
         f"<td class=divergence>{f['divergence'] or ''}</td></tr>"
         for f in data["features"]
     )
-    scenarios = []
-    for s in sorted(data["scenarios"], key=lambda s: (ORDER[s["outcome"]], s["feature"], s["scenario"])):
-        tags = "".join(f"<span class=tag>@{e(tag)}</span>" for tag in s["tags"])
-        example = f" <b>[{e(s['example'])}]</b>" if s.get("example") else ""
-        body = ""
-        if s["outcome"] == "failed":
-            body = (
-                f"<h4>What was expected and what was seen</h4><pre>{e(s['message'])}</pre>"
-                f"<h4>Emulator transcript</h4><pre>{e(s['transcript'] or '(none)')}</pre>"
-                f"<h4>Gateway log</h4><pre>{e(s['gateway_log'] or '(none)')}</pre>"
-            )
-        elif s["outcome"] in ("skipped", "divergence"):
-            body = f"<pre>{e(s['message'])}</pre>"
-        opened = " open" if s["outcome"] == "failed" else ""
-        scenarios.append(
-            f"<details{opened}><summary><span class={s['outcome']}>{s['outcome'].upper()}</span> "
-            f"{e(s['feature'])} — {e(s['scenario'])}{example} ({s['duration']:.1f}s){tags}</summary>{body}</details>"
+    ordered = sorted(data["scenarios"], key=lambda s: (ORDER[s["outcome"]], s["feature"], s["scenario"]))
+    first = "failed" if t["failed"] else "all"
+    choices = "".join(
+        f"<label><input type=radio name=show value={value}{' checked' if value == first else ''}> {label}</label>"
+        for value, label in (
+            ("all", f"All ({len(ordered)})"),
+            ("failed", f"Failed ({t['failed']})"),
+            ("divergence", f"Divergences ({t['divergence']})"),
+            ("skipped", f"Skipped ({t['skipped']})"),
+            ("passed", f"Passed ({t['passed']})"),
         )
+    )
     mutant = f", mutant <b>{e(str(data['mutant']))}</b>" if data.get("mutant") else ""
     return (
-        f"<!doctype html><html><head><meta charset=utf-8><title>SMS conformance report</title>"
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>SMS conformance report</title>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
         f"<style>{CSS}</style></head><body><h1>SMS channel conformance report</h1>"
         f"<p>Gateway <b>{e(str(data['gateway']))}</b>{mutant}; started {e(data['started'])}; "
         f"{data['seconds']}s; faker seed {e(str(data['faker_seed']))}.</p>"
@@ -187,6 +243,8 @@ def render_html(data: dict[str, Any]) -> str:
         f"<span class=divergence>{t['divergence']} known divergences</span> (expected failures, listed "
         "with what the guide says and what the gateway does).</p>"
         f"<table><tr><th>Feature</th><th>File</th><th>Passed</th><th>Failed</th><th>Skipped</th>"
-        f"<th>Divergences</th></tr>{rows}"
-        f"</table><h2>Scenarios</h2>{''.join(scenarios)}</body></html>"
+        f"<th>Divergences</th></tr>{rows}</table><h2>Scenarios</h2>"
+        f"<div class=filter role=search>{choices}<input type=search id=q placeholder='filter: a name, a tag, a number, "
+        f"any text' aria-label='filter the scenarios'></div>"
+        f"{''.join(_scenario_html(s) for s in ordered)}<script>{FILTER_JS}apply();</script></body></html>"
     )

@@ -887,17 +887,27 @@ class World:
 
     # -- the record for reports -------------------------------------------------------------------------
 
-    def transcript(self, brief: bool = False) -> str:
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        """What the emulator recorded since this scenario began: the transcript's and the diagram's source."""
+        after = self.start_seq
+        return {
+            "calls": self.emu.calls(after=after),
+            "deliveries": self.emu.deliveries(after=after),
+            "messages": self.emu.messages(after=after),
+            "model_requests": self.emu.model_requests(after=after),
+        }
+
+    def transcript(self, brief: bool = False, records: dict[str, list[dict[str, Any]]] | None = None) -> str:
         """The emulator's record of this scenario: REST calls, webhook deliveries, messages (redacted)."""
         try:
-            calls = self.emu.calls(after=self.start_seq)
-            deliveries = self.emu.deliveries(after=self.start_seq)
-            messages = self.emu.messages(after=self.start_seq)
+            records = records or self.records()
         except Exception as exc:  # the emulator itself may be what broke
             return f"(emulator record unavailable: {exc})"
         lines = ["-- emulator transcript --"]
         events = sorted(
-            [("call", c) for c in calls] + [("delivery", d) for d in deliveries] + [("message", m) for m in messages],
+            [("call", c) for c in records["calls"]]
+            + [("delivery", d) for d in records["deliveries"]]
+            + [("message", m) for m in records["messages"]],
             key=lambda e: e[1]["seq"],
         )
         for kind, item in events[-40:] if brief else events:
@@ -905,6 +915,11 @@ class World:
         if self.last_cli:
             lines.append("-- last CLI call --\n" + self.last_cli.describe())
         return secrets.redact("\n".join(lines))
+
+    def applied_channel(self) -> str:
+        """The channel config the gateway last ran with, as JSON, secrets redacted (for the report)."""
+        shown = {"channels.sms": self.expand(self.channel), **({"env": self.expand(self.env)} if self.env else {})}
+        return secrets.redact(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 def spell(number: str, spelling: str) -> str:

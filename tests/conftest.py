@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 from twilio.rest import Client
 
 from emulator.client import EmulatorClient, Provisioned
@@ -63,3 +64,16 @@ def twilio(emulator_server: EmulatorServer, account: Provisioned) -> Client:
 @pytest.fixture
 def sink_url(sink: Sink) -> str:
     return sink.url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium under Playwright, for the tests of pages a person looks at."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

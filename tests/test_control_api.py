@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -166,6 +167,18 @@ def test_run_against_one_mutant_of_the_reference_fails_where_it_should(tmp_path:
     result = sms_harness("run", "--mutant", "signature_skipped", "--feature", "signatures", "--report", str(tmp_path))
     assert result.returncode == 1, result.stdout[-2000:]
     assert "FAILED Webhook signatures — A signature that does not match is refused with 403" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    tampered = next(s for s in report["scenarios"] if s.get("example") == "wrong_token")
+    assert tampered["outcome"] == "failed"
+    assert [outcome for *_, outcome in tampered["steps"]] == [*["passed"] * 6, "failed", "not run", "not run"]
+    assert tampered["steps"][6][1] == 'the webhook answers 403 with body "Invalid signature"'
+    assert '"authToken": "[redacted]"' in tampered["channel"] and '"dmPolicy": "open"' in tampered["channel"]
+    svg = tampered["sequence"]
+    assert svg.startswith("<svg") and "Twilio (emulator)" in svg and "POST /webhooks/sms" in svg and ">200 (" in svg
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("-- emulator transcript --") == tampered["transcript"].count("-- emulator transcript --") * len(
+        [s for s in report["scenarios"] if s["outcome"] == "failed"]
+    ), "each failure shows its transcript once"
 
 
 def test_cli_serves_until_interrupted(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,28 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import needs_chromium
 from tests.processes import Background, marked
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# The flags this closed machine needs: no sandbox as root, and no calls home (they are refused).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 15_000
 PUBLIC_URL = "https://gateway.devphone.test/webhooks/sms"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (`make test` installs it with apt-get where it can)",
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -73,14 +59,6 @@ def devphone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPhone]:
         code = out.stop()
     assert code == 0, f"devphone exited {code} on SIGTERM; stderr: {out.errors[-10:]}"
     assert marked(str(workdir)) == [], "the reference gateway outlived the dev phone"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -251,3 +251,50 @@ def test_relative_paths_are_the_callers(tmp_path: Path) -> None:
     result = sms_harness("run", "-k", "first_message_from_an_unknown", "--report", "here", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert (tmp_path / "here" / "report.json").exists()
+
+
+def test_the_sequence_diagram_orders_the_exchange_as_it_happened() -> None:
+    from harness import sequence
+
+    records = {
+        "messages": [
+            {"seq": 1, "direction": "inbound", "body": "hi", "num_media": "0", "status": "received"},
+            {"seq": 5, "direction": "outbound-api", "body": "Echo: hi", "num_media": "0", "status": "delivered"},
+        ],
+        "deliveries": [
+            {
+                "seq": 2,
+                "kind": "inbound",
+                "method": "POST",
+                "url": "https://gw.test/webhooks/sms#rc=1",
+                "form": [["Body", "hi"]],
+                "outcome": "failed",
+                "error_code": 11200,
+                "attempts": [{"status": 403, "error": "http", "latency_ms": 12.4}],
+            }
+        ],
+        "calls": [
+            {
+                "seq": 6,
+                "method": "POST",
+                "path": "/2010-04-01/Accounts/AC1/Messages.json",
+                "status": 201,
+                "response": {"sid": "SM1"},
+                "duration_ms": 1.2,
+            }
+        ],
+        "model_requests": [{"seq": 4, "user_text": "hi", "reply": "Echo: hi"}],
+    }
+    arrows = sequence.arrows(records)
+    assert [(a.source, a.target, a.label, a.ok) for a in arrows] == [
+        (0, 1, "SMS “hi”", True),
+        (1, 2, "POST /webhooks/sms", True),
+        (2, 1, "403 (12 ms) → Twilio error 11200", False),
+        (2, 3, "turn: “hi”", True),
+        (3, 2, "“Echo: hi”", True),
+        (2, 1, "POST Messages.json", True),
+        (1, 2, "201 (1 ms)", True),
+        (1, 0, "SMS “Echo: hi” [delivered]", True),
+    ]
+    drawing = sequence.svg(arrows)
+    assert drawing.count("<line") == 4 + len(arrows) and "&lt;" not in "".join(a.label for a in arrows)
