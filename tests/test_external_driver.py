@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,26 @@ def test_the_suite_runs_against_an_external_gateway(tmp_path: Path) -> None:
     tail = result.stdout[-3000:]
     assert result.returncode == 0, tail
     assert "passed" in tail and "skipped" in tail, tail
+
+
+def test_the_readmes_example_toml_drives_the_reference_gateway(tmp_path: Path) -> None:
+    """examples/refclaw-gateway.toml, as the README shows it, passes every signature scenario."""
+    from tests.processes import ROOT, sms_harness
+
+    config = ROOT / "examples" / "refclaw-gateway.toml"
+    result = sms_harness(
+        "run",
+        "--gateway",
+        "external",
+        "--gateway-config",
+        str(config),
+        "--feature",
+        "signatures",
+        "--report",
+        str(tmp_path),
+        "-n",
+        "2",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["scenarios"]) >= 15 and report["totals"]["passed"] == len(report["scenarios"]), report["totals"]

@@ -191,7 +191,7 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["totals"]["passed"] == 1 and data["features"][0]["feature"].startswith("Pairing")
-    assert (tmp_path / "junit.xml").exists() and "<html>" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "junit.xml").exists() and "<html lang=en>" in (tmp_path / "report.html").read_text()
     assert "Pairing (the default dmPolicy)" in result.stdout
 
 

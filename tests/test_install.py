@@ -66,9 +66,9 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
     run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], tmp_path)
 
     work = tmp_path / "mygw"
-    work.mkdir()
-    shutil.copy(ROOT / "examples" / "refclaw-gateway.toml", work / "gateway.toml")
-    # our features, against a gateway described by a TOML file, with paths relative to this folder
+    shutil.copytree(ROOT / "examples" / "tinygw", work)
+    # our features, against examples/tinygw (a gateway of its own, described by a TOML file), with
+    # paths relative to this folder
     run(
         [
             str(bin_dir / "sms-harness"),
@@ -76,7 +76,7 @@ def test_the_wheel_runs_our_features_and_a_users_own_from_any_folder(tmp_path: P
             "--gateway",
             "external",
             "--gateway-config",
-            "gateway.toml",
+            "tinygw.toml",
             "--feature",
             "signatures",
             "--tags",

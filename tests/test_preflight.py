@@ -38,7 +38,7 @@ def test_a_bad_gateway_description_is_one_line_before_any_scenario(tmp_path: Pat
     result = sms_harness("run", "--gateway", "external", "--gateway-config", "gw.toml", "--report", "rep", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert not (tmp_path / "rep").exists(), "no scenario should have run"
+    assert not (tmp_path / "rep" / "report.json").exists(), "no scenario should have run"
 
 
 def test_a_gateway_that_does_not_start_stops_the_run_with_its_log_tail(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_a_gateway_that_does_not_start_stops_the_run_with_its_log_tail(tmp_path:
     first, *tail = result.stderr.strip().splitlines()
     assert first.startswith(f"sms-harness: {tmp_path / 'gw.toml'}: the gateway does not start: gateway"), first
     assert "exited with code 3 while starting" in first and tail == ["boom"], result.stderr
-    assert not (tmp_path / "rep").exists(), "no scenario should have run"
+    assert not (tmp_path / "rep" / "report.json").exists(), "no scenario should have run"
 
 
 def test_an_unreachable_emulator_is_one_line() -> None:

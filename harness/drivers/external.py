@@ -3,7 +3,8 @@
 base_url = "http://127.0.0.1:18789"     # where Twilio's webhooks are delivered (what a tunnel reaches)
 start = "mygw gateway --port {port}"    # optional: the harness starts (and restarts) the gateway itself;
                                         # it must print its base URL as the first line, or use {port}
-                                        # ("{python}" in any command: the harness's own interpreter)
+                                        # ("{python}" in any command: the harness's own interpreter;
+                                        # "{here}": the folder of this TOML file)
 ready_path = "/readyz"                  # optional, with start
 twilio_base_env = ["MYGW_TWILIO_API_BASE"]  # optional: env names that receive the emulator's URL
 log_file = "/var/log/mygw.log"          # optional: shown in reports
@@ -61,7 +62,9 @@ KNOWN_KEYS = {"base_url", "start", "ready_path", "twilio_base_env", "log_file", 
 class ExternalDriver(GatewayDriver):
     name = "external"
 
-    def __init__(self, spec: dict[str, Any], workdir: Path, source: str = "gateway config") -> None:
+    def __init__(
+        self, spec: dict[str, Any], workdir: Path, source: str = "gateway config", here: Path | None = None
+    ) -> None:
         unknown = set(spec) - KNOWN_KEYS
         if unknown:
             raise DriverError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -72,6 +75,8 @@ class ExternalDriver(GatewayDriver):
         if not spec.get("base_url") and not spec.get("start"):
             raise DriverError(f"{source}: give base_url (a running gateway) or start (a command)")
         self.spec, self.workdir = spec, workdir
+        # what "{python}", "{workdir}" and "{here}" (the TOML's own folder) mean in its commands
+        self.places = {"python": sys.executable, "workdir": str(workdir), "here": str(here or Path.cwd())}
         self.local_url = str(spec.get("base_url", "")).rstrip("/")
         self.process: GatewayProcess | None = None
         self._env: dict[str, str] | None = None
@@ -84,7 +89,7 @@ class ExternalDriver(GatewayDriver):
             spec = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DriverError(f"{path}: cannot read the gateway description ({exc})") from None
-        return cls(spec, workdir, str(path))
+        return cls(spec, workdir, str(path), path.resolve().parent)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -98,16 +103,14 @@ class ExternalDriver(GatewayDriver):
                 value = values.get(token[1:-1])
                 expanded += [f"--{token[1:-1]}", str(value)] if value else []
             else:
-                expanded.append(token.format(workdir=self.workdir, python=sys.executable, **values))
+                expanded.append(token.format(**self.places, **values))
         return expanded
 
     def cli(self, name: str, **values: Any) -> CliResult:
         return run_cli(self.argv(name, **values), self._env or self.base_env({}, ""))
 
     def base_env(self, extra: dict[str, str], twilio_base: str) -> dict[str, str]:
-        env = {
-            k: str(v).format(workdir=self.workdir, emulator=twilio_base) for k, v in self.spec.get("env", {}).items()
-        }
+        env = {k: str(v).format(**self.places, emulator=twilio_base) for k, v in self.spec.get("env", {}).items()}
         for name in self.spec.get("twilio_base_env", []):
             env[name] = twilio_base
         return clean_env({**env, **extra})
@@ -152,9 +155,7 @@ class ExternalDriver(GatewayDriver):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        argv = [
-            t.format(port=port, workdir=self.workdir, python=sys.executable) for t in shlex.split(self.spec["start"])
-        ]
+        argv = [t.format(port=port, **self.places) for t in shlex.split(self.spec["start"])]
         self._env = env
         self.process = GatewayProcess(
             argv, env, self.workdir / "gateway.log", self.spec.get("ready_path", "/readyz"), port=port
@@ -212,7 +213,7 @@ class ExternalDriver(GatewayDriver):
 
     def _log_path(self) -> Path | None:
         if self.spec.get("log_file"):
-            return Path(str(self.spec["log_file"]).format(workdir=self.workdir))
+            return Path(str(self.spec["log_file"]).format(**self.places))
         return self.process.log_path if self.process else None
 
     def _log_size(self) -> int:
