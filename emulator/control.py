@@ -20,7 +20,17 @@ from emulator.errors import ControlError, TwilioError
 from emulator.faults import KINDS, SIGNATURE_VARIANTS
 from emulator.models import MAX_MEDIA, Backend, Delivery, Media, Message
 from emulator.openapi import OPENAPI
-from emulator.provision import KEY_TYPES, NUMBER_KEYS, SERVICE_KEYS, SERVICE_TYPES, apply_settings, only, provision
+from emulator.provision import (
+    KEY_TYPES,
+    NUMBER_KEYS,
+    NUMBER_SETTINGS,
+    SERVICE_KEYS,
+    SERVICE_SETTINGS,
+    SERVICE_TYPES,
+    apply_settings,
+    only,
+    provision,
+)
 from emulator.proxy import TWILIO_HOSTS
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -332,52 +342,30 @@ async def add_service(sid: str) -> Response:
     return response
 
 
-NUMBER_SETTINGS = {
-    "sms_url": "SmsUrl",
-    "sms_method": "SmsMethod",
-    "sms_fallback_url": "SmsFallbackUrl",
-    "sms_fallback_method": "SmsFallbackMethod",
-    "friendly_name": "FriendlyName",
-}
-SERVICE_SETTINGS = {
-    "inbound_request_url": "InboundRequestUrl",
-    "inbound_method": "InboundMethod",
-    "fallback_url": "FallbackUrl",
-    "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
-    "friendly_name": "FriendlyName",
-}
-
-
 def twilio_form(data: dict[str, Any], names: dict[str, str], where: str) -> dict[str, str]:
     """Settings by their control-API names, as the Twilio form parameters the model updates from."""
     given = only(data, set(names), where, {**KEY_TYPES, "fallback_url": (str,)})
     return {names[k]: str(v).lower() if isinstance(v, bool) else str(v) for k, v in given.items()}
 
 
-@control.post("/numbers/<sid>")
-async def update_number(sid: str) -> Response:
-    """Change a number's webhook settings as the console would (no credentials: this is the control API)."""
-    number = backend().numbers.get(sid)
-    if number is None:
-        raise ControlError(f"no number {sid}", 404)
-    form = twilio_form(await body(), NUMBER_SETTINGS, "number")
+@control.post("/<any(numbers, services):kind>/<sid>")
+async def update_settings(kind: str, sid: str) -> Response:
+    """Change a number's or a Messaging Service's webhook settings as the console would (no
+    credentials: this is the control API); the model checks them as it checks a REST update."""
+    state = backend()
+    found = (state.numbers if kind == "numbers" else state.services).get(sid)
+    if found is None:
+        raise ControlError(f"no {'number' if kind == 'numbers' else 'Messaging Service'} {sid}", 404)
+    names = NUMBER_SETTINGS if kind == "numbers" else SERVICE_SETTINGS
+    form = twilio_form(await body(), names, kind.removesuffix("s"))
     try:
-        backend().update_number(number, form)
+        if kind == "numbers":
+            state.update_number(found, form)
+        else:
+            state.update_service(found, form)
     except TwilioError as exc:
         raise ControlError(exc.message) from None
-    return jsonify(number_view(number))
-
-
-@control.post("/services/<sid>")
-async def update_service(sid: str) -> Response:
-    service = backend().services.get(sid)
-    if service is None:
-        raise ControlError(f"no Messaging Service {sid}", 404)
-    form = twilio_form(await body(), SERVICE_SETTINGS, "service")
-    if form.get("InboundMethod", "POST").upper() not in ("GET", "POST"):
-        raise ControlError("inbound_method must be GET or POST")
-    backend().update_service(service, form)
-    return jsonify(service_view(service))
+    return jsonify(number_view(found) if kind == "numbers" else service_view(found))
 
 
 @control.route("/routes", methods=["GET", "POST"])

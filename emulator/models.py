@@ -690,7 +690,10 @@ class Backend:
             ("FriendlyName", "friendly_name"),
         ):
             if param in form:
-                setattr(service, attr, form[param].upper() if attr.endswith("method") else form[param])
+                value = form[param].upper() if attr.endswith("method") else form[param]
+                if attr.endswith("method") and value not in ("GET", "POST"):
+                    raise TwilioError(20001, message=f"{param} must be GET or POST")
+                setattr(service, attr, value)
         if "UseInboundWebhookOnNumber" in form:
             service.use_inbound_webhook_on_number = form["UseInboundWebhookOnNumber"].lower() == "true"
         service.date_updated = time.time()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.faults import KINDS, SIGNATURE_VARIANTS
+from emulator.provision import NUMBER_SETTINGS, SERVICE_SETTINGS
 
 OBJ: dict[str, Any] = {"type": "object"}
 ERROR = {
@@ -84,30 +85,17 @@ OPENAPI: dict[str, Any] = {
         "/_emulator/phone/devphone.css": {
             "get": {"summary": "The dev phone's style sheet", "responses": {"200": {"description": "text/css"}}}
         },
-        "/_emulator/numbers/{sid}": {
-            "post": op(
-                "Change a number's webhook settings (as the console would)",
-                props(
-                    sms_url="string",
-                    sms_method="string",
-                    sms_fallback_url="string",
-                    sms_fallback_method="string",
-                    friendly_name="string",
-                ),
-                params=[SID],
-            )
-        },
-        "/_emulator/services/{sid}": {
-            "post": op(
-                "Change a Messaging Service's inbound settings",
-                props(
-                    inbound_request_url="string",
-                    inbound_method="string",
-                    fallback_url="string",
-                    use_inbound_webhook_on_number="boolean",
-                    friendly_name="string",
-                ),
-                params=[SID],
+        **{
+            f"/_emulator/{kind}/{{sid}}": {
+                "post": op(
+                    f"Change a {what}'s webhook settings (as the console would)",
+                    props(**{name: "boolean" if name.startswith("use_") else "string" for name in names}),
+                    params=[SID],
+                )
+            }
+            for kind, what, names in (
+                ("numbers", "number", NUMBER_SETTINGS),
+                ("services", "Messaging Service", SERVICE_SETTINGS),
             )
         },
         "/_emulator/settings": {

@@ -40,6 +40,22 @@ SERVICE_KEYS = {
     "numbers",
     "status_callback",
 }
+# The webhook settings the dev phone (and the control API) change, by name, as Twilio's form names.
+NUMBER_SETTINGS = {
+    "sms_url": "SmsUrl",
+    "sms_method": "SmsMethod",
+    "sms_fallback_url": "SmsFallbackUrl",
+    "sms_fallback_method": "SmsFallbackMethod",
+    "friendly_name": "FriendlyName",
+}
+SERVICE_SETTINGS = {
+    "inbound_request_url": "InboundRequestUrl",
+    "inbound_method": "InboundMethod",
+    "fallback_url": "FallbackUrl",
+    "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
+    "friendly_name": "FriendlyName",
+}
+
 SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "max_records"}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.

@@ -23,6 +23,7 @@ from emulator import activity, server
 from emulator.models import Backend
 from emulator.provision import starter
 from emulator.webhooks import is_loopback
+from harness.channel_config import guide_block
 
 DEFAULT_PUBLIC_URL = "https://gateway.devphone.test/webhooks/sms"  # the plugin's default webhookPath
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:18789"  # OpenClaw's default gateway port
@@ -66,18 +67,7 @@ class Wiring:
 
     def channel(self) -> dict[str, Any]:
         """The `channels.sms` block of an OpenClaw-style gateway (the reference gateway takes the same)."""
-        block: dict[str, Any] = {
-            "enabled": True,
-            "accountSid": self.account_sid,
-            "authToken": self.auth_token,
-            "publicWebhookUrl": self.public_url,
-            "dmPolicy": "pairing",
-        }
-        if self.number:
-            block["fromNumber"] = self.number
-        elif self.service_sid:
-            block["messagingServiceSid"] = self.service_sid
-        return block
+        return guide_block(self.account_sid, self.auth_token, self.public_url, self.number, self.service_sid)
 
     def openclaw_patch(self) -> dict[str, Any]:
         return {"channels": {"sms": self.channel()}, "proxy": {"proxyUrl": self.proxy_url}}

@@ -23,7 +23,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness import secrets, sequence
+from harness import redaction, sequence
 from harness.accounts import AccountPool
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
@@ -358,15 +358,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         except Exception:  # the emulator itself may be what broke: the transcript says so
             records = None
         transcript = world.transcript(records=records)
-        gateway_log = secrets.redact(world.driver.logs()[-20000:])
+        gateway_log = redaction.redact(world.driver.logs()[-20000:])
         if records is not None:
-            report.user_properties.append(("sequence", secrets.redact(sequence.svg(sequence.arrows(records)))))
+            report.user_properties.append(("sequence", redaction.redact(sequence.svg(sequence.arrows(records)))))
         if report.failed:
             report.sections.append(("emulator transcript", transcript))
             report.sections.append(("gateway log", gateway_log))
         report.user_properties.append(("transcript", transcript))
         report.user_properties.append(("gateway_log", gateway_log))
     if report.failed and call.excinfo is not None:
-        report.user_properties.append(("failure", secrets.redact(call.excinfo.exconly())))
+        report.user_properties.append(("failure", redaction.redact(call.excinfo.exconly())))
     if report.longrepr is not None and report.failed:
-        report.longrepr = secrets.redact(str(report.longrepr))  # type: ignore[assignment]
+        report.longrepr = redaction.redact(str(report.longrepr))  # type: ignore[assignment]

@@ -2,7 +2,7 @@
 
 Collected on the controlling pytest process from test reports (so it also
 works with xdist workers). Every text that reaches the report has passed
-through `secrets.redact`.
+through `redaction.redact`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness import secrets
+from harness import redaction
 
 ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3}
 UNFINISHED = "interrupted before it finished (Ctrl-C or SIGTERM)"  # the message of a scenario a signal cut short
@@ -58,14 +58,14 @@ class ReportWriter:
             entry["outcome"] = "failed"
             text = report.longreprtext or str(report.longrepr or "")
             failure = props.get("failure") or text
-            entry["message"] = secrets.redact(failure if report.when == "call" else f"[{report.when}] {failure}")
-            entry["traceback"] = secrets.redact(text)
-            entry["transcript"] = secrets.redact(props.get("transcript", entry["transcript"]))
-            entry["gateway_log"] = secrets.redact(props.get("gateway_log", entry["gateway_log"]))
+            entry["message"] = redaction.redact(failure if report.when == "call" else f"[{report.when}] {failure}")
+            entry["traceback"] = redaction.redact(text)
+            entry["transcript"] = redaction.redact(props.get("transcript", entry["transcript"]))
+            entry["gateway_log"] = redaction.redact(props.get("gateway_log", entry["gateway_log"]))
         elif report.skipped and entry["outcome"] != "failed":
             divergence = getattr(report, "wasxfail", None)
             entry["outcome"] = "divergence" if divergence is not None else "skipped"
-            entry["message"] = secrets.redact(divergence or _skip_reason(report))
+            entry["message"] = redaction.redact(divergence or _skip_reason(report))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -7,36 +7,32 @@ shows the emulator's record of the exchange (tokens redacted).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import mimetypes
-import os
 import re
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from faker import Faker
 
-from emulator import media, signing
+from emulator import media
 from emulator.client import EmulatorClient, Provisioned, WaitTimeout
-from harness import secrets
+from harness import redaction
 from harness.accounts import AccountPool, Shape
+from harness.channel_config import guide_block
 from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup, Unsupported
+from harness.forged import PUBLIC_BASE, ForgedRequests
+from harness.matchers import Expectations, _short
 from harness.senders import Sender
 
-PUBLIC_BASE = "https://gateway.example.test"
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
 DEFAULT_PATH = "/webhooks/sms"
 MEDIA_FILE = re.compile(r"/Messages/\w+/Media/ME\w+$")
 CDN_FILE = re.compile(r"^/AC\w+/ME\w+$")  # a short-lived mms.twiliocdn.com link (whatever Host it came in on)
-# OpenClaw lists a turn's attachments as "[media attached 1/2: <path> (<type>)]" ("[media attached: …]" for one)
-ATTACHMENT = re.compile(r"\[media attached(?: \d+/\d+)?: [^\n]*? \(([^()\n]+)\)\]")
 
 
 @dataclass
@@ -53,7 +49,7 @@ class TwilioAccount:
         return PUBLIC_BASE + self.path
 
 
-class World:
+class World(ForgedRequests, Expectations):
     """Everything one scenario set up and observed."""
 
     def __init__(
@@ -123,7 +119,7 @@ class World:
         shape = Shape(PUBLIC_BASE + path, sms_method, trial, verified, number)
         made = self.pool.take(shape, self.fake.numerify("+1555%######"))
         self.taken.append((shape, made))
-        secrets.register(made.auth_token)
+        redaction.register(made.auth_token)
         account = TwilioAccount(name, made.sid, made.auth_token, made.numbers[0] if made.numbers else None, path)
         self.accounts[name] = account
         return account
@@ -164,15 +160,7 @@ class World:
     def full_channel(self, account: str = "main", **overrides: Any) -> dict[str, Any]:
         """A complete channels.sms block for a Twilio account, as the guide's example."""
         acct = self.account(account)
-        block: dict[str, Any] = {
-            "enabled": True,
-            "accountSid": acct.sid,
-            "authToken": acct.token,
-            "publicWebhookUrl": acct.public_url,
-            "dmPolicy": "pairing",
-        }
-        if acct.number:
-            block["fromNumber"] = acct.number
+        block = guide_block(acct.sid, acct.token, acct.public_url, acct.number)
         if acct.path != DEFAULT_PATH:
             block["webhookPath"] = acct.path
         block.update(overrides)
@@ -265,6 +253,26 @@ class World:
         """Remember a CLI call (for the next check and the transcript)."""
         self.last_cli = result
         return result
+
+    # -- the operator's commands, through the gateway's CLI -----------------------------------------
+
+    def approve(self, code: str, notify: bool = False) -> CliResult:
+        return self.run(self.driver.pairing_approve(code, notify=notify))
+
+    def patch_config(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
+        return self.run(self.driver.config_patch(patch, dry_run=dry_run))
+
+    def send_message(self, target: str | None, text: str, channel: str | None = "sms") -> CliResult:
+        return self.run(self.driver.message_send(target, text, channel))
+
+    def automation_send(self, text: str) -> CliResult:
+        return self.run(self.driver.automation_send(text))
+
+    def capabilities(self) -> CliResult:
+        return self.run(self.driver.capabilities())
+
+    def advance_clock(self, seconds: float) -> None:
+        self.driver.advance_clock(seconds)
 
     def act(self) -> None:
         """An action starts here: replies are looked for after this point, quiet windows run from it."""
@@ -371,75 +379,11 @@ class World:
             self.admit(message.get("sid"), (delivery.get("attempts") or [{}])[-1].get("status"))
         return self.last_inbound
 
-    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str | None) -> httpx.Response:
-        """A signed inbound form from the phone with one field set (or removed, for null)."""
-        form = self.inbound_form(phone, body)
-        if value is None:
-            form.pop(field_name, None)
-        else:
-            form[field_name] = self.expand(value)
-        return self.post_webhook(form)
-
     def ask_agent(self, phone: str, answer: str) -> dict[str, Any]:
         """The phone asks the scripted agent to answer exactly `answer` (any text, carried as JSON)."""
         return self.text(phone, "reply verbatim " + json.dumps(answer))
 
-    # -- direct HTTP to the gateway (what a proxy or an attacker could send) -------------------------
-
-    def post_webhook(
-        self,
-        form: dict[str, str],
-        *,
-        account: str = "main",
-        method: str = "POST",
-        signed: bool = True,
-        query: str = "",
-        extra_bytes: int = 0,
-        signer: str | None = None,
-        path: str | None = None,
-        http: httpx.Client | None = None,
-        repeat: tuple[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send a form straight to the gateway, signed over the public URL as Twilio would sign it.
-
-        `http`: a client to reuse (a load of requests); without one, this request is a new action.
-        """
-        acct = self.account(account)
-        pairs = list(form.items()) + ([repeat] if repeat else [])  # a key sent twice, as a form may
-        if extra_bytes:
-            pairs.append(("Padding", "x" * extra_bytes))
-        route = path or acct.path
-        url = PUBLIC_BASE + route + (f"?{query}" if query else "")
-        token = self.account(signer).token if signer else acct.token
-        headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
-        body = urlencode(pairs)
-        local = self.driver.local_url + route + (f"?{query}" if query else "")
-        request = {
-            "content": body if method != "GET" else None,
-            "headers": {**headers, "Content-Type": "application/x-www-form-urlencoded"},
-        }
-        if http is None:
-            self.act()
-        self.before_inbound()
-        with contextlib.nullcontext(http) if http else httpx.Client(trust_env=False, timeout=15) as client:
-            self.last_http = client.request(method, local, **request)
-        sid = form.get("MessageSid") or form.get("SmsSid") or form.get("SmsMessageSid")
-        self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
-        return self.last_http
-
-    def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
-        acct = self.account()
-        sid = sid or "SM" + self.fake.hexify("^" * 32)
-        return {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "MessageStatus": status,
-            "SmsStatus": status,
-            "AccountSid": account_sid or acct.sid,
-            "From": acct.number or "",
-            "To": self.phone("A"),
-            "ApiVersion": "2010-04-01",
-        }
+    # -- load --------------------------------------------------------------------------------------
 
     def limit(self, name: str) -> int:
         limits = self.driver.rate_limits()
@@ -449,32 +393,6 @@ class World:
         if not 0 < value <= MAX_LOAD:  # every load loop is bounded
             raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..{MAX_LOAD})")
         return value
-
-    def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
-        """Post forms one after another over one connection; `last_http` is the last answer."""
-        self.act()
-        with httpx.Client(trust_env=False, timeout=15) as http:
-            for form in forms:
-                self.post_webhook(form, signed=signed, http=http)
-        self.sent_forms = forms
-
-    def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
-        acct = self.account(account)
-        sid = "SM" + self.fake.hexify("^" * 32)
-        form = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "SmsMessageSid": sid,
-            "AccountSid": acct.sid,
-            "From": self.phone(phone),
-            "To": acct.number or "",
-            "Body": body,
-            "NumMedia": "0",
-            "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
-        }
-        form.update(extra)
-        return form
 
     # -- expectations --------------------------------------------------------------------------------
 
@@ -515,32 +433,6 @@ class World:
         time.sleep(self.driver.settle_seconds)
         return len(self.outbound(phone, after=self.mark)) == count
 
-    def expect_messages(self, phone: str, bodies: list[str]) -> None:
-        """Exactly these SMS bodies reach the phone, in this order, and no more."""
-        got = self.wait_replies(phone, len(bodies))
-        seen = [m["body"] for m in got]
-        if seen != bodies:
-            self.fail(
-                f"{len(bodies)} message(s) to phone {phone}, in order: {json.dumps(bodies, ensure_ascii=False)}",
-                f"{len(seen)} message(s): {json.dumps(seen, ensure_ascii=False)}",
-            )
-
-    def expect_pairing_reply(self, phone: str) -> str:
-        reply = self.wait_reply(phone)
-        code = pairing_code(reply["body"])
-        if code is None:
-            self.fail("a pairing reply with an 8-character code of capital letters and digits", reply["body"])
-        self.pairing_code = self.pairing_codes[phone] = code
-        return code
-
-    def expect_no_reply(self, phone: str, containing: str = "") -> None:
-        """Nothing (or nothing containing the text) reaches the phone within the quiet window."""
-        self.wait_quiet()
-        got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
-        if got:
-            what = f"containing {containing!r} " if containing else ""
-            self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
-
     def sent_requests(self) -> list[dict[str, Any]]:
         """Messages.json create calls the gateway made in this scenario."""
         return [c for c in self.emu.calls(after=self.start_seq, method="POST") if c["path"].endswith("/Messages.json")]
@@ -559,173 +451,6 @@ class World:
 
     # -- checks the steps call ---------------------------------------------------------------------
 
-    def expect_webhook_answer(self, status: int, body: str, content_type: str | None = None) -> None:
-        attempt = self.delivery()["attempts"][-1]
-        seen = (attempt.get("status"), (attempt.get("body") or "").strip())
-        if seen != (status, body):
-            self.fail(
-                f"the webhook to answer {status} {body!r}", f"{seen[0]} {seen[1]!r} (error: {attempt.get('error')})"
-            )
-        got_type = {k.lower(): v for k, v in attempt.get("headers", {}).items()}.get("content-type", "")
-        if content_type and content_type not in got_type:
-            self.fail(f"Content-Type {content_type}", got_type or "none")
-
-    def expect_http_answer(self, status: int, body: str | None, content_type: str | None = None) -> None:
-        if self.last_http is None:
-            self.fail("a request to the webhook", "none was sent")
-        response = self.last_http
-        seen_type = response.headers.get("content-type", "")
-        if (
-            response.status_code != status
-            or (body is not None and response.text.strip() != body)
-            or (
-                content_type is not None and seen_type.replace(" ", "").lower() != content_type.replace(" ", "").lower()
-            )
-        ):
-            self.fail(
-                f"HTTP {status}"
-                + (f" with body {body!r}" if body is not None else "")
-                + (f" as {content_type}" if content_type else ""),
-                f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
-            )
-
-    def expect_http_header(self, name: str, value: str) -> None:
-        if self.last_http is None:
-            self.fail("a request to the webhook", "none was sent")
-        seen = self.last_http.headers.get(name)
-        if seen != value:
-            self.fail(
-                f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header"
-            )
-
-    def expect_all_deliveries(self, status: int) -> None:
-        deliveries = (self.last_inbound or {}).get("deliveries", [])
-        seen = [d["attempts"][-1].get("status") for d in deliveries]
-        if len(seen) < 2 or any(s != status for s in seen):
-            self.fail(f"at least 2 deliveries, each answered {status}", str(seen))
-
-    def expect_inbound_error(self, code: int) -> None:
-        sid = (self.last_inbound or {}).get("message", {}).get("sid")
-        listed = self.emu.messages(sid=sid) if sid else []
-        seen = listed[0]["error_code"] if listed else None
-        if seen != code:
-            self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
-
-    def expect_exactly(self, phone: str, count: int) -> None:
-        """`count` arrive within the reply timeout (a slow agent is not a missing reply), then no more."""
-        deadline = time.monotonic() + self.reply_timeout
-        while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.wait_quiet()
-        got = self.outbound(phone, after=self.mark)
-        if len(got) != count:
-            self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
-
-    def expect_pairing_text(self, phone: str) -> None:
-        reply = self.wait_reply(phone)
-        body, code = reply["body"], self.pairing_codes.get(phone)
-        wanted = [self.phone(phone), f"openclaw pairing approve sms {code}"]
-        missing = [w for w in wanted if w not in body]
-        if missing:
-            self.fail(f"the pairing reply to contain {missing}", body)
-
-    def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
-        got = self.wait_replies(phone, least)
-        deadline = time.monotonic() + self.reply_timeout
-        while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
-            time.sleep(0.2)
-            got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
-        too_long = [len(m["body"]) for m in got if len(m["body"]) > limit]
-        if too_long or len(got) < least:
-            self.fail(
-                f"at least {least} message(s) of at most {limit} characters",
-                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]}",
-            )
-        self.chunks = got
-        return got
-
-    def expect_lengths(self, phone: str, lengths: list[int]) -> None:
-        """Exactly these message lengths, in this order, and together the text that was asked for."""
-        got = self.wait_replies(phone, len(lengths))
-        seen = [len(m["body"]) for m in got]
-        if seen != lengths or "".join(m["body"] for m in got) != unbreakable(sum(lengths)):
-            self.fail(f"messages of {lengths} characters that join into the requested text", f"{seen}: {_short(got)}")
-
-    def expect_chunks_read_as(self, markdown: str) -> None:
-        joined = _joined(self.chunks)
-        position = 0
-        for landmark in long_landmarks(markdown):
-            found = joined.find(_squash(landmark), position)
-            if found < 0:
-                self.fail(
-                    f"the chunks, in order, to contain {landmark!r} after position {position}",
-                    joined[max(0, position - 200) : position + 400],
-                )
-            position = found + len(_squash(landmark))
-
-    def expect_absent_in_messages(self, phone: str, tokens: list[str]) -> None:
-        for message in self.outbound(phone, after=self.mark):
-            present = [t for t in tokens if t in message["body"]]
-            if present:
-                self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
-
-    def expect_in_joined_chunks(self, text: str) -> None:
-        if _squash(text) not in _joined(self.chunks):
-            self.fail(f"{text!r} in the reply", _joined(self.chunks)[:800])
-
-    def expect_sent_from(self, phone: str, account: str) -> None:
-        acct = self.account(account)
-        requests = [c for c in self.sent_requests() if dict(c["form"]).get("To") == self.phone(phone)]
-        if not requests:
-            self.fail(f"a Messages.json request to phone {phone}", "none")
-        for call in requests:
-            form = dict(call["form"])
-            seen = (call["account_sid"], call["auth"], form.get("From"), call["path"])
-            wanted = (acct.sid, "ok", acct.number, f"/2010-04-01/Accounts/{acct.sid}/Messages.json")
-            if seen != wanted:
-                self.fail(f"sent as account {acct.sid} (auth ok) from {acct.number}", str(seen))
-
-    def expect_request_param(self, name: str, value: str | None) -> None:
-        requests = self.sent_requests()
-        if not requests:
-            self.fail("a Messages.json request", "none")
-        for call in requests:
-            seen = dict(call["form"]).get(name)
-            if seen != value:
-                self.fail(f"{name}={value!r} on every Messages.json request", f"{name}={seen!r}")
-
-    def expect_no_send_request(self) -> None:
-        requests = self.sent_requests()
-        if requests:
-            self.fail("no Messages.json request", f"{len(requests)} request(s)")
-
-    def expect_pairing_listed(self, phone: str, code: str | None) -> None:
-        entries = self.pairing_entries()
-        if not any(e.sender == self.phone(phone) and (code is None or e.code == code) for e in entries):
-            self.fail(
-                f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`",
-                str([(e.sender, e.code) for e in entries]),
-            )
-
-    def expect_pairing_not_listed(self, phone: str) -> None:
-        entries = self.pairing_entries()
-        if any(e.sender == self.phone(phone) for e in entries):
-            self.fail(f"phone {phone} absent from `pairing list sms`", str([(e.sender, e.code) for e in entries]))
-
-    def expect_cli(self, ok: bool, says: str | None = None, one_line: bool = False) -> None:
-        result = self.last_cli
-        if result is None:
-            self.fail("a CLI call", "none was made")
-        output = result.stdout + result.stderr
-        if result.ok != ok or (says is not None and says.lower() not in output.lower()):
-            self.fail(
-                ("the command to succeed" if ok else "the command to fail")
-                + (f", mentioning {says!r}" if says else ""),
-                result.describe(),
-            )
-        if one_line and len(result.stderr.strip().splitlines()) != 1:
-            self.fail("exactly one line on stderr", result.describe())
-
     # -- MMS -----------------------------------------------------------------------------------
 
     def media_requests(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -735,96 +460,11 @@ class World:
         cdn = [c for c in calls if CDN_FILE.match(c["path"])]
         return files, cdn
 
-    def expect_media_requested(self, count: int) -> None:
-        """`count` distinct files of the last inbound message asked for, every time with the account's credentials."""
-        if not self.admitted:
-            self.fail(
-                f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
-            )
-        sid = self.admitted[-1]
-        self.wait_turn()  # the plugin fetches a message's files before the agent turn starts
-        files, _ = self.media_requests()
-        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
-        if len(asked) != count or any(c["auth"] != "ok" for c in files):
-            self.fail(
-                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
-                json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
-            )
-
-    def expect_media_downloaded_from_cdn(self, count: int) -> None:
-        self.wait_turn()
-        files, cdn = self.media_requests()
-        served = [c for c in cdn if c["status"] == 200]
-        if len(served) != count:
-            self.fail(
-                f"{count} file(s) downloaded from {media.CDN_HOST} after Twilio's redirect",
-                json.dumps([{k: c[k] for k in ("host", "path", "status", "response")} for c in files + cdn], indent=1),
-            )
-
-    def expect_agent_given(self, files: list[str], text: str) -> None:
-        """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
-        self.wait_turn()
-        prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
-        if not prompts:
-            self.fail("an agent turn with the message", "no model request since the message went in")
-        prompt = prompts[-1]
-        given = ATTACHMENT.findall(prompt)
-        if given != files or text not in prompt:
-            self.fail(f"the agent given the files {files} and the text {text!r}", f"files {given}; prompt:\n{prompt}")
-
     def wait_turn(self) -> None:
         """Until the agent has been asked since the last action (or the reply timeout passed)."""
         deadline = time.monotonic() + self.reply_timeout
         while not self.emu.model_requests(after=self.mark) and time.monotonic() < deadline:
             time.sleep(0.1)
-
-    def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
-        """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""
-        message = self.wait_reply(phone, exactly=body)
-        digest = hashlib.sha256(self.file_sent).hexdigest()
-        want = [{"content_type": spec["content_type"], "size": spec["size"], "sha256": digest}]
-        deadline = time.monotonic() + self.reply_timeout
-        while True:
-            got = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]
-            if got == want:
-                return
-            if time.monotonic() >= deadline:
-                self.fail(f"the message {body!r} to phone {phone} with the file {want}", f"files {got}: {message}")
-            time.sleep(0.1)
-            message = next(m for m in self.emu.messages(after=self.mark) if m["sid"] == message["sid"])
-
-    def post_rcs_with_media(self, phone: str, body: str) -> httpx.Response:
-        """A signed RCS form (From and To `rcs:` addresses) carrying one picture: the plugin drops RCS media."""
-        form = self.inbound_form(phone, body)
-        account = self.account()
-        form.update(
-            From=f"rcs:{self.phone(phone)}",
-            To=f"rcs:{account.number}",
-            NumMedia="1",
-            MediaContentType0="image/png",
-            MediaUrl0=f"{media.API_HOST}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
-            f"ME{self.fake.hexify('^' * 32)}",
-        )
-        return self.post_webhook(form)
-
-    def expect_agent_turns(self, count: int) -> None:
-        """Exactly `count` once nothing more can come of the last action (a turn can start seconds late)."""
-        self.wait_quiet()
-        seen = self.driver.agent_turns()
-        if seen != count:
-            self.fail(f"{count} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
-
-    def expect_log(self, *texts: str) -> None:
-        """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
-        deadline = time.monotonic() + self.quiet_seconds
-        while True:
-            log = self.driver.logs()
-            missing = [t for t in texts if t.lower() not in log.lower()]
-            if not missing:
-                return
-            if time.monotonic() >= deadline:
-                self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
-            time.sleep(0.2)
 
     def probe(self) -> dict[str, Any]:
         result, data = self.driver.status_probe()
@@ -834,56 +474,8 @@ class World:
         self.last_probe = data
         return data
 
-    def expect_unconfigured(self, text: str) -> None:
-        """`channels status`: the first account is not configured and its reason names `text`."""
-        data = self.last_probe or self.probe()
-        account = (data.get("accounts") or [{}])[0]
-        if account.get("configured") is not False or text not in json.dumps(account):
-            self.fail(f"an account with configured: false and a reason naming {text!r}", json.dumps(account, indent=2))
-
-    def expect_probe(self, path: str, value: Any, negated: bool = False) -> None:
-        data = self.last_probe or self.probe()
-        seen: Any = data
-        for key in path.split("."):
-            seen = seen.get(key) if isinstance(seen, dict) else None
-        if (seen == value) == negated:
-            self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
-
-    def expect_probe_mentions(self, path: str, text: str) -> None:
-        data = self.last_probe or self.probe()
-        if text not in json.dumps(data.get(path)):
-            self.fail(f"probe {path} mentioning {text!r}", json.dumps(data, indent=2)[:2000])
-
-    def expect_status_callback_delivered(self, status: str) -> None:
-        try:
-            self.emu.wait(
-                "deliveries",
-                after=self.start_seq,
-                match={"kind": "status_callback", "outcome": "delivered"},
-                contains={"form": f"'MessageStatus', '{status}'"},
-                timeout=self.reply_timeout,
-            )
-        except WaitTimeout as exc:
-            self.fail(f"a status callback {status!r} delivered to the gateway", str(exc.seen)[:1000])
-
-    def expect_real_twilio_reply(self, text: str, timeout: float = 120.0) -> None:
-        """Only with --sender imsg on a Mac: read real Twilio's message log for the agent's reply."""
-        sid, token, number = (os.environ[k] for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"))
-        secrets.register(token)
-        deadline = time.monotonic() + timeout
-        with httpx.Client(auth=(sid, token), timeout=20) as http:
-            while time.monotonic() < deadline:
-                page = http.get(
-                    f"https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json",
-                    params={"From": number, "PageSize": "20"},
-                ).json()
-                if any(m.get("body") == text for m in page.get("messages", [])):
-                    return
-                time.sleep(3)
-        self.fail(f"a message {text!r} from {number} in Twilio's log within {timeout:g}s", "none")
-
     def fail(self, expected: str, seen: str) -> None:
-        raise AssertionError(secrets.redact(f"expected: {expected}\nseen: {seen}\n\n{self.transcript(brief=True)}"))
+        raise AssertionError(redaction.redact(f"expected: {expected}\nseen: {seen}\n\n{self.transcript(brief=True)}"))
 
     # -- the record for reports -------------------------------------------------------------------------
 
@@ -914,12 +506,12 @@ class World:
             lines.append(describe_event(kind, item))
         if self.last_cli:
             lines.append("-- last CLI call --\n" + self.last_cli.describe())
-        return secrets.redact("\n".join(lines))
+        return redaction.redact("\n".join(lines))
 
     def applied_channel(self) -> str:
         """The channel config the gateway last ran with, as JSON, secrets redacted (for the report)."""
         shown = {"channels.sms": self.expand(self.channel), **({"env": self.expand(self.env)} if self.env else {})}
-        return secrets.redact(json.dumps(shown, indent=2, ensure_ascii=False))
+        return redaction.redact(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 def spell(number: str, spelling: str) -> str:
@@ -941,39 +533,6 @@ def json_cell(cell: str) -> Any:
         raise AssertionError(f"the example cell {cell!r} is not JSON: {exc}") from None
 
 
-def long_landmarks(markdown: str) -> list[str]:
-    """Lines of the long answer that any faithful plain-text rendering keeps, in order."""
-    marks = []
-    for line in markdown.splitlines():
-        heading = re.match(r"#+ (.*)", line)
-        if heading:
-            marks.append(heading.group(1))
-        elif re.match(r"- step \d+\.\d+: [a-z ]+", line):
-            marks.append(re.match(r"- (step \d+\.\d+: [a-z ]+)", line).group(1))
-    return marks
-
-
-LONG_LANDMARKS_TAIL = "step 8.3: read the reply"
-
-
-def unbreakable(length: int) -> str:
-    """A text with nowhere to break: digits with no spaces, so order is visible too."""
-    return "".join(str(i % 10) for i in range(length))
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _joined(messages: list[dict[str, Any]]) -> str:
-    return _squash(" ".join(m["body"] for m in sorted(messages, key=lambda m: m["seq"])))
-
-
-def pairing_code(body: str) -> str | None:
-    found = re.search(r"\b([A-Z0-9]{8})\b", body.split("Pairing code:")[-1])
-    return found.group(1) if found else None
-
-
 def describe_event(kind: str, item: dict[str, Any]) -> str:
     if kind == "call":
         form = " ".join(f"{k}={v!r}" for k, v in item["form"])[:300]
@@ -991,7 +550,3 @@ def describe_event(kind: str, item: dict[str, Any]) -> str:
         f"#{item['seq']} MESSAGE {item['direction']} {item['from']} -> {item['to']} [{item['status']}"
         f"{', error ' + str(item['error_code']) if item['error_code'] else ''}] {item['body'][:160]!r}"
     )
-
-
-def _short(messages: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{m.get('to')}: {str(m.get('body'))[:120]!r}" for m in messages) if messages else ""

@@ -196,13 +196,13 @@ def approval_says(sms: World, text: str) -> None:
 
 @then("approving that code fails")
 def approving_fails(sms: World) -> None:
-    sms.run(sms.driver.pairing_approve(sms.pairing_code or ""))
+    sms.approve(sms.pairing_code or "")
     sms.expect_cli(ok=False)
 
 
 @then(parsers.parse('approving the code "{code}" fails'))
 def approving_code_fails(sms: World, code: str) -> None:
-    sms.run(sms.driver.pairing_approve(code))
+    sms.approve(code)
     sms.expect_cli(ok=False)
 
 

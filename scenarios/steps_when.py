@@ -6,7 +6,8 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.world import World, json_cell, unbreakable
+from harness.matchers import unbreakable
+from harness.world import World, json_cell
 
 # -- phones -----------------------------------------------------------------------------------
 
@@ -48,17 +49,17 @@ def pairing_reply(sms: World, phone: str) -> None:
 @when(parsers.re(r"the operator approves that code(?P<notify> with --notify)?$"))
 def approve_that_code(sms: World, notify: str | None) -> None:
     sms.act()
-    sms.run(sms.driver.pairing_approve(sms.pairing_code or "", notify=bool(notify)))
+    sms.approve(sms.pairing_code or "", notify=bool(notify))
 
 
 @when(parsers.parse('the operator approves the code of phone "{phone}"'))
 def approve_code_of(sms: World, phone: str) -> None:
-    sms.run(sms.driver.pairing_approve(sms.pairing_codes[phone]))
+    sms.approve(sms.pairing_codes[phone])
 
 
 @when(parsers.parse("{minutes:d} minutes pass on the gateway's clock"))
 def clock_passes(sms: World, minutes: int) -> None:
-    sms.driver.advance_clock(minutes * 60)
+    sms.advance_clock(minutes * 60)
 
 
 @when(
@@ -68,23 +69,23 @@ def clock_passes(sms: World, minutes: int) -> None:
     )
 )
 def apply_patch(sms: World, key: str, value: str, dry: str | None) -> None:
-    sms.run(sms.driver.config_patch({"channels": {"sms": {key: value}}}, dry_run=bool(dry)))
+    sms.patch_config({"channels": {"sms": {key: value}}}, dry_run=bool(dry))
 
 
 @when(parsers.parse('the operator applies a patch setting dmPolicy to "{policy}" with allowFrom {allow}'))
 def apply_policy_patch(sms: World, policy: str, allow: str) -> None:
     patch = {"channels": {"sms": {"dmPolicy": policy, "allowFrom": sms.expand(json_cell(allow))}}}
-    sms.run(sms.driver.config_patch(patch))
+    sms.patch_config(patch)
 
 
 @when(parsers.parse("the operator applies the patch {patch}"))
 def apply_json_patch(sms: World, patch: str) -> None:
-    sms.run(sms.driver.config_patch(sms.expand(json_cell(patch))))
+    sms.patch_config(sms.expand(json_cell(patch)))
 
 
 @when(parsers.parse('the operator applies a patch giving account "{account}" the webhookPath "{path}"'))
 def apply_account_path(sms: World, account: str, path: str) -> None:
-    sms.run(sms.driver.config_patch({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}}))
+    sms.patch_config({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}})
 
 
 @when("the operator checks the channel status")
@@ -95,36 +96,36 @@ def check_status(sms: World) -> None:
 @when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
 def send_with_channel(sms: World, text: str, target: str) -> None:
     sms.act()
-    sms.run(sms.driver.message_send(sms.expand(target), text, "sms"))
+    sms.send_message(sms.expand(target), text, "sms")
 
 
 @when(parsers.parse('the operator sends "{text}" without --channel to "{target}"'))
 def send_without_channel(sms: World, text: str, target: str) -> None:
     sms.act()
-    sms.run(sms.driver.message_send(sms.expand(target), text, None))
+    sms.send_message(sms.expand(target), text, None)
 
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms and no target'))
 def send_without_target(sms: World, text: str) -> None:
     sms.act()
-    sms.run(sms.driver.message_send(None, text, "sms"))
+    sms.send_message(None, text, "sms")
 
 
 @when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
 def send_long(sms: World, length: int, target: str) -> None:
     sms.act()
-    sms.run(sms.driver.message_send(sms.expand(target), "x" * length, "sms"))
+    sms.send_message(sms.expand(target), "x" * length, "sms")
 
 
 @when(parsers.parse('an automation delivers "{text}" without a target'))
 def automation_send(sms: World, text: str) -> None:
     sms.act()
-    sms.run(sms.driver.automation_send(text))
+    sms.automation_send(text)
 
 
 @when("the operator asks for the channel's capabilities")
 def capabilities(sms: World) -> None:
-    sms.run(sms.driver.capabilities())
+    sms.capabilities()
 
 
 @when("the operator runs the status probe")
@@ -287,7 +288,7 @@ def approve_newest(sms: World) -> None:
     entries = sms.pairing_entries()
     if not entries:
         sms.fail("a pending pairing request to approve", "none")
-    sms.run(sms.driver.pairing_approve(entries[-1].code))
+    sms.approve(entries[-1].code)
 
 
 @when(parsers.parse('phone "{phone}" sends the files {files} with the text "{body}"'))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import secrets
+from harness import redaction
 from harness.drivers.base import CliResult, DriverError, run_cli
 from harness.openclaw.driver import applied_at, patch_prefix
 from harness.report import render_html, summarize, summary_table, totals
@@ -71,7 +71,7 @@ def test_imsg_availability_reasons(fake_imsg: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_redaction_and_cli_results() -> None:
-    secrets.register("tok-0123456789")
+    redaction.register("tok-0123456789")
     result = CliResult(["gw", "--token", "tok-0123456789"], 1, "said tok-0123456789", "", 0.1)
     assert "tok-0123456789" not in result.describe() and "[redacted]" in result.describe()
     assert CliResult(["x"], 0, 'log line\n{"a": 1}\n', "", 0).json() == {"a": 1}

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.secrets import redact
+from harness.redaction import redact
 
 if TYPE_CHECKING:
     from harness.drivers.process import GatewayProcess

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from harness.drivers.base import DriverError
-from harness.secrets import redact
+from harness.redaction import redact
 
 
 class GatewayProcess:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.client import EmulatorClient
-from harness import secrets as redaction
+from harness import redaction
 from harness.drivers.base import (
     CliResult,
     DriverError,

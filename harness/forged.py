@@ -1,0 +1,139 @@
+"""Requests forged straight to the gateway's webhook: what Twilio would send, or a proxy or an
+attacker could. A mixin of `World`, whose accounts, phones and action bookkeeping they use, kept
+apart from the scenario state and the matchers."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+
+from emulator import media, signing
+
+if TYPE_CHECKING:
+    from faker import Faker
+
+    from harness.drivers.base import GatewayDriver
+
+PUBLIC_BASE = "https://gateway.example.test"  # the public URL's origin: what Twilio signs, routed to the gateway
+
+
+class ForgedRequests:
+    """Signed (or unsigned, or mis-signed) inbound forms and status callbacks, posted to the gateway."""
+
+    driver: GatewayDriver
+    fake: Faker
+    last_http: httpx.Response | None
+    sent_forms: list[dict[str, str]]
+    account: Any
+    phone: Any
+    expand: Any
+    act: Any
+    before_inbound: Any
+    admit: Any
+
+    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str | None) -> httpx.Response:
+        """A signed inbound form from the phone with one field set (or removed, for null)."""
+        form = self.inbound_form(phone, body)
+        if value is None:
+            form.pop(field_name, None)
+        else:
+            form[field_name] = self.expand(value)
+        return self.post_webhook(form)
+
+    def post_webhook(
+        self,
+        form: dict[str, str],
+        *,
+        account: str = "main",
+        method: str = "POST",
+        signed: bool = True,
+        query: str = "",
+        extra_bytes: int = 0,
+        signer: str | None = None,
+        path: str | None = None,
+        http: httpx.Client | None = None,
+        repeat: tuple[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a form straight to the gateway, signed over the public URL as Twilio would sign it.
+
+        `http`: a client to reuse (a load of requests); without one, this request is a new action.
+        """
+        acct = self.account(account)
+        pairs = list(form.items()) + ([repeat] if repeat else [])  # a key sent twice, as a form may
+        if extra_bytes:
+            pairs.append(("Padding", "x" * extra_bytes))
+        route = path or acct.path
+        url = PUBLIC_BASE + route + (f"?{query}" if query else "")
+        token = self.account(signer).token if signer else acct.token
+        headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
+        body = urlencode(pairs)
+        local = self.driver.local_url + route + (f"?{query}" if query else "")
+        request = {
+            "content": body if method != "GET" else None,
+            "headers": {**headers, "Content-Type": "application/x-www-form-urlencoded"},
+        }
+        if http is None:
+            self.act()
+        self.before_inbound()
+        with contextlib.nullcontext(http) if http else httpx.Client(trust_env=False, timeout=15) as client:
+            self.last_http = client.request(method, local, **request)
+        sid = form.get("MessageSid") or form.get("SmsSid") or form.get("SmsMessageSid")
+        self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
+        return self.last_http
+
+    def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
+        acct = self.account()
+        sid = sid or "SM" + self.fake.hexify("^" * 32)
+        return {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "AccountSid": account_sid or acct.sid,
+            "From": acct.number or "",
+            "To": self.phone("A"),
+            "ApiVersion": "2010-04-01",
+        }
+
+    def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
+        """Post forms one after another over one connection; `last_http` is the last answer."""
+        self.act()
+        with httpx.Client(trust_env=False, timeout=15) as http:
+            for form in forms:
+                self.post_webhook(form, signed=signed, http=http)
+        self.sent_forms = forms
+
+    def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
+        acct = self.account(account)
+        sid = "SM" + self.fake.hexify("^" * 32)
+        form = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": acct.sid,
+            "From": self.phone(phone),
+            "To": acct.number or "",
+            "Body": body,
+            "NumMedia": "0",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        form.update(extra)
+        return form
+
+    def post_rcs_with_media(self, phone: str, body: str) -> httpx.Response:
+        """A signed RCS form (From and To `rcs:` addresses) carrying one picture: the plugin drops RCS media."""
+        form = self.inbound_form(phone, body)
+        account = self.account()
+        form.update(
+            From=f"rcs:{self.phone(phone)}",
+            To=f"rcs:{account.number}",
+            NumMedia="1",
+            MediaContentType0="image/png",
+            MediaUrl0=f"{media.API_HOST}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
+            f"ME{self.fake.hexify('^' * 32)}",
+        )
+        return self.post_webhook(form)

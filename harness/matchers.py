@@ -1,0 +1,392 @@
+"""What a scenario expects, checked against what the emulator and the gateway show: the
+`Then` side of the steps. A mixin of `World`; each failure says what was expected and what was
+seen, with the emulator's transcript (`World.fail`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from emulator import media
+from emulator.client import WaitTimeout
+from harness import redaction
+from harness.drivers.base import CliResult
+
+if TYPE_CHECKING:
+    from emulator.client import EmulatorClient
+    from harness.drivers.base import GatewayDriver
+
+# OpenClaw lists a turn's attachments as "[media attached 1/2: <path> (<type>)]" ("[media attached: …]" for one)
+ATTACHMENT = re.compile(r"\[media attached(?: \d+/\d+)?: [^\n]*? \(([^()\n]+)\)\]")
+
+
+def long_landmarks(markdown: str) -> list[str]:
+    """Lines of the long answer that any faithful plain-text rendering keeps, in order."""
+    marks = []
+    for line in markdown.splitlines():
+        heading = re.match(r"#+ (.*)", line)
+        if heading:
+            marks.append(heading.group(1))
+        elif re.match(r"- step \d+\.\d+: [a-z ]+", line):
+            marks.append(re.match(r"- (step \d+\.\d+: [a-z ]+)", line).group(1))
+    return marks
+
+
+LONG_LANDMARKS_TAIL = "step 8.3: read the reply"
+
+
+def unbreakable(length: int) -> str:
+    """A text with nowhere to break: digits with no spaces, so order is visible too."""
+    return "".join(str(i % 10) for i in range(length))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _joined(messages: list[dict[str, Any]]) -> str:
+    return _squash(" ".join(m["body"] for m in sorted(messages, key=lambda m: m["seq"])))
+
+
+def pairing_code(body: str) -> str | None:
+    found = re.search(r"\b([A-Z0-9]{8})\b", body.split("Pairing code:")[-1])
+    return found.group(1) if found else None
+
+
+def _short(messages: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{m.get('to')}: {str(m.get('body'))[:120]!r}" for m in messages) if messages else ""
+
+
+class Expectations:
+    """The matchers scenarios assert with."""
+
+    emu: EmulatorClient
+    driver: GatewayDriver
+    start_seq: int
+    quiet_seconds: float
+    reply_timeout: float
+    last_cli: CliResult | None
+    last_http: httpx.Response | None
+    last_inbound: dict[str, Any] | None
+    last_probe: dict[str, Any] | None
+    chunks: list[dict[str, Any]]
+    file_sent: bytes
+    turns_before: int | None
+
+    def expect_messages(self, phone: str, bodies: list[str]) -> None:
+        """Exactly these SMS bodies reach the phone, in this order, and no more."""
+        got = self.wait_replies(phone, len(bodies))
+        seen = [m["body"] for m in got]
+        if seen != bodies:
+            self.fail(
+                f"{len(bodies)} message(s) to phone {phone}, in order: {json.dumps(bodies, ensure_ascii=False)}",
+                f"{len(seen)} message(s): {json.dumps(seen, ensure_ascii=False)}",
+            )
+
+    def expect_pairing_reply(self, phone: str) -> str:
+        reply = self.wait_reply(phone)
+        code = pairing_code(reply["body"])
+        if code is None:
+            self.fail("a pairing reply with an 8-character code of capital letters and digits", reply["body"])
+        self.pairing_code = self.pairing_codes[phone] = code
+        return code
+
+    def expect_no_reply(self, phone: str, containing: str = "") -> None:
+        """Nothing (or nothing containing the text) reaches the phone within the quiet window."""
+        self.wait_quiet()
+        got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
+        if got:
+            what = f"containing {containing!r} " if containing else ""
+            self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
+
+    def expect_webhook_answer(self, status: int, body: str, content_type: str | None = None) -> None:
+        attempt = self.delivery()["attempts"][-1]
+        seen = (attempt.get("status"), (attempt.get("body") or "").strip())
+        if seen != (status, body):
+            self.fail(
+                f"the webhook to answer {status} {body!r}", f"{seen[0]} {seen[1]!r} (error: {attempt.get('error')})"
+            )
+        got_type = {k.lower(): v for k, v in attempt.get("headers", {}).items()}.get("content-type", "")
+        if content_type and content_type not in got_type:
+            self.fail(f"Content-Type {content_type}", got_type or "none")
+
+    def expect_http_answer(self, status: int, body: str | None, content_type: str | None = None) -> None:
+        if self.last_http is None:
+            self.fail("a request to the webhook", "none was sent")
+        response = self.last_http
+        seen_type = response.headers.get("content-type", "")
+        if (
+            response.status_code != status
+            or (body is not None and response.text.strip() != body)
+            or (
+                content_type is not None and seen_type.replace(" ", "").lower() != content_type.replace(" ", "").lower()
+            )
+        ):
+            self.fail(
+                f"HTTP {status}"
+                + (f" with body {body!r}" if body is not None else "")
+                + (f" as {content_type}" if content_type else ""),
+                f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
+            )
+
+    def expect_http_header(self, name: str, value: str) -> None:
+        if self.last_http is None:
+            self.fail("a request to the webhook", "none was sent")
+        seen = self.last_http.headers.get(name)
+        if seen != value:
+            self.fail(
+                f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header"
+            )
+
+    def expect_all_deliveries(self, status: int) -> None:
+        deliveries = (self.last_inbound or {}).get("deliveries", [])
+        seen = [d["attempts"][-1].get("status") for d in deliveries]
+        if len(seen) < 2 or any(s != status for s in seen):
+            self.fail(f"at least 2 deliveries, each answered {status}", str(seen))
+
+    def expect_inbound_error(self, code: int) -> None:
+        sid = (self.last_inbound or {}).get("message", {}).get("sid")
+        listed = self.emu.messages(sid=sid) if sid else []
+        seen = listed[0]["error_code"] if listed else None
+        if seen != code:
+            self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
+
+    def expect_exactly(self, phone: str, count: int) -> None:
+        """`count` arrive within the reply timeout (a slow agent is not a missing reply), then no more."""
+        deadline = time.monotonic() + self.reply_timeout
+        while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.wait_quiet()
+        got = self.outbound(phone, after=self.mark)
+        if len(got) != count:
+            self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
+
+    def expect_pairing_text(self, phone: str) -> None:
+        reply = self.wait_reply(phone)
+        body, code = reply["body"], self.pairing_codes.get(phone)
+        wanted = [self.phone(phone), f"openclaw pairing approve sms {code}"]
+        missing = [w for w in wanted if w not in body]
+        if missing:
+            self.fail(f"the pairing reply to contain {missing}", body)
+
+    def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
+        got = self.wait_replies(phone, least)
+        deadline = time.monotonic() + self.reply_timeout
+        while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
+        too_long = [len(m["body"]) for m in got if len(m["body"]) > limit]
+        if too_long or len(got) < least:
+            self.fail(
+                f"at least {least} message(s) of at most {limit} characters",
+                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]}",
+            )
+        self.chunks = got
+        return got
+
+    def expect_lengths(self, phone: str, lengths: list[int]) -> None:
+        """Exactly these message lengths, in this order, and together the text that was asked for."""
+        got = self.wait_replies(phone, len(lengths))
+        seen = [len(m["body"]) for m in got]
+        if seen != lengths or "".join(m["body"] for m in got) != unbreakable(sum(lengths)):
+            self.fail(f"messages of {lengths} characters that join into the requested text", f"{seen}: {_short(got)}")
+
+    def expect_chunks_read_as(self, markdown: str) -> None:
+        joined = _joined(self.chunks)
+        position = 0
+        for landmark in long_landmarks(markdown):
+            found = joined.find(_squash(landmark), position)
+            if found < 0:
+                self.fail(
+                    f"the chunks, in order, to contain {landmark!r} after position {position}",
+                    joined[max(0, position - 200) : position + 400],
+                )
+            position = found + len(_squash(landmark))
+
+    def expect_absent_in_messages(self, phone: str, tokens: list[str]) -> None:
+        for message in self.outbound(phone, after=self.mark):
+            present = [t for t in tokens if t in message["body"]]
+            if present:
+                self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
+
+    def expect_in_joined_chunks(self, text: str) -> None:
+        if _squash(text) not in _joined(self.chunks):
+            self.fail(f"{text!r} in the reply", _joined(self.chunks)[:800])
+
+    def expect_sent_from(self, phone: str, account: str) -> None:
+        acct = self.account(account)
+        requests = [c for c in self.sent_requests() if dict(c["form"]).get("To") == self.phone(phone)]
+        if not requests:
+            self.fail(f"a Messages.json request to phone {phone}", "none")
+        for call in requests:
+            form = dict(call["form"])
+            seen = (call["account_sid"], call["auth"], form.get("From"), call["path"])
+            wanted = (acct.sid, "ok", acct.number, f"/2010-04-01/Accounts/{acct.sid}/Messages.json")
+            if seen != wanted:
+                self.fail(f"sent as account {acct.sid} (auth ok) from {acct.number}", str(seen))
+
+    def expect_request_param(self, name: str, value: str | None) -> None:
+        requests = self.sent_requests()
+        if not requests:
+            self.fail("a Messages.json request", "none")
+        for call in requests:
+            seen = dict(call["form"]).get(name)
+            if seen != value:
+                self.fail(f"{name}={value!r} on every Messages.json request", f"{name}={seen!r}")
+
+    def expect_no_send_request(self) -> None:
+        requests = self.sent_requests()
+        if requests:
+            self.fail("no Messages.json request", f"{len(requests)} request(s)")
+
+    def expect_pairing_listed(self, phone: str, code: str | None) -> None:
+        entries = self.pairing_entries()
+        if not any(e.sender == self.phone(phone) and (code is None or e.code == code) for e in entries):
+            self.fail(
+                f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`",
+                str([(e.sender, e.code) for e in entries]),
+            )
+
+    def expect_pairing_not_listed(self, phone: str) -> None:
+        entries = self.pairing_entries()
+        if any(e.sender == self.phone(phone) for e in entries):
+            self.fail(f"phone {phone} absent from `pairing list sms`", str([(e.sender, e.code) for e in entries]))
+
+    def expect_cli(self, ok: bool, says: str | None = None, one_line: bool = False) -> None:
+        result = self.last_cli
+        if result is None:
+            self.fail("a CLI call", "none was made")
+        output = result.stdout + result.stderr
+        if result.ok != ok or (says is not None and says.lower() not in output.lower()):
+            self.fail(
+                ("the command to succeed" if ok else "the command to fail")
+                + (f", mentioning {says!r}" if says else ""),
+                result.describe(),
+            )
+        if one_line and len(result.stderr.strip().splitlines()) != 1:
+            self.fail("exactly one line on stderr", result.describe())
+
+    def expect_media_requested(self, count: int) -> None:
+        """`count` distinct files of the last inbound message asked for, every time with the account's credentials."""
+        if not self.admitted:
+            self.fail(
+                f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
+            )
+        sid = self.admitted[-1]
+        self.wait_turn()  # the plugin fetches a message's files before the agent turn starts
+        files, _ = self.media_requests()
+        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
+        if len(asked) != count or any(c["auth"] != "ok" for c in files):
+            self.fail(
+                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
+                json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
+            )
+
+    def expect_media_downloaded_from_cdn(self, count: int) -> None:
+        self.wait_turn()
+        files, cdn = self.media_requests()
+        served = [c for c in cdn if c["status"] == 200]
+        if len(served) != count:
+            self.fail(
+                f"{count} file(s) downloaded from {media.CDN_HOST} after Twilio's redirect",
+                json.dumps([{k: c[k] for k in ("host", "path", "status", "response")} for c in files + cdn], indent=1),
+            )
+
+    def expect_agent_given(self, files: list[str], text: str) -> None:
+        """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
+        self.wait_turn()
+        prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
+        if not prompts:
+            self.fail("an agent turn with the message", "no model request since the message went in")
+        prompt = prompts[-1]
+        given = ATTACHMENT.findall(prompt)
+        if given != files or text not in prompt:
+            self.fail(f"the agent given the files {files} and the text {text!r}", f"files {given}; prompt:\n{prompt}")
+
+    def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
+        """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""
+        message = self.wait_reply(phone, exactly=body)
+        digest = hashlib.sha256(self.file_sent).hexdigest()
+        want = [{"content_type": spec["content_type"], "size": spec["size"], "sha256": digest}]
+        deadline = time.monotonic() + self.reply_timeout
+        while True:
+            got = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]
+            if got == want:
+                return
+            if time.monotonic() >= deadline:
+                self.fail(f"the message {body!r} to phone {phone} with the file {want}", f"files {got}: {message}")
+            time.sleep(0.1)
+            message = next(m for m in self.emu.messages(after=self.mark) if m["sid"] == message["sid"])
+
+    def expect_agent_turns(self, count: int) -> None:
+        """Exactly `count` once nothing more can come of the last action (a turn can start seconds late)."""
+        self.wait_quiet()
+        seen = self.driver.agent_turns()
+        if seen != count:
+            self.fail(f"{count} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
+
+    def expect_log(self, *texts: str) -> None:
+        """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
+        deadline = time.monotonic() + self.quiet_seconds
+        while True:
+            log = self.driver.logs()
+            missing = [t for t in texts if t.lower() not in log.lower()]
+            if not missing:
+                return
+            if time.monotonic() >= deadline:
+                self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
+            time.sleep(0.2)
+
+    def expect_unconfigured(self, text: str) -> None:
+        """`channels status`: the first account is not configured and its reason names `text`."""
+        data = self.last_probe or self.probe()
+        account = (data.get("accounts") or [{}])[0]
+        if account.get("configured") is not False or text not in json.dumps(account):
+            self.fail(f"an account with configured: false and a reason naming {text!r}", json.dumps(account, indent=2))
+
+    def expect_probe(self, path: str, value: Any, negated: bool = False) -> None:
+        data = self.last_probe or self.probe()
+        seen: Any = data
+        for key in path.split("."):
+            seen = seen.get(key) if isinstance(seen, dict) else None
+        if (seen == value) == negated:
+            self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
+
+    def expect_probe_mentions(self, path: str, text: str) -> None:
+        data = self.last_probe or self.probe()
+        if text not in json.dumps(data.get(path)):
+            self.fail(f"probe {path} mentioning {text!r}", json.dumps(data, indent=2)[:2000])
+
+    def expect_status_callback_delivered(self, status: str) -> None:
+        try:
+            self.emu.wait(
+                "deliveries",
+                after=self.start_seq,
+                match={"kind": "status_callback", "outcome": "delivered"},
+                contains={"form": f"'MessageStatus', '{status}'"},
+                timeout=self.reply_timeout,
+            )
+        except WaitTimeout as exc:
+            self.fail(f"a status callback {status!r} delivered to the gateway", str(exc.seen)[:1000])
+
+    def expect_real_twilio_reply(self, text: str, timeout: float = 120.0) -> None:
+        """Only with --sender imsg on a Mac: read real Twilio's message log for the agent's reply."""
+        sid, token, number = (os.environ[k] for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"))
+        redaction.register(token)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(auth=(sid, token), timeout=20) as http:
+            while time.monotonic() < deadline:
+                page = http.get(
+                    f"https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json",
+                    params={"From": number, "PageSize": "20"},
+                ).json()
+                if any(m.get("body") == text for m in page.get("messages", [])):
+                    return
+                time.sleep(3)
+        self.fail(f"a message {text!r} from {number} in Twilio's log within {timeout:g}s", "none")
