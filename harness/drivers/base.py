@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.redaction import redact
@@ -227,6 +228,32 @@ class GatewayDriver(abc.ABC):
 
     def rate_limits(self) -> dict[str, int]:
         raise Unsupported(f"the {self.name} gateway does not say its rate limits")
+
+
+class ProcessDriver(GatewayDriver):
+    """A gateway the harness runs as a process: restarted only when its environment changes (or a
+    scenario asks for a fresh one), its log read from where the scenario began, and its config
+    patches written to a file for its CLI. The reference, external and OpenClaw drivers share it."""
+
+    workdir: Path
+    _env: dict[str, str] | None = None
+    _log_offset = 0
+
+    def running_with(self, env: dict[str, str], fresh: bool = False) -> bool:
+        """Whether the running process already has this environment (then a restart is not needed)."""
+        return bool(self.process and self.process.alive and env == self._env and not fresh)
+
+    def mark_log(self) -> None:
+        """The scenario's log starts here."""
+        self._log_offset = self.process.log_size() if self.process else 0
+
+    def logs(self) -> str:
+        return self.process.log_text(self._log_offset) if self.process else ""
+
+    def patch_file(self, patch: dict[str, Any]) -> Path:
+        path = self.workdir / "patch.json5"
+        path.write_text(json.dumps(patch), encoding="utf-8")
+        return path
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:

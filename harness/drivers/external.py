@@ -33,7 +33,6 @@ reset = "mygw pairing reset sms"                         # optional
 
 from __future__ import annotations
 
-import json
 import shlex
 import socket
 import sys
@@ -44,8 +43,8 @@ from typing import Any
 from harness.drivers.base import (
     CliResult,
     DriverError,
-    GatewayDriver,
     PairingEntry,
+    ProcessDriver,
     Setup,
     Unsupported,
     clean_env,
@@ -59,7 +58,7 @@ REQUIRED = ("config_patch", "pairing_list", "pairing_approve", "message_send", "
 KNOWN_KEYS = {"base_url", "start", "ready_path", "twilio_base_env", "log_file", "env", "commands", "rate_limits"}
 
 
-class ExternalDriver(GatewayDriver):
+class ExternalDriver(ProcessDriver):
     name = "external"
 
     def __init__(
@@ -79,8 +78,6 @@ class ExternalDriver(GatewayDriver):
         self.places = {"python": sys.executable, "workdir": str(workdir), "here": str(here or Path.cwd())}
         self.local_url = str(spec.get("base_url", "")).rstrip("/")
         self.process: GatewayProcess | None = None
-        self._env: dict[str, str] | None = None
-        self._log_offset = 0
         self._start_failure: tuple[dict[str, str], str] | None = None  # a start that failed, and why
 
     @classmethod
@@ -121,7 +118,7 @@ class ExternalDriver(GatewayDriver):
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = self.base_env(setup.env, twilio_base)
         if self.spec.get("start"):
-            if not (self.process and self.process.alive and env == self._env and not setup.fresh):
+            if not self.running_with(env, setup.fresh):
                 if self._start_failure and self._start_failure[0] == env:  # it will fail the same way
                     raise DriverError(f"(as when it was first started) {self._start_failure[1]}")
                 self._restart(env)
@@ -172,9 +169,7 @@ class ExternalDriver(GatewayDriver):
     # -- the guide's CLI -----------------------------------------------------------------------
 
     def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
-        path = self.workdir / "patch.json5"
-        path.write_text(json.dumps(patch), encoding="utf-8")
-        return self.cli("config_patch_dry_run" if dry_run else "config_patch", file=path)
+        return self.cli("config_patch_dry_run" if dry_run else "config_patch", file=self.patch_file(patch))
 
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
         result = self.cli("pairing_list")

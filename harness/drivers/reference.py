@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.drivers.base import (
     CliResult,
-    GatewayDriver,
+    ProcessDriver,
     Setup,
     clean_env,
     run_cli,
@@ -26,7 +26,7 @@ CLOCK_FILE = "clock.json"
 RATE_WINDOW_SECONDS = 61
 
 
-class ReferenceDriver(GuideCli, GatewayDriver):
+class ReferenceDriver(GuideCli, ProcessDriver):
     name = "reference"
     settle_seconds = 0.2  # it sends a reply's chunks back to back, within milliseconds
     capabilities_flags = ("--json",)
@@ -37,8 +37,6 @@ class ReferenceDriver(GuideCli, GatewayDriver):
         self.state_dir = workdir / "state"
         self.config_path = workdir / "refclaw.json5"
         self.process: GatewayProcess | None = None
-        self._env: dict[str, str] | None = None
-        self._log_offset = 0
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -70,7 +68,7 @@ class ReferenceDriver(GuideCli, GatewayDriver):
                 **setup.env,
             }
         )
-        if self.process and self.process.alive and env == self._env and not setup.fresh:
+        if self.running_with(env, setup.fresh):
             self.process.wait_ready()  # the gateway hot-reloads the config file when asked /readyz
             return
         self.stop()
@@ -85,14 +83,11 @@ class ReferenceDriver(GuideCli, GatewayDriver):
         offset = json.loads(clock.read_text()).get("offset_seconds", 0) if clock.exists() else 0
         self.state_dir.mkdir(parents=True, exist_ok=True)
         clock.write_text(json.dumps({"offset_seconds": offset + RATE_WINDOW_SECONDS}))
-        self._log_offset = self.process.log_size() if self.process else 0
+        self.mark_log()
 
     # -- the guide's CLI -----------------------------------------------------------------------
 
     # -- observation and control -----------------------------------------------------------------
-
-    def logs(self) -> str:
-        return self.process.log_text(self._log_offset) if self.process else ""
 
     def settled(self, message_sid: str) -> bool:
         path = self.state_dir / "ingress-settled.log"

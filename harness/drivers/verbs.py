@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,17 +12,16 @@ from harness.drivers.base import CliResult, PairingEntry, pairing_entries, probe
 class GuideCli:
     """Mixin: `config patch`, `pairing list|approve`, `message send`, `agent --deliver`, `channels …`.
 
-    The class using it provides `cli(*args)` and a `workdir`.
+    The class using it provides `cli(*args)` and `patch_file(patch)` (a ProcessDriver).
     """
 
-    workdir: Path
     cli: Callable[..., CliResult]
+    patch_file: Callable[[dict[str, Any]], Path]
     #: extra flags for `channels capabilities` (the reference prints JSON with --json)
     capabilities_flags: tuple[str, ...] = ()
 
     def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
-        path = self.workdir / "patch.json5"
-        path.write_text(json.dumps(patch), encoding="utf-8")
+        path = self.patch_file(patch)
         return self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
 
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:

@@ -26,7 +26,7 @@ from harness import redaction
 from harness.drivers.base import (
     CliResult,
     DriverError,
-    GatewayDriver,
+    ProcessDriver,
     Setup,
     Unsupported,
     clean_env,
@@ -121,7 +121,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class OpenClawDriver(GuideCli, GatewayDriver):
+class OpenClawDriver(GuideCli, ProcessDriver):
     name = "openclaw"
     quiet_seconds = 8.0  # its agent answers 2-5 s after the webhook, more on a busy machine
     reply_timeout = 30.0  # replies come 1-5 s after the webhook; a divergence that never replies waits this long
@@ -156,10 +156,8 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         self.ca_path = workdir / "emulator-ca.pem"
         self.ca_path.write_text(proxy.json()["ca_pem"])
         self.process: GatewayProcess | None = None
-        self._env: dict[str, str] | None = None
         self._channel: dict[str, Any] | None = None
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
-        self._log_offset = 0
         self._turns_after = 0
         self._stale_deliveries: set[str] = set()  # pending deliveries older than the scenario
         self.timings: dict[str, Any] = {
@@ -255,8 +253,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
     def apply(self, setup: Setup, twilio_base: str) -> None:
         self.install_plugin()
         env = self.env(setup.env)
-        running = self.process is not None and self.process.alive
-        if running and env == self._env and not setup.fresh:
+        if self.running_with(env, setup.fresh):
             if setup.channel != self._channel:
                 offset = self.process.log_size() if self.process else 0
                 self.write_config(setup.channel)
@@ -362,7 +359,7 @@ class OpenClawDriver(GuideCli, GatewayDriver):
                 db.execute("DELETE FROM channel_pairing_requests WHERE channel_key = 'sms'")
                 # OpenClaw keeps retrying a send that can never go (e.g. a refused MMS file): not this scenario's
                 self._stale_deliveries = {r[0] for r in db.execute(PENDING_DELIVERIES)}
-        self._log_offset = self.process.log_size() if self.process else 0
+        self.mark_log()
         self._turns_after = self.emu.cursor()
 
     # -- the guide's CLI ------------------------------------------------------------------------------
@@ -389,9 +386,6 @@ class OpenClawDriver(GuideCli, GatewayDriver):
         return result
 
     # -- observation and control -----------------------------------------------------------------------
-
-    def logs(self) -> str:
-        return self.process.log_text(self._log_offset) if self.process else ""
 
     def settled(self, message_sid: str) -> bool | None:
         """OpenClaw's durable ingress queue has finished with the message and no delivery is queued.
