@@ -143,7 +143,7 @@ def add_devphone(sub: argparse._SubParsersAction) -> None:
 
 
 def suite_options(args: argparse.Namespace) -> RunOptions:
-    if args.n < 0:
+    if args.workers < 0:
         raise UsageError("-n must be 0 (no parallel workers) or more")
     writable_folder(args.report, f"--report {args.report}")
     mutant = getattr(args, "mutant_one", None)
@@ -160,7 +160,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
     from harness import layout
 
-    for name in args.feature or []:
+    for name in args.features or []:
         if name not in layout.feature_names():
             known = ", ".join(layout.feature_names())
             raise UsageError(f"--feature {name}: no features/{name}.feature (known: {known})")
@@ -195,9 +195,9 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         gateway_config=str(Path(args.gateway_config).resolve()) if args.gateway_config else None,
         report=args.report.resolve(),
         mutant=mutant,
-        keyword=args.k,
+        keyword=args.keyword,
         tags=args.tags,
-        workers=args.n,
+        workers=args.workers,
         faker_seed=args.faker_seed,
         emulator_url=args.emulator_url,
         sender=args.sender,
@@ -206,7 +206,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         openclaw_bin=args.openclaw_bin,
         isolate=args.isolate,
         shard=args.shard,
-        features=args.feature,
+        features=args.features,
         sms_plugin_from=str(Path(args.sms_plugin_from).resolve()) if args.sms_plugin_from else None,
     )
 
@@ -244,45 +244,16 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
 
 
 def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
-    p.add_argument(
-        "--gateway",
-        default="reference",
-        choices=["reference", "openclaw", "external"],
-        help="gateway under test (default: the embedded reference gateway)",
-    )
-    p.add_argument("--gateway-config", help="for --gateway external: TOML with its base URL and CLI commands")
-    p.add_argument(
-        "--openclaw-version",
-        help="for --gateway openclaw: the openclaw version (default 2026.9.6); A,B,C runs a version matrix",
-    )
-    p.add_argument(
-        "--sms-plugin-version",
-        help="for --gateway openclaw: the @openclaw/sms version (default 2026.9.4); X,Y runs a version matrix",
-    )
-    p.add_argument("--openclaw-bin", help="for --gateway openclaw: an openclaw executable you built or installed")
+    from harness import options
+
+    options.add_to_cli(p, {"shard": shard_value})
+    p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
     p.add_argument(
         "--sms-plugin-from",
         metavar="DIR|TGZ",
         help="for --gateway openclaw: a local build of @openclaw/sms (its directory or npm pack tarball) "
         "in place of the published files",
     )
-    p.add_argument("--report", type=Path, default=Path(report), help=f"report directory (default: {report})")
-    p.add_argument("-k", help="only scenarios matching this pytest -k expression")
-    p.add_argument(
-        "--tags",
-        help='only scenarios whose tags match this expression, e.g. "signature or pairing", "guide and not mms"',
-    )
-    p.add_argument(
-        "--feature",
-        action="append",
-        metavar="NAME",
-        help="only the scenarios of features/NAME.feature (repeatable)",
-    )
-    p.add_argument("-n", type=int, default=0, help="parallel workers (each with its own emulator and gateway)")
-    p.add_argument("--faker-seed", type=int, help="seed for generated numbers and data")
-    p.add_argument("--emulator-url", help="use an emulator that is already running")
-    p.add_argument("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
-    p.add_argument("--shard", type=shard_value, help="K/N: run only the K-th of N deterministic parts (see merge)")
     p.add_argument(
         "--isolate",
         action="store_true",

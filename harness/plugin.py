@@ -23,7 +23,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness import redaction, sequence
+from harness import options, redaction, sequence
 from harness.accounts import AccountPool
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
@@ -57,40 +57,7 @@ TAGS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("sms-harness", "SMS channel conformance harness")
-    group.addoption(
-        "--gateway",
-        default="reference",
-        choices=["reference", "openclaw", "external"],
-        help="gateway under test (default: the embedded reference gateway)",
-    )
-    group.addoption("--gateway-config", default=None, help="for --gateway external: its TOML description")
-    group.addoption("--mutant", default=None, help="reference gateway only: run with this deliberate defect")
-    group.addoption("--sender", default="emulator", choices=["emulator", "imsg"], help="who plays the phone")
-    group.addoption("--emulator-url", default=None, help="use an emulator that is already running")
-    group.addoption("--faker-seed", type=int, default=20261124, help="seed for generated numbers and data")
-    group.addoption(
-        "--quiet-seconds",
-        type=float,
-        default=1.0,
-        help="how long 'gets no reply' waits for a message that must not come",
-    )
-    group.addoption("--openclaw-version", default=None, help="openclaw version to provision (default 2026.9.6)")
-    group.addoption("--sms-plugin-version", default=None, help="@openclaw/sms version (default 2026.9.4)")
-    group.addoption("--openclaw-bin", default=None, help="use this openclaw executable instead of provisioning one")
-    group.addoption(
-        "--openclaw-state",
-        default=None,
-        help="directory of state directories prepared ahead, one per worker (main, gw0, …), plugin installed",
-    )
-    group.addoption("--sms-report", default=None, help="write report.json and report.html to this directory")
-    group.addoption("--shard", default=None, help="K/N: run only the K-th of N deterministic parts of the suite")
-    group.addoption(
-        "--sms-feature",
-        action="append",
-        default=[],
-        help="only the scenarios of this feature file (its name without .feature; repeatable)",
-    )
+    options.add_to_pytest(parser.getgroup("sms-harness", "SMS channel conformance harness"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

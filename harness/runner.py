@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from harness import isolation, layout
+from harness import options as option_table
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.report import UNFINISHED, summary_table
 
@@ -79,37 +80,14 @@ def pytest_argv(options: RunOptions) -> list[str]:
         "no:cacheprovider",
         "-o",
         f"timeout={SCENARIO_TIMEOUT}",
-        "--gateway",
-        options.gateway,
-        "--sms-report",
-        str(options.report),
         "--junitxml",
         str(options.report / "junit.xml"),
         "--tb=short",
         "-rN",
         "--no-header",
+        "-v" if options.verbose else "-q",
+        *option_table.pytest_flags(asdict(options)),
     ]
-    argv += ["-v"] if options.verbose else ["-q"]
-    for flag, value in (
-        ("--gateway-config", options.gateway_config),
-        ("-k", options.keyword),
-        ("-m", options.tags),
-        ("--mutant", options.mutant),
-        ("--emulator-url", options.emulator_url),
-        ("--faker-seed", options.faker_seed),
-        ("--openclaw-version", options.openclaw_version),
-        ("--sms-plugin-version", options.sms_plugin_version),
-        ("--openclaw-bin", options.openclaw_bin),
-        ("--openclaw-state", options.openclaw_state),
-        ("--shard", options.shard),
-    ):
-        if value is not None:
-            argv += [flag, str(value)]
-    for feature in options.features or []:
-        argv += ["--sms-feature", feature]
-    argv += ["--sender", options.sender]
-    if options.workers:
-        argv += ["-n", str(options.workers)]
     if options.exitfirst:
         argv += ["-x"]
     return argv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
@@ -298,3 +299,35 @@ def test_the_sequence_diagram_orders_the_exchange_as_it_happened() -> None:
     ]
     drawing = sequence.svg(arrows)
     assert drawing.count("<line") == 4 + len(arrows) and "&lt;" not in "".join(a.label for a in arrows)
+
+
+def test_one_table_feeds_the_command_line_the_plugin_and_the_runner(tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    from harness import cli, options
+    from harness.runner import RunOptions, pytest_argv
+
+    assert {o.name for o in options.OPTIONS} - {f.name for f in fields(RunOptions)} == {"quiet_seconds"}
+    args = cli.parser().parse_args(
+        [
+            "run",
+            "--tags",
+            "guide",
+            "--feature",
+            "pairing",
+            "--feature",
+            "mms",
+            "-n",
+            "2",
+            "-k",
+            "code",
+            "--report",
+            str(tmp_path),
+        ]
+    )
+    argv = pytest_argv(cli.suite_options(args))
+    pairs = list(itertools.pairwise(argv))
+    for pair in [("-m", "guide"), ("--sms-feature", "pairing"), ("--sms-feature", "mms"), ("-n", "2"), ("-k", "code")]:
+        assert pair in pairs, (pair, argv)
+    assert ("--sms-report", str(tmp_path)) in pairs and ("--gateway", "reference") in pairs
+    assert "--gateway-config" not in argv and "--shard" not in argv, "options not given are not passed"
