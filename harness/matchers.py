@@ -9,6 +9,7 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -63,6 +64,18 @@ def _short(messages: list[dict[str, Any]]) -> str:
     return "; ".join(f"{m.get('to')}: {str(m.get('body'))[:120]!r}" for m in messages) if messages else ""
 
 
+@dataclass(frozen=True)
+class PairingCodes:
+    """The pairing codes phones were sent in a scenario: a value passed between its steps (a
+    pytest-bdd target fixture), not state kept on the World."""
+
+    by_phone: dict[str, str] = field(default_factory=dict)
+    last: str = ""
+
+    def with_code(self, phone: str, code: str) -> PairingCodes:
+        return PairingCodes({**self.by_phone, phone: code}, code)
+
+
 class Expectations:
     """The matchers scenarios assert with."""
 
@@ -94,7 +107,6 @@ class Expectations:
         code = pairing_code(reply["body"])
         if code is None:
             self.fail("a pairing reply with an 8-character code of capital letters and digits", reply["body"])
-        self.pairing_code = self.pairing_codes[phone] = code
         return code
 
     def expect_no_reply(self, phone: str, containing: str = "") -> None:
@@ -167,9 +179,9 @@ class Expectations:
         if len(got) != count:
             self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
 
-    def expect_pairing_text(self, phone: str) -> None:
+    def expect_pairing_text(self, phone: str, code: str | None) -> None:
         reply = self.wait_reply(phone)
-        body, code = reply["body"], self.pairing_codes.get(phone)
+        body = reply["body"]
         wanted = [self.phone(phone), f"openclaw pairing approve sms {code}"]
         missing = [w for w in wanted if w not in body]
         if missing:

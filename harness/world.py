@@ -80,8 +80,6 @@ class World(ForgedRequests, Expectations):
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
-        self.pairing_code: str | None = None
-        self.pairing_codes: dict[str, str] = {}
         self.started = False
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pytest_bdd import given, parsers
 
 from harness.drivers.base import Unsupported
+from harness.matchers import PairingCodes
 from harness.senders import ImsgSender
 from harness.world import World
 
 # -- Twilio side ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pairing_codes() -> PairingCodes:
+    """No codes yet; "gets a pairing reply" steps hand on the codes they read (target_fixture)."""
+    return PairingCodes()
 
 
 @given("a Twilio account with an SMS number")

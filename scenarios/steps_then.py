@@ -7,6 +7,7 @@ import json
 from pytest_bdd import parsers, then
 
 from emulator import agent_script
+from harness.matchers import PairingCodes
 from harness.world import World, json_cell
 
 # -- the webhook's answer -----------------------------------------------------------------------
@@ -87,8 +88,8 @@ def gets_lengths(sms: World, phone: str, lengths: str) -> None:
 
 
 @then(parsers.parse('the pairing reply names phone "{phone}" and says "openclaw pairing approve sms <code>"'))
-def pairing_reply_text(sms: World, phone: str) -> None:
-    sms.expect_pairing_text(phone)
+def pairing_reply_text(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
+    sms.expect_pairing_text(phone, pairing_codes.by_phone.get(phone))
 
 
 @then(
@@ -174,8 +175,8 @@ def sent_through_real_twilio(sms: World, text: str) -> None:
 
 
 @then(parsers.parse('"pairing list sms" shows phone "{phone}" with that code'))
-def pairing_list_shows(sms: World, phone: str) -> None:
-    sms.expect_pairing_listed(phone, sms.pairing_codes.get(phone))
+def pairing_list_shows(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
+    sms.expect_pairing_listed(phone, pairing_codes.by_phone.get(phone))
 
 
 @then(parsers.parse('"pairing list sms" does not show phone "{phone}"'))
@@ -195,8 +196,8 @@ def approval_says(sms: World, text: str) -> None:
 
 
 @then("approving that code fails")
-def approving_fails(sms: World) -> None:
-    sms.approve(sms.pairing_code or "")
+def approving_fails(sms: World, pairing_codes: PairingCodes) -> None:
+    sms.approve(pairing_codes.last)
     sms.expect_cli(ok=False)
 
 

@@ -6,7 +6,7 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.matchers import unbreakable
+from harness.matchers import PairingCodes, unbreakable
 from harness.world import World, json_cell
 
 # -- phones -----------------------------------------------------------------------------------
@@ -37,24 +37,24 @@ def asks_for_unbreakable_reply(sms: World, phone: str, length: int) -> None:
     sms.text(phone, "reply exactly " + unbreakable(length))
 
 
-@when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'))
-@then(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'))
-def pairing_reply(sms: World, phone: str) -> None:
-    sms.expect_pairing_reply(phone)
+@when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
+@then(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
+def pairing_reply(sms: World, phone: str, pairing_codes: PairingCodes) -> PairingCodes:
+    return pairing_codes.with_code(phone, sms.expect_pairing_reply(phone))
 
 
 # -- the operator -----------------------------------------------------------------------------
 
 
 @when(parsers.re(r"the operator approves that code(?P<notify> with --notify)?$"))
-def approve_that_code(sms: World, notify: str | None) -> None:
+def approve_that_code(sms: World, pairing_codes: PairingCodes, notify: str | None) -> None:
     sms.act()
-    sms.approve(sms.pairing_code or "", notify=bool(notify))
+    sms.approve(pairing_codes.last, notify=bool(notify))
 
 
 @when(parsers.parse('the operator approves the code of phone "{phone}"'))
-def approve_code_of(sms: World, phone: str) -> None:
-    sms.approve(sms.pairing_codes[phone])
+def approve_code_of(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
+    sms.approve(pairing_codes.by_phone[phone])
 
 
 @when(parsers.parse("{minutes:d} minutes pass on the gateway's clock"))
