@@ -92,46 +92,98 @@ class Expectations:
     file_sent: bytes
     turns_before: int | None
 
-    def expect_messages(self, phone: str, bodies: list[str]) -> None:
-        """Exactly these SMS bodies reach the phone, in this order, and no more."""
-        got = self.wait_replies(phone, len(bodies))
-        seen = [m["body"] for m in got]
-        if seen != bodies:
-            self.fail(
-                f"{len(bodies)} message(s) to phone {phone}, in order: {json.dumps(bodies, ensure_ascii=False)}",
-                f"{len(seen)} message(s): {json.dumps(seen, ensure_ascii=False)}",
-            )
+    # -- messages to a phone ------------------------------------------------------------------------
 
-    def expect_pairing_reply(self, phone: str) -> str:
-        reply = self.wait_reply(phone)
-        code = pairing_code(reply["body"])
-        if code is None:
-            self.fail("a pairing reply with an 8-character code of capital letters and digits", reply["body"])
-        return code
+    def expect_messages_to(
+        self,
+        phone: str,
+        *,
+        bodies: list[str] | None = None,
+        count: int | None = None,
+        lengths: list[int] | None = None,
+        none: bool = False,
+        containing: str = "",
+        without: list[str] | None = None,
+    ) -> None:
+        """The messages that reach a phone. `bodies`: exactly these, in order, and no more; `count`:
+        exactly this many within the reply timeout (a slow agent is not a missing reply), then none
+        in the quiet window; `lengths`: messages of these lengths that join into the requested text;
+        `none`: nothing (`containing` the text) within the quiet window; `without`: no message holds
+        any of these. One of them per call; each failure shows what did arrive."""
+        if none:
+            self.wait_quiet()
+            got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
+            if got:
+                what = f"containing {containing!r} " if containing else ""
+                self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
+        elif count is not None:
+            deadline = time.monotonic() + self.reply_timeout
+            while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.wait_quiet()
+            got = self.outbound(phone, after=self.mark)
+            if len(got) != count:
+                self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
+        elif bodies is not None:
+            seen = [m["body"] for m in self.wait_replies(phone, len(bodies))]
+            if seen != bodies:
+                self.fail(
+                    f"{len(bodies)} message(s) to phone {phone}, in order: {json.dumps(bodies, ensure_ascii=False)}",
+                    f"{len(seen)} message(s): {json.dumps(seen, ensure_ascii=False)}",
+                )
+        elif lengths is not None:
+            got = self.wait_replies(phone, len(lengths))
+            seen_lengths = [len(m["body"]) for m in got]
+            if seen_lengths != lengths or "".join(m["body"] for m in got) != unbreakable(sum(lengths)):
+                self.fail(
+                    f"messages of {lengths} characters that join into the requested text",
+                    f"{seen_lengths}: {_short(got)}",
+                )
+        elif without is not None:
+            for message in self.outbound(phone, after=self.mark):
+                present = [t for t in without if t in message["body"]]
+                if present:
+                    self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
+        else:
+            raise TypeError("expect_messages_to needs one of bodies, count, lengths, none or without")
 
-    def expect_no_reply(self, phone: str, containing: str = "") -> None:
-        """Nothing (or nothing containing the text) reaches the phone within the quiet window."""
-        self.wait_quiet()
-        got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
-        if got:
-            what = f"containing {containing!r} " if containing else ""
-            self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
+    # -- the answer to a request ----------------------------------------------------------------------
 
-    def expect_webhook_answer(self, status: int, body: str, content_type: str | None = None) -> None:
-        attempt = self.delivery()["attempts"][-1]
-        seen = (attempt.get("status"), (attempt.get("body") or "").strip())
-        if seen != (status, body):
-            self.fail(
-                f"the webhook to answer {status} {body!r}", f"{seen[0]} {seen[1]!r} (error: {attempt.get('error')})"
-            )
-        got_type = {k.lower(): v for k, v in attempt.get("headers", {}).items()}.get("content-type", "")
-        if content_type and content_type not in got_type:
-            self.fail(f"Content-Type {content_type}", got_type or "none")
-
-    def expect_http_answer(self, status: int, body: str | None, content_type: str | None = None) -> None:
+    def expect_answer(
+        self,
+        status: int | None,
+        body: str | None = None,
+        *,
+        of: str = "request",
+        content_type: str | None = None,
+        header: tuple[str, str] | None = None,
+    ) -> None:
+        """The gateway's answer: `of="webhook"` to the emulator's last inbound delivery, else to the
+        request the scenario sent itself; its status, body (stripped), Content-Type and a header."""
+        if of == "webhook":
+            attempt = self.delivery()["attempts"][-1]
+            seen = (attempt.get("status"), (attempt.get("body") or "").strip())
+            if seen != (status, body):
+                self.fail(
+                    f"the webhook to answer {status} {body!r}", f"{seen[0]} {seen[1]!r} (error: {attempt.get('error')})"
+                )
+            got_type = {k.lower(): v for k, v in attempt.get("headers", {}).items()}.get("content-type", "")
+            if content_type and content_type not in got_type:
+                self.fail(f"Content-Type {content_type}", got_type or "none")
+            return
         if self.last_http is None:
             self.fail("a request to the webhook", "none was sent")
         response = self.last_http
+        if header is not None:
+            name, value = header
+            seen_header = response.headers.get(name)
+            if seen_header != value:
+                self.fail(
+                    f"the answer's header {name}: {value}",
+                    f"{name}: {seen_header}" if seen_header is not None else "no such header",
+                )
+        if status is None:
+            return
         seen_type = response.headers.get("content-type", "")
         if (
             response.status_code != status
@@ -147,14 +199,142 @@ class Expectations:
                 f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
             )
 
-    def expect_http_header(self, name: str, value: str) -> None:
-        if self.last_http is None:
-            self.fail("a request to the webhook", "none was sent")
-        seen = self.last_http.headers.get(name)
-        if seen != value:
+    # -- the gateway's Messages.json requests --------------------------------------------------------
+
+    def expect_send_requests(
+        self,
+        *,
+        none: bool = False,
+        params: dict[str, str | None] | None = None,
+        to_phone: str | None = None,
+        from_account: str = "main",
+    ) -> None:
+        """What the gateway asked Twilio to send. `none`: no request at all; `params`: every request
+        has these form values (None: not sent); `to_phone`: every request to that phone was made as
+        `from_account` (its SID, credentials and number)."""
+        requests = self.sent_requests()
+        if none:
+            if requests:
+                self.fail("no Messages.json request", f"{len(requests)} request(s)")
+            return
+        if to_phone is not None:
+            acct = self.account(from_account)
+            requests = [c for c in requests if dict(c["form"]).get("To") == self.phone(to_phone)]
+            if not requests:
+                self.fail(f"a Messages.json request to phone {to_phone}", "none")
+            for call in requests:
+                form = dict(call["form"])
+                seen = (call["account_sid"], call["auth"], form.get("From"), call["path"])
+                wanted = (acct.sid, "ok", acct.number, f"/2010-04-01/Accounts/{acct.sid}/Messages.json")
+                if seen != wanted:
+                    self.fail(f"sent as account {acct.sid} (auth ok) from {acct.number}", str(seen))
+        if not requests:
+            self.fail("a Messages.json request", "none")
+        for name, value in (params or {}).items():
+            for call in requests:
+                seen_value = dict(call["form"]).get(name)
+                if seen_value != value:
+                    self.fail(f"{name}={value!r} on every Messages.json request", f"{name}={seen_value!r}")
+
+    # -- the pairing list ------------------------------------------------------------------------------
+
+    def expect_pairing_list(self, phone: str, *, listed: bool = True, code: str | None = None) -> None:
+        """`pairing list sms` shows the phone (with that code, when one is given), or does not."""
+        entries = self.pairing_entries()
+        shown = [(e.sender, e.code) for e in entries]
+        present = any(e.sender == self.phone(phone) and (not listed or code is None or e.code == code) for e in entries)
+        if listed and not present:
+            self.fail(f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`", str(shown))
+        if not listed and present:
+            self.fail(f"phone {phone} absent from `pairing list sms`", str(shown))
+
+    # -- the rest -------------------------------------------------------------------------------------
+
+    def expect_pairing_reply(self, phone: str, quoting: str | None = None) -> str:
+        """A pairing reply with an 8-character code reaches the phone; with `quoting` (a code read
+        before), it names the phone's number and `openclaw pairing approve sms <that code>`."""
+        body = self.wait_reply(phone)["body"]
+        code = pairing_code(body)
+        if code is None:
+            self.fail("a pairing reply with an 8-character code of capital letters and digits", body)
+        if quoting is not None:
+            missing = [w for w in (self.phone(phone), f"openclaw pairing approve sms {quoting}") if w not in body]
+            if missing:
+                self.fail(f"the pairing reply to contain {missing}", body)
+        return code
+
+    def expect_joined_chunks(self, *, read_as: str | None = None, contains: str | None = None) -> None:
+        """The chunks of the long reply, joined: in order, every landmark of the markdown `read_as`
+        (headings, steps); or the text `contains`."""
+        joined = _joined(self.chunks)
+        if contains is not None and _squash(contains) not in joined:
+            self.fail(f"{contains!r} in the reply", joined[:800])
+        position = 0
+        for landmark in long_landmarks(read_as or ""):
+            found = joined.find(_squash(landmark), position)
+            if found < 0:
+                self.fail(
+                    f"the chunks, in order, to contain {landmark!r} after position {position}",
+                    joined[max(0, position - 200) : position + 400],
+                )
+            position = found + len(_squash(landmark))
+
+    def expect_media_fetched(self, count: int, from_cdn: bool = False) -> None:
+        """`count` distinct files of the last accepted inbound message asked for, every time with the
+        account's credentials; `from_cdn`: `count` files downloaded from the CDN after Twilio's redirect."""
+        if not from_cdn and not self.admitted:
             self.fail(
-                f"the answer's header {name}: {value}", f"{name}: {seen}" if seen is not None else "no such header"
+                f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
             )
+        self.wait_turn()  # the plugin fetches a message's files before the agent turn starts
+        files, cdn = self.media_requests()
+        if from_cdn:
+            if len([c for c in cdn if c["status"] == 200]) != count:
+                self.fail(
+                    f"{count} file(s) downloaded from {media.CDN_HOST} after Twilio's redirect",
+                    json.dumps(
+                        [{k: c[k] for k in ("host", "path", "status", "response")} for c in files + cdn], indent=1
+                    ),
+                )
+            return
+        sid = self.admitted[-1]
+        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
+        if len(asked) != count or any(c["auth"] != "ok" for c in files):
+            self.fail(
+                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
+                json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
+            )
+
+    def expect_probe(
+        self,
+        path: str | None = None,
+        value: Any = None,
+        *,
+        negated: bool = False,
+        mentions: str | None = None,
+        unconfigured: str | None = None,
+    ) -> None:
+        """The status probe's JSON: the value at `path` (dotted), or not it (`negated`); or the part at
+        `path` mentioning a text; `unconfigured`: the first account is not configured, for a reason
+        naming the text."""
+        data = self.last_probe or self.probe()
+        if unconfigured is not None:
+            account = (data.get("accounts") or [{}])[0]
+            if account.get("configured") is not False or unconfigured not in json.dumps(account):
+                self.fail(
+                    f"an account with configured: false and a reason naming {unconfigured!r}",
+                    json.dumps(account, indent=2),
+                )
+            return
+        if mentions is not None:
+            if mentions not in json.dumps(data.get(path or "")):
+                self.fail(f"probe {path} mentioning {mentions!r}", json.dumps(data, indent=2)[:2000])
+            return
+        seen: Any = data
+        for key in (path or "").split("."):
+            seen = seen.get(key) if isinstance(seen, dict) else None
+        if (seen == value) == negated:
+            self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
 
     def expect_all_deliveries(self, status: int) -> None:
         deliveries = (self.last_inbound or {}).get("deliveries", [])
@@ -168,24 +348,6 @@ class Expectations:
         seen = listed[0]["error_code"] if listed else None
         if seen != code:
             self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
-
-    def expect_exactly(self, phone: str, count: int) -> None:
-        """`count` arrive within the reply timeout (a slow agent is not a missing reply), then no more."""
-        deadline = time.monotonic() + self.reply_timeout
-        while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.wait_quiet()
-        got = self.outbound(phone, after=self.mark)
-        if len(got) != count:
-            self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
-
-    def expect_pairing_text(self, phone: str, code: str | None) -> None:
-        reply = self.wait_reply(phone)
-        body = reply["body"]
-        wanted = [self.phone(phone), f"openclaw pairing approve sms {code}"]
-        missing = [w for w in wanted if w not in body]
-        if missing:
-            self.fail(f"the pairing reply to contain {missing}", body)
 
     def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
         got = self.wait_replies(phone, least)
@@ -202,74 +364,6 @@ class Expectations:
         self.chunks = got
         return got
 
-    def expect_lengths(self, phone: str, lengths: list[int]) -> None:
-        """Exactly these message lengths, in this order, and together the text that was asked for."""
-        got = self.wait_replies(phone, len(lengths))
-        seen = [len(m["body"]) for m in got]
-        if seen != lengths or "".join(m["body"] for m in got) != unbreakable(sum(lengths)):
-            self.fail(f"messages of {lengths} characters that join into the requested text", f"{seen}: {_short(got)}")
-
-    def expect_chunks_read_as(self, markdown: str) -> None:
-        joined = _joined(self.chunks)
-        position = 0
-        for landmark in long_landmarks(markdown):
-            found = joined.find(_squash(landmark), position)
-            if found < 0:
-                self.fail(
-                    f"the chunks, in order, to contain {landmark!r} after position {position}",
-                    joined[max(0, position - 200) : position + 400],
-                )
-            position = found + len(_squash(landmark))
-
-    def expect_absent_in_messages(self, phone: str, tokens: list[str]) -> None:
-        for message in self.outbound(phone, after=self.mark):
-            present = [t for t in tokens if t in message["body"]]
-            if present:
-                self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
-
-    def expect_in_joined_chunks(self, text: str) -> None:
-        if _squash(text) not in _joined(self.chunks):
-            self.fail(f"{text!r} in the reply", _joined(self.chunks)[:800])
-
-    def expect_sent_from(self, phone: str, account: str) -> None:
-        acct = self.account(account)
-        requests = [c for c in self.sent_requests() if dict(c["form"]).get("To") == self.phone(phone)]
-        if not requests:
-            self.fail(f"a Messages.json request to phone {phone}", "none")
-        for call in requests:
-            form = dict(call["form"])
-            seen = (call["account_sid"], call["auth"], form.get("From"), call["path"])
-            wanted = (acct.sid, "ok", acct.number, f"/2010-04-01/Accounts/{acct.sid}/Messages.json")
-            if seen != wanted:
-                self.fail(f"sent as account {acct.sid} (auth ok) from {acct.number}", str(seen))
-
-    def expect_request_param(self, name: str, value: str | None) -> None:
-        requests = self.sent_requests()
-        if not requests:
-            self.fail("a Messages.json request", "none")
-        for call in requests:
-            seen = dict(call["form"]).get(name)
-            if seen != value:
-                self.fail(f"{name}={value!r} on every Messages.json request", f"{name}={seen!r}")
-
-    def expect_no_send_request(self) -> None:
-        requests = self.sent_requests()
-        if requests:
-            self.fail("no Messages.json request", f"{len(requests)} request(s)")
-
-    def expect_pairing_listed(self, phone: str, code: str | None) -> None:
-        entries = self.pairing_entries()
-        if not any(e.sender == self.phone(phone) and (code is None or e.code == code) for e in entries):
-            self.fail(
-                f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`",
-                str([(e.sender, e.code) for e in entries]),
-            )
-
-    def expect_pairing_not_listed(self, phone: str) -> None:
-        entries = self.pairing_entries()
-        if any(e.sender == self.phone(phone) for e in entries):
-            self.fail(f"phone {phone} absent from `pairing list sms`", str([(e.sender, e.code) for e in entries]))
-
     def expect_cli(self, ok: bool, says: str | None = None, one_line: bool = False) -> None:
         result = self.last_cli
         if result is None:
@@ -283,32 +377,6 @@ class Expectations:
             )
         if one_line and len(result.stderr.strip().splitlines()) != 1:
             self.fail("exactly one line on stderr", result.describe())
-
-    def expect_media_requested(self, count: int) -> None:
-        """`count` distinct files of the last inbound message asked for, every time with the account's credentials."""
-        if not self.admitted:
-            self.fail(
-                f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
-            )
-        sid = self.admitted[-1]
-        self.wait_turn()  # the plugin fetches a message's files before the agent turn starts
-        files, _ = self.media_requests()
-        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
-        if len(asked) != count or any(c["auth"] != "ok" for c in files):
-            self.fail(
-                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
-                json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
-            )
-
-    def expect_media_downloaded_from_cdn(self, count: int) -> None:
-        self.wait_turn()
-        files, cdn = self.media_requests()
-        served = [c for c in cdn if c["status"] == 200]
-        if len(served) != count:
-            self.fail(
-                f"{count} file(s) downloaded from {media.CDN_HOST} after Twilio's redirect",
-                json.dumps([{k: c[k] for k in ("host", "path", "status", "response")} for c in files + cdn], indent=1),
-            )
 
     def expect_agent_given(self, files: list[str], text: str) -> None:
         """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
@@ -354,26 +422,6 @@ class Expectations:
             if time.monotonic() >= deadline:
                 self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
             time.sleep(0.2)
-
-    def expect_unconfigured(self, text: str) -> None:
-        """`channels status`: the first account is not configured and its reason names `text`."""
-        data = self.last_probe or self.probe()
-        account = (data.get("accounts") or [{}])[0]
-        if account.get("configured") is not False or text not in json.dumps(account):
-            self.fail(f"an account with configured: false and a reason naming {text!r}", json.dumps(account, indent=2))
-
-    def expect_probe(self, path: str, value: Any, negated: bool = False) -> None:
-        data = self.last_probe or self.probe()
-        seen: Any = data
-        for key in path.split("."):
-            seen = seen.get(key) if isinstance(seen, dict) else None
-        if (seen == value) == negated:
-            self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
-
-    def expect_probe_mentions(self, path: str, text: str) -> None:
-        data = self.last_probe or self.probe()
-        if text not in json.dumps(data.get(path)):
-            self.fail(f"probe {path} mentioning {text!r}", json.dumps(data, indent=2)[:2000])
 
     def expect_status_callback_delivered(self, status: str) -> None:
         try:

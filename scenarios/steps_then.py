@@ -15,33 +15,33 @@ from harness.world import World, json_cell
 
 @then("the webhook answers 200 with an empty TwiML response")
 def empty_twiml(sms: World) -> None:
-    sms.expect_webhook_answer(200, "<Response></Response>", content_type="text/xml")
+    sms.expect_answer(200, "<Response></Response>", of="webhook", content_type="text/xml")
 
 
 @then(parsers.parse('the webhook answers {status:d} with body "{body}"'))
 def webhook_answer(sms: World, status: int, body: str) -> None:
-    sms.expect_webhook_answer(status, body)
+    sms.expect_answer(status, body, of="webhook")
 
 
 @then(parsers.re(r"the gateway answers (?P<status>\d+)(?: with body \"(?P<body>.*)\")?(?P<xml> as XML)?$"))
 def gateway_answer(sms: World, status: str, body: str | None, xml: str | None) -> None:
-    sms.expect_http_answer(int(status), body, "text/xml; charset=utf-8" if xml else None)
+    sms.expect_answer(int(status), body, content_type="text/xml; charset=utf-8" if xml else None)
 
 
 @then(parsers.parse('the answer carries the header "{name}: {value}"'))
 def answer_header(sms: World, name: str, value: str) -> None:
-    sms.expect_http_header(name, value)
+    sms.expect_answer(None, header=(name, value))
 
 
 @then(parsers.parse('the last answer is {status:d} with body "{body}"'))
 def last_answer(sms: World, status: int, body: str) -> None:
-    sms.expect_http_answer(status, body)
+    sms.expect_answer(status, body)
 
 
 @then(parsers.parse('a signed inbound form from phone "{phone}" sent to "{path}" gets {status:d}'))
 def other_path(sms: World, phone: str, path: str, status: int) -> None:
     sms.post_webhook(sms.inbound_form(phone), path=path)
-    sms.expect_http_answer(status, None)
+    sms.expect_answer(status)
 
 
 @then("every delivery of it was answered 200")
@@ -64,32 +64,32 @@ def gets_reply(sms: World, phone: str, text: str) -> None:
 
 @then(parsers.parse('phone "{phone}" gets the messages {messages}'))
 def gets_messages(sms: World, phone: str, messages: str) -> None:
-    sms.expect_messages(phone, json_cell(messages))
+    sms.expect_messages_to(phone, bodies=json_cell(messages))
 
 
 @then(parsers.parse('phone "{phone}" gets no reply'))
 def gets_no_reply(sms: World, phone: str) -> None:
-    sms.expect_no_reply(phone)
+    sms.expect_messages_to(phone, none=True)
 
 
 @then(parsers.parse('phone "{phone}" gets no reply containing "{text}"'))
 def gets_no_reply_containing(sms: World, phone: str, text: str) -> None:
-    sms.expect_no_reply(phone, containing=text)
+    sms.expect_messages_to(phone, none=True, containing=text)
 
 
 @then(parsers.re(r'phone "(?P<phone>\w+)" gets exactly (?P<count>\d+) messages?$'))
 def gets_exactly(sms: World, phone: str, count: str) -> None:
-    sms.expect_exactly(phone, int(count))
+    sms.expect_messages_to(phone, count=int(count))
 
 
 @then(parsers.re(r'phone "(?P<phone>\w+)" gets messages of (?P<lengths>[\d, and]+) characters, in order$'))
 def gets_lengths(sms: World, phone: str, lengths: str) -> None:
-    sms.expect_lengths(phone, [int(n) for n in lengths.replace(" and ", ",").split(",")])
+    sms.expect_messages_to(phone, lengths=[int(n) for n in lengths.replace(" and ", ",").split(",")])
 
 
 @then(parsers.parse('the pairing reply names phone "{phone}" and says "openclaw pairing approve sms <code>"'))
 def pairing_reply_text(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
-    sms.expect_pairing_text(phone, pairing_codes.by_phone.get(phone))
+    sms.expect_pairing_reply(phone, quoting=pairing_codes.by_phone[phone])
 
 
 @then(
@@ -104,23 +104,23 @@ def long_answer(sms: World, phone: str, least: str | None, limit: str) -> None:
 
 @then("the messages read, in order, as the agent's answer in plain text")
 def chunks_in_order(sms: World) -> None:
-    sms.expect_chunks_read_as(agent_script.LONG_MARKDOWN)
+    sms.expect_joined_chunks(read_as=agent_script.LONG_MARKDOWN)
 
 
 @then(parsers.parse('no message to phone "{phone}" contains markdown: {tokens}'))
 def no_markdown(sms: World, phone: str, tokens: str) -> None:
-    sms.expect_absent_in_messages(phone, json.loads(f"[{tokens}]"))
+    sms.expect_messages_to(phone, without=json.loads(f"[{tokens}]"))
 
 
 @then(parsers.parse('no message to phone "{phone}" contains 3 newlines in a row'))
 def no_triple_newlines(sms: World, phone: str) -> None:
-    sms.expect_absent_in_messages(phone, ["\n\n\n"])
+    sms.expect_messages_to(phone, without=["\n\n\n"])
 
 
 @then(parsers.parse('the link "{text}" is kept readable'))
 @then(parsers.parse('the fenced code line "{text}" is kept as plain text'))
 def kept_text(sms: World, text: str) -> None:
-    sms.expect_in_joined_chunks(text)
+    sms.expect_joined_chunks(contains=text)
 
 
 # -- what the gateway asked Twilio ----------------------------------------------------------------
@@ -128,7 +128,7 @@ def kept_text(sms: World, text: str) -> None:
 
 @then(parsers.parse('every message to phone "{phone}" was sent from the number with the account\'s credentials'))
 def sent_from_number(sms: World, phone: str) -> None:
-    sms.expect_sent_from(phone, "main")
+    sms.expect_send_requests(to_phone=phone)
 
 
 @then(
@@ -136,34 +136,32 @@ def sent_from_number(sms: World, phone: str) -> None:
 )
 def reply_from_account(sms: World, phone: str, account: str, creds: str) -> None:
     assert account == creds, "the step compares one account's number with its own credentials"
-    sms.expect_sent_from(phone, account)
+    sms.expect_send_requests(to_phone=phone, from_account=account)
 
 
 @then(parsers.parse('the Messages.json request had StatusCallback "{url}"'))
 def status_callback(sms: World, url: str) -> None:
-    sms.expect_request_param("StatusCallback", sms.expand(url))
+    sms.expect_send_requests(params={"StatusCallback": sms.expand(url)})
 
 
 @then("the Messages.json request had no StatusCallback")
 def no_status_callback(sms: World) -> None:
-    sms.expect_request_param("StatusCallback", None)
+    sms.expect_send_requests(params={"StatusCallback": None})
 
 
 @then(parsers.parse('the Messages.json request used MessagingServiceSid "{sid}" and no From'))
 def used_service(sms: World, sid: str) -> None:
-    sms.expect_request_param("MessagingServiceSid", sms.expand(sid))
-    sms.expect_request_param("From", None)
+    sms.expect_send_requests(params={"MessagingServiceSid": sms.expand(sid), "From": None})
 
 
 @then(parsers.parse('the Messages.json request used From "{number}" and no MessagingServiceSid'))
 def used_number(sms: World, number: str) -> None:
-    sms.expect_request_param("From", sms.expand(number))
-    sms.expect_request_param("MessagingServiceSid", None)
+    sms.expect_send_requests(params={"From": sms.expand(number), "MessagingServiceSid": None})
 
 
 @then("no Messages.json request was made")
 def no_request(sms: World) -> None:
-    sms.expect_no_send_request()
+    sms.expect_send_requests(none=True)
 
 
 @then(parsers.parse('the gateway sent "{text}" back through Twilio'))
@@ -176,12 +174,12 @@ def sent_through_real_twilio(sms: World, text: str) -> None:
 
 @then(parsers.parse('"pairing list sms" shows phone "{phone}" with that code'))
 def pairing_list_shows(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
-    sms.expect_pairing_listed(phone, pairing_codes.by_phone.get(phone))
+    sms.expect_pairing_list(phone, code=pairing_codes.by_phone.get(phone))
 
 
 @then(parsers.parse('"pairing list sms" does not show phone "{phone}"'))
 def pairing_list_hides(sms: World, phone: str) -> None:
-    sms.expect_pairing_not_listed(phone)
+    sms.expect_pairing_list(phone, listed=False)
 
 
 @then('"pairing list sms" shows a new request')
@@ -252,7 +250,7 @@ def gateway_error(sms: World, first: str, second: str) -> None:
 
 @then(parsers.parse('the status shows the account as not configured, naming "{text}"'))
 def status_unconfigured(sms: World, text: str) -> None:
-    sms.expect_unconfigured(text)
+    sms.expect_probe(unconfigured=text)
 
 
 @then(parsers.parse('the probe reports the webhook as "{state}"'))
@@ -269,12 +267,12 @@ def probe_state_and_ok(sms: World, state: str, ok: str) -> None:
 @then(parsers.parse('the probe is not ok and mentions "{text}"'))
 def probe_not_ok(sms: World, text: str) -> None:
     sms.expect_probe("probe.ok", False)
-    sms.expect_probe_mentions("probe", text)
+    sms.expect_probe("probe", mentions=text)
 
 
 @then(parsers.parse('the probe gives a hint mentioning "{text}"'))
 def probe_hint(sms: World, text: str) -> None:
-    sms.expect_probe_mentions("hints", text)
+    sms.expect_probe("hints", mentions=text)
 
 
 @then(parsers.re(r"the (?:status )?probe's recent outbound status is (?P<negated>not )?\"(?P<status>\w+)\"$"))
@@ -293,12 +291,12 @@ def probe_recent_outbound(sms: World, negated: str | None, status: str) -> None:
     )
 )
 def media_requested(sms: World, count: str) -> None:
-    sms.expect_media_requested(int(count))
+    sms.expect_media_fetched(int(count))
 
 
 @then(parsers.re(r"the gateway downloaded (?P<count>\d+) files? through Twilio's CDN$"))
 def media_from_cdn(sms: World, count: str) -> None:
-    sms.expect_media_downloaded_from_cdn(int(count))
+    sms.expect_media_fetched(int(count), from_cdn=True)
 
 
 @then(parsers.parse("the agent was given the files {files} and the text {text}"))
