@@ -104,12 +104,18 @@ class Expectations:
         none: bool = False,
         containing: str = "",
         without: list[str] | None = None,
+        chunks_of: int | None = None,
+        least: int = 1,
+        with_file: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """The messages that reach a phone. `bodies`: exactly these, in order, and no more; `count`:
         exactly this many within the reply timeout (a slow agent is not a missing reply), then none
         in the quiet window; `lengths`: messages of these lengths that join into the requested text;
         `none`: nothing (`containing` the text) within the quiet window; `without`: no message holds
-        any of these. One of them per call; each failure shows what did arrive."""
+        any of these; `chunks_of`: at least `least` messages of at most that many characters, until
+        the long answer's last line is in (kept for expect_joined_chunks); `with_file`: a message with
+        this text whose one file is the one the operator attached. One of them per call; each failure
+        shows what did arrive."""
         if none:
             self.wait_quiet()
             got = [m for m in self.outbound(phone, after=self.start_seq) if containing in (m.get("body") or "")]
@@ -144,8 +150,95 @@ class Expectations:
                 present = [t for t in without if t in message["body"]]
                 if present:
                     self.fail(f"no {present} in messages to phone {phone}", message["body"][:600])
+        elif chunks_of is not None:
+            got = self.wait_replies(phone, least)
+            deadline = time.monotonic() + self.reply_timeout
+            while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
+            if [len(m["body"]) for m in got if len(m["body"]) > chunks_of] or len(got) < least:
+                self.fail(
+                    f"at least {least} message(s) of at most {chunks_of} characters",
+                    f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]}",
+                )
+            self.chunks = got
+        elif with_file is not None:
+            body, spec = with_file
+            message = self.wait_reply(phone, exactly=body)
+            want = [
+                {
+                    "content_type": spec["content_type"],
+                    "size": spec["size"],
+                    "sha256": hashlib.sha256(self.file_sent).hexdigest(),
+                }
+            ]
+            deadline = time.monotonic() + self.reply_timeout
+            while True:
+                got_files = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]
+                if got_files == want:
+                    return
+                if time.monotonic() >= deadline:
+                    self.fail(
+                        f"the message {body!r} to phone {phone} with the file {want}", f"files {got_files}: {message}"
+                    )
+                time.sleep(0.1)
+                message = next(m for m in self.emu.messages(after=self.mark) if m["sid"] == message["sid"])
         else:
-            raise TypeError("expect_messages_to needs one of bodies, count, lengths, none or without")
+            raise TypeError(
+                "expect_messages_to needs one of bodies, count, lengths, none, without, chunks_of, with_file"
+            )
+
+    def expect_deliveries(
+        self, *, each_answered: int | None = None, inbound_error: int | None = None, status_callback: str | None = None
+    ) -> None:
+        """Twilio's side of the last exchange. `each_answered`: the inbound message was delivered at
+        least twice (a duplicate fault) and every copy got this status; `inbound_error`: Twilio logged
+        this error code on it; `status_callback`: a callback with this MessageStatus was delivered to
+        the gateway (waiting for it within the reply timeout)."""
+        if each_answered is not None:
+            deliveries = (self.last_inbound or {}).get("deliveries", [])
+            seen = [d["attempts"][-1].get("status") for d in deliveries]
+            if len(seen) < 2 or any(s != each_answered for s in seen):
+                self.fail(f"at least 2 deliveries, each answered {each_answered}", str(seen))
+        if inbound_error is not None:
+            sid = (self.last_inbound or {}).get("message", {}).get("sid")
+            listed = self.emu.messages(sid=sid) if sid else []
+            seen_code = listed[0]["error_code"] if listed else None
+            if seen_code != inbound_error:
+                self.fail(f"Twilio error {inbound_error} logged on inbound message {sid}", f"error_code {seen_code}")
+        if status_callback is not None:
+            try:
+                self.emu.wait(
+                    "deliveries",
+                    after=self.start_seq,
+                    match={"kind": "status_callback", "outcome": "delivered"},
+                    contains={"form": f"'MessageStatus', '{status_callback}'"},
+                    timeout=self.reply_timeout,
+                )
+            except WaitTimeout as exc:
+                self.fail(f"a status callback {status_callback!r} delivered to the gateway", str(exc.seen)[:1000])
+
+    def expect_agent(self, *, turns: int | None = None, given: tuple[list[str], str] | None = None) -> None:
+        """The agent's side. `turns`: exactly this many turns once nothing more can come of the last
+        action (a turn can start seconds late); `given`: its newest prompt holds the text and lists
+        exactly these attachments (by content type)."""
+        if turns is not None:
+            self.wait_quiet()
+            seen = self.driver.agent_turns()
+            if seen != turns:
+                self.fail(f"{turns} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
+        if given is not None:
+            files, text = given
+            self.wait_turn()
+            prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
+            if not prompts:
+                self.fail("an agent turn with the message", "no model request since the message went in")
+            prompt = prompts[-1]
+            attached = ATTACHMENT.findall(prompt)
+            if attached != files or text not in prompt:
+                self.fail(
+                    f"the agent given the files {files} and the text {text!r}", f"files {attached}; prompt:\n{prompt}"
+                )
 
     # -- the answer to a request ----------------------------------------------------------------------
 
@@ -336,34 +429,6 @@ class Expectations:
         if (seen == value) == negated:
             self.fail(f"probe {path} {'not ' if negated else ''}{value!r}", json.dumps(data, indent=2)[:2000])
 
-    def expect_all_deliveries(self, status: int) -> None:
-        deliveries = (self.last_inbound or {}).get("deliveries", [])
-        seen = [d["attempts"][-1].get("status") for d in deliveries]
-        if len(seen) < 2 or any(s != status for s in seen):
-            self.fail(f"at least 2 deliveries, each answered {status}", str(seen))
-
-    def expect_inbound_error(self, code: int) -> None:
-        sid = (self.last_inbound or {}).get("message", {}).get("sid")
-        listed = self.emu.messages(sid=sid) if sid else []
-        seen = listed[0]["error_code"] if listed else None
-        if seen != code:
-            self.fail(f"Twilio error {code} logged on inbound message {sid}", f"error_code {seen}")
-
-    def expect_chunks(self, phone: str, limit: int, least: int = 1) -> list[dict[str, Any]]:
-        got = self.wait_replies(phone, least)
-        deadline = time.monotonic() + self.reply_timeout
-        while LONG_LANDMARKS_TAIL not in _joined(got) and time.monotonic() < deadline:
-            time.sleep(0.2)
-            got = sorted(self.outbound(phone, after=self.mark), key=lambda m: m["seq"])
-        too_long = [len(m["body"]) for m in got if len(m["body"]) > limit]
-        if too_long or len(got) < least:
-            self.fail(
-                f"at least {least} message(s) of at most {limit} characters",
-                f"{len(got)} message(s) of lengths {[len(m['body']) for m in got]}",
-            )
-        self.chunks = got
-        return got
-
     def expect_cli(self, ok: bool, says: str | None = None, one_line: bool = False) -> None:
         result = self.last_cli
         if result is None:
@@ -378,39 +443,6 @@ class Expectations:
         if one_line and len(result.stderr.strip().splitlines()) != 1:
             self.fail("exactly one line on stderr", result.describe())
 
-    def expect_agent_given(self, files: list[str], text: str) -> None:
-        """The agent's newest prompt holds `text` and lists exactly these attachments (by content type)."""
-        self.wait_turn()
-        prompts = [r["user_text"] for r in self.emu.model_requests(after=self.mark)]
-        if not prompts:
-            self.fail("an agent turn with the message", "no model request since the message went in")
-        prompt = prompts[-1]
-        given = ATTACHMENT.findall(prompt)
-        if given != files or text not in prompt:
-            self.fail(f"the agent given the files {files} and the text {text!r}", f"files {given}; prompt:\n{prompt}")
-
-    def expect_message_with_file(self, phone: str, body: str, spec: dict[str, Any]) -> None:
-        """One message to the phone: `body` as its text and, as its one file, the file the operator attached."""
-        message = self.wait_reply(phone, exactly=body)
-        digest = hashlib.sha256(self.file_sent).hexdigest()
-        want = [{"content_type": spec["content_type"], "size": spec["size"], "sha256": digest}]
-        deadline = time.monotonic() + self.reply_timeout
-        while True:
-            got = [{k: m[k] for k in ("content_type", "size", "sha256")} for m in message.get("media") or []]
-            if got == want:
-                return
-            if time.monotonic() >= deadline:
-                self.fail(f"the message {body!r} to phone {phone} with the file {want}", f"files {got}: {message}")
-            time.sleep(0.1)
-            message = next(m for m in self.emu.messages(after=self.mark) if m["sid"] == message["sid"])
-
-    def expect_agent_turns(self, count: int) -> None:
-        """Exactly `count` once nothing more can come of the last action (a turn can start seconds late)."""
-        self.wait_quiet()
-        seen = self.driver.agent_turns()
-        if seen != count:
-            self.fail(f"{count} agent turn(s) within {self.quiet_seconds:g}s", f"{seen}")
-
     def expect_log(self, *texts: str) -> None:
         """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
         deadline = time.monotonic() + self.quiet_seconds
@@ -422,18 +454,6 @@ class Expectations:
             if time.monotonic() >= deadline:
                 self.fail(f"the gateway's log to mention {missing}", log[-3000:] or "(empty log)")
             time.sleep(0.2)
-
-    def expect_status_callback_delivered(self, status: str) -> None:
-        try:
-            self.emu.wait(
-                "deliveries",
-                after=self.start_seq,
-                match={"kind": "status_callback", "outcome": "delivered"},
-                contains={"form": f"'MessageStatus', '{status}'"},
-                timeout=self.reply_timeout,
-            )
-        except WaitTimeout as exc:
-            self.fail(f"a status callback {status!r} delivered to the gateway", str(exc.seen)[:1000])
 
     def expect_real_twilio_reply(self, text: str, timeout: float = 120.0) -> None:
         """Only with --sender imsg on a Mac: read real Twilio's message log for the agent's reply."""

@@ -46,12 +46,12 @@ def other_path(sms: World, phone: str, path: str, status: int) -> None:
 
 @then("every delivery of it was answered 200")
 def all_deliveries_200(sms: World) -> None:
-    sms.expect_all_deliveries(200)
+    sms.expect_deliveries(each_answered=200)
 
 
 @then(parsers.parse("Twilio logs error {code:d} on the inbound message"))
 def twilio_error(sms: World, code: int) -> None:
-    sms.expect_inbound_error(code)
+    sms.expect_deliveries(inbound_error=code)
 
 
 # -- what the phone got -------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def pairing_reply_text(sms: World, pairing_codes: PairingCodes, phone: str) -> N
     )
 )
 def long_answer(sms: World, phone: str, least: str | None, limit: str) -> None:
-    sms.expect_chunks(phone, int(limit), int(least or 1))
+    sms.expect_messages_to(phone, chunks_of=int(limit), least=int(least or 1))
 
 
 @then("the messages read, in order, as the agent's answer in plain text")
@@ -207,7 +207,7 @@ def approving_code_fails(sms: World, code: str) -> None:
 
 @then("no agent turn has run")
 def no_agent_turn(sms: World) -> None:
-    sms.expect_agent_turns(0)
+    sms.expect_agent(turns=0)
 
 
 @then("the command succeeds")
@@ -301,9 +301,9 @@ def media_from_cdn(sms: World, count: str) -> None:
 
 @then(parsers.parse("the agent was given the files {files} and the text {text}"))
 def agent_given(sms: World, files: str, text: str) -> None:
-    sms.expect_agent_given(json_cell(files), json_cell(text))
+    sms.expect_agent(given=(json_cell(files), json_cell(text)))
 
 
 @then(parsers.parse('phone "{phone}" gets the message "{body}" with the file {file}'))
 def message_with_file(sms: World, phone: str, body: str, file: str) -> None:
-    sms.expect_message_with_file(phone, body, json_cell(file))
+    sms.expect_messages_to(phone, with_file=(body, json_cell(file)))

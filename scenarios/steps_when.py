@@ -135,7 +135,7 @@ def status_probe(sms: World) -> None:
 
 @when(parsers.re(r'Twilio has reported the reply as "?(?P<status>\w+)"? to the gateway$'))
 def status_reported(sms: World, status: str) -> None:
-    sms.expect_status_callback_delivered(status)
+    sms.expect_deliveries(status_callback=status)
 
 
 @when(parsers.parse('a signed status callback "{status}" for the reply to phone "{phone}" is posted to the webhook'))
