@@ -244,3 +244,15 @@ def test_opted_out_recipient_gets_21610(rest: httpx.Client, emu: EmulatorClient,
     assert refused.status_code == 400 and refused.json()["code"] == 21610
     emu.send_inbound(TO, FROM, "start")
     assert rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "x"}).status_code == 201
+
+
+def test_the_call_log_keeps_a_listed_page_as_its_sids(
+    emu: EmulatorClient, rest: httpx.Client, account: Provisioned
+) -> None:
+    for body in ("one", "two"):
+        sent = rest.post("/Messages.json", data={"To": "+15557654321", "From": account.numbers[0], "Body": body})
+        assert sent.status_code == 201, sent.text
+    page = rest.get("/Messages.json").json()
+    call = emu.calls(method="GET")[-1]
+    assert call["response"]["messages"] == [m["sid"] for m in page["messages"]] and len(page["messages"]) == 2
+    assert call["response"]["page_size"] == page["page_size"]
