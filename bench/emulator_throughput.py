@@ -1,10 +1,11 @@
 """Emulator throughput against a bare Quart/hypercorn endpoint measured in the same run.
 
-Prints Messages.json creates/s at concurrency 32 and inbound deliveries/s to a
-trivial sink, each with the baseline's requests/s and the ratio. Servers run in their own
+Prints Messages.json creates/s at concurrency 32, list pages/s (PageSize 50, once after the
+creates and again with --stored more messages in the account: a page should cost the same), and
+inbound deliveries/s to a trivial sink, each with the baseline's requests/s and the ratio. Servers run in their own
 processes; every loop is bounded in count and in time; all traffic stays on loopback.
 
-    python bench/emulator_throughput.py [--count N] [--seconds S]
+    python bench/emulator_throughput.py [--count N] [--seconds S] [--stored N]
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000, help="requests per measurement (bound)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time per measurement (bound)")
+    parser.add_argument("--stored", type=int, default=10000, help="messages added before the second list measurement")
     args = parser.parse_args()
 
     with (
         process("-m", "bench.common") as baseline,
         process("-m", "bench.common", "--body", "<Response/>") as sink,
-        process("-m", "harness.cli", "emulator", "--seed", "1") as server,
+        process("-m", "harness.cli", "emulator", "--seed", "1", "--quiet", "--empty") as server,
         EmulatorClient(server) as control,
     ):
         account = control.create_account(numbers=[{"phone_number": "+15551000001", "sms_url": sink + "/"}])
@@ -76,6 +78,22 @@ def main() -> None:
                 expect=201,
             )
         )
+        auth = (account.sid, account.auth_token)
+        listing = f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json?PageSize=50"
+        list_small = asyncio.run(rate(listing, args.count, args.seconds, method="GET", auth=auth))
+        stored_before = len(control.messages())
+        asyncio.run(
+            rate(
+                f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
+                args.stored,
+                args.seconds * 3,
+                auth=auth,
+                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
+                expect=201,
+            )
+        )
+        stored_after = len(control.messages())
+        list_large = asyncio.run(rate(listing, args.count, args.seconds, method="GET", auth=auth))
         inbound_rps = asyncio.run(
             rate(
                 f"{server}/_emulator/inbound",
@@ -89,6 +107,8 @@ def main() -> None:
 
     print(f"bare Quart/hypercorn endpoint:   {base_rps:8.0f} req/s  (baseline, concurrency {CONCURRENCY})")
     print(f"Messages.json create:            {create_rps:8.0f} req/s  ratio {create_rps / base_rps:.2f}")
+    print(f"list, PageSize 50, {stored_before:6d} stored: {list_small:8.0f} req/s  ratio {list_small / base_rps:.2f}")
+    print(f"list, PageSize 50, {stored_after:6d} stored: {list_large:8.0f} req/s  ratio {list_large / base_rps:.2f}")
     print(
         f"inbound deliveries to a sink:    {inbound_rps:8.0f} /s     ratio {inbound_rps / base_rps:.2f}"
         f"  ({delivered} delivered)"

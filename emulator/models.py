@@ -9,12 +9,13 @@ too, so one snapshot holds the whole run.
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,32 @@ class Message:
     status_history: list[list[Any]] = field(default_factory=list)
     media_sids: list[str] = field(default_factory=list)  # the Media Twilio holds for it
     send_at: float | None = None  # a scheduled message's SendAt (epoch seconds)
+
+
+class NewestFirst(Sequence["Message"]):
+    """A list of messages (oldest first, by seq) seen newest first, without copying it."""
+
+    def __init__(self, oldest_first: list[Message]) -> None:
+        self._items = oldest_first
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        last = len(self._items) - 1
+        if isinstance(index, slice):
+            return [self._items[last - i] for i in range(*index.indices(len(self._items)))]
+        if not -len(self._items) <= index <= last:
+            raise IndexError(index)
+        return self._items[last - index if index >= 0 else -1 - index]
+
+    def __iter__(self) -> Iterator[Message]:
+        return reversed(self._items)
+
+    def position(self, message: Message) -> int | None:
+        """Where the message stands in this view, found by its seq (no scan)."""
+        at = bisect.bisect_left(self._items, message.seq, key=lambda m: m.seq)
+        return len(self._items) - 1 - at if at < len(self._items) and self._items[at] is message else None
 
 
 @dataclass
@@ -277,6 +304,7 @@ class Backend:
         self.numbers: dict[str, PhoneNumber] = {}
         self.services: dict[str, MessagingService] = {}
         self.messages: dict[str, Message] = {}
+        self.by_account: dict[str, list[Message]] = {}  # each account's messages, oldest first: pages need no scan
         self.media: dict[str, Media] = {}
         self.cdn_key = self.fake.binary(16)  # signs mms.twiliocdn.com links
         self.calls: list[CallRecord] = []
@@ -569,6 +597,7 @@ class Backend:
         if direction == "inbound":
             message.date_sent = now
         self.messages[message.sid] = message
+        self.by_account.setdefault(account_sid, []).append(message)
         self.changed()
         return message
 
@@ -611,23 +640,25 @@ class Backend:
         sent_on: str | None = None,
         sent_before: str | None = None,
         sent_after: str | None = None,
-    ) -> list[Message]:
-        """Newest first, as Twilio lists them."""
+    ) -> Sequence[Message]:
+        """Newest first, as Twilio lists them; without filters a view of the account's list (a page
+        costs its own size, however many messages are stored)."""
+        mine = self.by_account.get(account.sid, [])
+        if to is None and from_ is None and sent_on is None and sent_before is None and sent_after is None:
+            return NewestFirst(mine)
 
         def day(m: Message) -> str:
             return time.strftime("%Y-%m-%d", time.gmtime(m.date_sent or m.date_created))
 
-        found = [
+        return [
             m
-            for m in self.messages.values()
-            if m.account_sid == account.sid
-            and (to is None or m.to == to)
+            for m in reversed(mine)
+            if (to is None or m.to == to)
             and (from_ is None or m.from_ == from_)
             and (sent_on is None or day(m) == sent_on)
             and (sent_before is None or day(m) <= sent_before)
             and (sent_after is None or day(m) >= sent_after)
         ]
-        return sorted(found, key=lambda m: m.seq, reverse=True)
 
     def redact(self, message: Message, body: str) -> None:
         if body != "":
@@ -640,6 +671,7 @@ class Backend:
         if message.status not in FINAL_STATUSES:
             raise TwilioError(20009)
         del self.messages[message.sid]
+        self.by_account[message.account_sid].remove(message)
         self.changed()
 
     # -- REST: numbers and services ---------------------------------------------------
@@ -909,7 +941,7 @@ class Backend:
     def clear_records(self) -> None:
         """Forget messages, media, records, opt-outs and faults, keeping accounts, numbers, services
         and routes: the dev phone's reset, which leaves the gateway's settings valid."""
-        for records in (self.messages, self.media, self.sticky):
+        for records in (self.messages, self.media, self.sticky, self.by_account):
             records.clear()
         for listing in (self.calls, self.deliveries, self.connects, self.model_requests):
             listing.clear()
@@ -959,6 +991,8 @@ class Backend:
         backend.numbers = {n["sid"]: PhoneNumber(**n) for n in data["numbers"]}
         backend.services = {s["sid"]: MessagingService(**s) for s in data["services"]}
         backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
+        for message in sorted(backend.messages.values(), key=lambda m: m.seq):
+            backend.by_account.setdefault(message.account_sid, []).append(message)
         backend.media = {
             m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])
         }

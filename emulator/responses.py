@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -16,7 +16,7 @@ from quart import Blueprint, Response, abort, current_app, jsonify, request
 
 from emulator import media, render
 from emulator.errors import TwilioError
-from emulator.models import Account, Backend
+from emulator.models import Account, Backend, NewestFirst
 from emulator.proxy import TWILIO_HOSTS
 
 rest = Blueprint("rest", __name__)
@@ -139,7 +139,7 @@ def _paging(default: int = 50) -> tuple[int, int]:
     return size, number
 
 
-def _list(key: str, items: list[Any], to_json: Callable[[Any], dict[str, Any]], filters: dict[str, str]) -> dict:
+def _list(key: str, items: Sequence[Any], to_json: Callable[[Any], dict[str, Any]], filters: dict[str, str]) -> dict:
     """One page. With a PageToken (PA + the previous page's last sid) the page starts right after that
     item, so what was created between two fetches is neither repeated nor skipped; a token that names
     no item of this list is a 400, as Twilio's."""
@@ -147,7 +147,11 @@ def _list(key: str, items: list[Any], to_json: Callable[[Any], dict[str, Any]], 
     token = request.args.get("PageToken")
     first = number * size
     if token is not None:
-        at = next((i for i, item in enumerate(items) if f"PA{item.sid}" == token), None)
+        if isinstance(items, NewestFirst):  # found by the message's seq, not by a scan
+            named = backend().messages.get(token.removeprefix("PA"))
+            at = items.position(named) if named else None
+        else:
+            at = next((i for i, item in enumerate(items) if f"PA{item.sid}" == token), None)
         if at is None:
             raise TwilioError(20001, message=f"Invalid PageToken: {token}")
         first = at + 1

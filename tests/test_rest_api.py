@@ -256,3 +256,23 @@ def test_the_call_log_keeps_a_listed_page_as_its_sids(
     call = emu.calls(method="GET")[-1]
     assert call["response"]["messages"] == [m["sid"] for m in page["messages"]] and len(page["messages"]) == 2
     assert call["response"]["page_size"] == page["page_size"]
+
+
+def test_an_accounts_messages_are_listed_newest_first_from_its_own_list() -> None:
+    from emulator.models import Backend
+
+    backend = Backend(seed=3)
+    mine, theirs = backend.create_account(), backend.create_account()
+    made = [
+        backend.new_message(mine.sid, "+15551230001", "+15557654321", f"m{i}", "outbound-api", "queued")
+        for i in range(7)
+    ]
+    other = backend.new_message(theirs.sid, "+15551230002", "+15557654321", "x", "outbound-api", "queued")
+    view = backend.list_messages(mine)
+    assert [m.body for m in view] == [f"m{i}" for i in reversed(range(7))]
+    assert [m.body for m in view[2:5]] == ["m4", "m3", "m2"] and view[-1] is made[0]
+    assert view.position(made[3]) == 3 and view.position(other) is None
+    made[3].status = "delivered"
+    backend.delete_message(made[3])
+    assert [m.body for m in backend.list_messages(mine)] == ["m6", "m5", "m4", "m2", "m1", "m0"]
+    assert [m.body for m in backend.list_messages(mine, to="+15557654321")][:2] == ["m6", "m5"]
