@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from bench.common import bounded_load, process
 from emulator.client import EmulatorClient
 
 CONCURRENCY = 32
+P99: dict[str, float] = {}  # the last measurement's 99th-percentile latency per URL, in ms (client side)
 
 
 async def rate(
@@ -40,8 +42,12 @@ async def rate(
         for _ in range(CONCURRENCY)
     ]
 
+    latencies: list[float] = []
+
     async def one(worker: int) -> None:
+        started = time.perf_counter()
         response = await clients[worker].request(method, url, auth=auth, data=data, json=json_body)
+        latencies.append(time.perf_counter() - started)
         if response.status_code != expect:
             raise SystemExit(f"unexpected {response.status_code} from {url}: {response.text[:200]}")
 
@@ -50,6 +56,7 @@ async def rate(
     finally:
         for client in clients:
             await client.aclose()
+    P99[url] = sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0
     return done / elapsed
 
 
@@ -67,7 +74,8 @@ def main() -> None:
         EmulatorClient(server) as control,
     ):
         account = control.create_account(numbers=[{"phone_number": "+15551000001", "sms_url": sink + "/"}])
-        base_rps = asyncio.run(rate(baseline + "/", args.count, args.seconds))
+        baseline_url = baseline + "/"
+        base_rps = asyncio.run(rate(baseline_url, args.count, args.seconds))
         create_rps = asyncio.run(
             rate(
                 f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
@@ -78,6 +86,7 @@ def main() -> None:
                 expect=201,
             )
         )
+        create_p99 = P99[f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json"]
         auth = (account.sid, account.auth_token)
         listing = f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json?PageSize=50"
         list_small = asyncio.run(rate(listing, args.count, args.seconds, method="GET", auth=auth))
@@ -106,7 +115,10 @@ def main() -> None:
         delivered = len(control.deliveries(outcome="delivered"))
 
     print(f"bare Quart/hypercorn endpoint:   {base_rps:8.0f} req/s  (baseline, concurrency {CONCURRENCY})")
-    print(f"Messages.json create:            {create_rps:8.0f} req/s  ratio {create_rps / base_rps:.2f}")
+    print(
+        f"Messages.json create:            {create_rps:8.0f} req/s  ratio {create_rps / base_rps:.2f}"
+        f"  p99 {create_p99:.0f} ms (bare endpoint p99 {P99[baseline_url]:.0f} ms)"
+    )
     print(f"list, PageSize 50, {stored_before:6d} stored: {list_small:8.0f} req/s  ratio {list_small / base_rps:.2f}")
     print(f"list, PageSize 50, {stored_after:6d} stored: {list_large:8.0f} req/s  ratio {list_large / base_rps:.2f}")
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import threading
@@ -98,9 +99,19 @@ async def serve_until(
     control_token: str | None = None,
 ) -> None:
     app = create_app(backend, state, proxy, control_token)
+    quiet_collector()
     if ready:
         app.before_serving(_async(ready))
     await serve(app, hypercorn_config(sock), shutdown_trigger=shutdown)
+
+
+def quiet_collector() -> None:
+    """Fewer, later garbage collections in a serving process: what is alive at start-up is frozen
+    out of every collection, and the youngest generation is collected every 20,000 allocations
+    rather than 700, so a burst of requests is not paused by collections (create p99, bench)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def serve_foreground(
