@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.errors import ControlError
-from harness.runner import RunOptions
+
+if TYPE_CHECKING:
+    from harness.runner import RunOptions
 
 
 class UsageError(Exception):
@@ -143,6 +146,8 @@ def add_devphone(sub: argparse._SubParsersAction) -> None:
 
 
 def suite_options(args: argparse.Namespace) -> RunOptions:
+    from harness.runner import RunOptions
+
     if args.workers < 0:
         raise UsageError("-n must be 0 (no parallel workers) or more")
     writable_folder(args.report, f"--report {args.report}")

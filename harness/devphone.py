@@ -16,14 +16,13 @@ import sys
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
-from emulator import activity, server
-from emulator.models import Backend
-from emulator.provision import starter
-from emulator.webhooks import is_loopback
 from harness.channel_config import guide_block
+
+if TYPE_CHECKING:  # the emulator is imported when the dev phone runs, not when the CLI parses
+    from emulator.models import Backend
 
 DEFAULT_PUBLIC_URL = "https://gateway.devphone.test/webhooks/sms"  # the plugin's default webhookPath
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:18789"  # OpenClaw's default gateway port
@@ -88,6 +87,8 @@ class Wiring:
 
 
 def check(options: Options) -> None:
+    from emulator.webhooks import is_loopback
+
     for flag, url in (("--gateway-url", options.gateway_url), ("--public-url", options.public_url)):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -105,6 +106,8 @@ def check(options: Options) -> None:
 
 def wire(backend: Backend, options: Options, emulator_url: str, proxy_url: str, ca_path: Path) -> Wiring:
     """Provision what is missing and route the public URL's origin to the gateway."""
+    from emulator.provision import starter
+
     if not backend.accounts:
         starter(backend, options.public_url)
     account = next(iter(backend.accounts.values()))
@@ -124,6 +127,8 @@ def wire(backend: Backend, options: Options, emulator_url: str, proxy_url: str, 
 
 
 def route(backend: Backend, wiring: Wiring) -> None:
+    from emulator.webhooks import is_loopback
+
     parts = urlsplit(wiring.public_url)
     if not is_loopback(parts.hostname or ""):
         backend.add_route(f"{parts.scheme}://{parts.netloc}", wiring.gateway_url.rstrip("/"))
@@ -175,6 +180,7 @@ def write_files(wiring: Wiring) -> None:
 
 def run(options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     check(options)
+    from emulator import activity, server
     from harness.drivers.base import Setup
     from harness.drivers.reference import ReferenceDriver
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
+
+if TYPE_CHECKING:
+    import pytest
 
 DEFAULT_SEED = 20261124
 
