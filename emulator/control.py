@@ -55,6 +55,7 @@ class Notifier:
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 OPEN_PATHS = {"/_emulator/health", "/_emulator/openapi.json"}  # say nothing about the state
+PAGE_PREFIX = "/_emulator/phone/"  # the dev phone's static files: the data it reads needs the token
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -73,7 +74,7 @@ async def guard() -> None:
     if urlsplit(f"//{request.host}").hostname not in LOOPBACK_HOSTS:  # lower-cased, port and [] gone
         raise ControlError(f"the control API answers loopback host names only, not Host {request.host!r}", 403)
     token = current_app.config.get("CONTROL_TOKEN")
-    if token and request.path not in OPEN_PATHS:
+    if token and request.path not in OPEN_PATHS and not request.path.startswith(PAGE_PREFIX):
         given = request.headers.get("Authorization", "")
         if not given and request.path == "/_emulator/events" and "token" in request.args:
             given = f"Bearer {request.args['token']}"  # a browser's EventSource cannot send headers

@@ -44,7 +44,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     def ready() -> None:
         print(url, flush=True)
         say(f"Twilio emulator ready at {url} (control API: {url}/_emulator/openapi.json); Ctrl-C stops it")
-        say(f"Dev phone page: {url}/_emulator/phone/")
+        token = f"#token={args.control_token}" if args.control_token else ""  # the page sends it as a Bearer token
+        say(f"Dev phone page: {url}/_emulator/phone/{token}")
         if made:
             account = made["account"]
             say(

@@ -70,6 +70,16 @@ class Background:
             f"stderr: {self.errors[-20:]}, exit: {self.proc.poll()}"
         )
 
+    def wait_for_stderr(self, text: str, timeout: float = 10) -> str:
+        """The first stderr line holding `text`; a timeout says what was printed instead."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in self.errors if text in line), None)
+            if found is not None:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"expected a stderr line with {text!r} within {timeout}s; stderr: {self.errors[-20:]}")
+
     def stop(self, timeout: float = 15, sig: int = signal.SIGTERM, group: bool = False) -> int:
         """Signal it (or, as a terminal's Ctrl-C does, its whole process group) and wait for the end."""
         if group:

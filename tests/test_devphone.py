@@ -193,3 +193,22 @@ def test_the_page_works_from_the_keyboard_and_at_200_percent_zoom(
         page.screenshot(path=str(tmp_path / "zoom200.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_with_a_control_token_the_page_works_from_the_printed_address_only(browser: Browser) -> None:
+    out = Background("-m", "harness.cli", "emulator", "--control-token", "s3cret-token")
+    try:
+        out.wait_for("http://127.0.0.1:")
+        address = out.wait_for_stderr("Dev phone page:").split()[-1]
+        assert address.endswith("#token=s3cret-token"), address
+        page = browser.new_page()
+        page.goto(address)
+        expect(page.locator("#live")).to_have_text("live", timeout=WAIT_MS)
+        text(page, "hello")
+        expect(page.locator("#thread .bubble.mine")).to_have_count(1, timeout=WAIT_MS)
+        page.goto(address.split("#")[0])
+        page.reload()
+        expect(page.locator("#banner")).to_contain_text("started with --control-token", timeout=WAIT_MS)
+        page.close()
+    finally:
+        assert out.stop() == 0

@@ -39,6 +39,7 @@ async function api(path, options = {}) {
   }
   const response = await fetch(API + path, init);
   const data = await response.json().catch(() => ({}));
+  if (response.status === 401) locked = true;
   if (!response.ok) throw new Error(data.message || `${init.method} ${path}: HTTP ${response.status}`);
   return data;
 }
@@ -75,6 +76,7 @@ function table(rows) {
 
 let loading = null;
 let again = false;
+let locked = false; // the emulator wants its --control-token, and this page was opened without it
 
 async function refresh() {
   if (loading) { again = true; return loading; }
@@ -90,6 +92,11 @@ async function refresh() {
       render();
     } catch (error) {
       $("live").textContent = `cannot read the emulator: ${error.message}`;
+      if (locked) {
+        $("banner").replaceChildren(el("strong", {}, "This emulator was started with --control-token. "),
+          "Open the dev phone at the address it printed, which ends in #token=…");
+        $("banner").hidden = false;
+      }
     } finally {
       loading = null;
       if (again) { again = false; refresh(); }
@@ -102,7 +109,11 @@ function follow() {
   const source = new EventSource(`${API}/events${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ""}`);
   source.addEventListener("open", () => { $("live").textContent = "live"; $("live").className = "live on"; });
   source.addEventListener("changed", () => refresh());
-  source.addEventListener("error", () => { $("live").textContent = "reconnecting…"; $("live").className = "live"; });
+  source.addEventListener("error", () => {
+    if (locked) { source.close(); return; }
+    $("live").textContent = "reconnecting…";
+    $("live").className = "live";
+  });
 }
 
 // -- who texts whom ------------------------------------------------------------------------------
