@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,11 +114,33 @@ def main() -> None:
             )
         )
         delivered = len(control.deliveries(outcome="delivered"))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        process(
+            "-m", "harness.cli", "emulator", "--seed", "1", "--quiet", "--empty", "--state", f"{folder}/s.json"
+        ) as kept,
+        EmulatorClient(kept) as kept_control,
+    ):
+        durable = kept_control.create_account(numbers=[{"phone_number": "+15551000001"}])
+        durable_rps = asyncio.run(
+            rate(
+                f"{kept}/2010-04-01/Accounts/{durable.sid}/Messages.json",
+                args.count,
+                args.seconds,
+                auth=(durable.sid, durable.auth_token),
+                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
+                expect=201,
+            )
+        )
 
     print(f"bare Quart/hypercorn endpoint:   {base_rps:8.0f} req/s  (baseline, concurrency {CONCURRENCY})")
     print(
         f"Messages.json create:            {create_rps:8.0f} req/s  ratio {create_rps / base_rps:.2f}"
         f"  p99 {create_p99:.0f} ms (bare endpoint p99 {P99[baseline_url]:.0f} ms)"
+    )
+    print(
+        f"create with --state (journal):   {durable_rps:8.0f} req/s  ratio {durable_rps / base_rps:.2f}"
+        f"  ({durable_rps / create_rps:.2f} of the create without it: the journal's cost)"
     )
     print(f"list, PageSize 50, {stored_before:6d} stored: {list_small:8.0f} req/s  ratio {list_small / base_rps:.2f}")
     print(f"list, PageSize 50, {stored_after:6d} stored: {list_large:8.0f} req/s  ratio {list_large / base_rps:.2f}")

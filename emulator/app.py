@@ -11,7 +11,7 @@ from emulator.control import Notifier, control
 from emulator.devphone import page
 from emulator.errors import ControlError, TwilioError
 from emulator.llm import model
-from emulator.models import Backend
+from emulator.models import RESUMABLE, Backend
 from emulator.proxy import ConnectProxy
 from emulator.responses import BASIC_CHALLENGE, basic_credentials, rest
 from emulator.store import StateFile
@@ -37,10 +37,14 @@ def create_app(
     app.register_blueprint(page)
     app.register_blueprint(model)
     state_file = StateFile(backend, state_path) if state_path else None
+    app.config["JOURNAL"] = state_file.journal if state_file else None
 
     @app.before_serving
     async def start() -> None:
         await dispatcher.open()
+        for message in list(backend.messages.values()):  # a restart picks up what was under way
+            if message.direction.startswith("outbound") and message.status in RESUMABLE:
+                dispatcher.start_lifecycle(message)
         if proxy:
             await proxy.start()
         notifier = Notifier()

@@ -131,6 +131,9 @@ class Message:
     send_at: float | None = None  # a scheduled message's SendAt (epoch seconds)
 
 
+RESUMABLE = frozenset({"scheduled", "accepted", "queued", "sending", "sent"})  # a lifecycle still to run
+
+
 class NewestFirst(Sequence["Message"]):
     """A list of messages (oldest first, by seq) seen newest first, without copying it."""
 
@@ -325,6 +328,7 @@ class Backend:
         self.seq = 0
         self.on_change: Callable[[], None] | None = None
         self.on_record: Callable[[CallRecord | Delivery], None] | None = None  # the activity log
+        self.journal: Callable[[dict[str, Any]], None] | None = None  # the state file's journal
 
     # -- bookkeeping ---------------------------------------------------------------
 
@@ -336,6 +340,11 @@ class Backend:
         """Tell waiters (long polls) and the state file that something moved."""
         if self.on_change:
             self.on_change()
+
+    def kept(self, message: Message) -> None:
+        """A message changed: the journal (with --state) writes it down before a REST answer."""
+        if self.journal:
+            self.journal({"message": asdict(message)})
 
     def finished(self, record: CallRecord | Delivery) -> None:
         """A REST call answered or a webhook done: tell the activity log, if one listens."""
@@ -598,6 +607,7 @@ class Backend:
             message.date_sent = now
         self.messages[message.sid] = message
         self.by_account.setdefault(account_sid, []).append(message)
+        self.kept(message)
         self.changed()
         return message
 
@@ -624,6 +634,7 @@ class Backend:
             message.error_code = error_code
             message.error_message = error_message
         message.status_history.append([status, now])
+        self.kept(message)
         self.changed()
 
     def message(self, account: Account, sid: str, path: str) -> Message:
@@ -665,6 +676,7 @@ class Backend:
             raise TwilioError(21602, message="Message body can only be updated to empty (redaction).")
         message.body = ""
         message.date_updated = time.time()
+        self.kept(message)
         self.changed()
 
     def delete_message(self, message: Message) -> None:
@@ -672,6 +684,8 @@ class Backend:
             raise TwilioError(20009)
         del self.messages[message.sid]
         self.by_account[message.account_sid].remove(message)
+        if self.journal:
+            self.journal({"deleted": message.sid})
         self.changed()
 
     # -- REST: numbers and services ---------------------------------------------------
@@ -938,6 +952,25 @@ class Backend:
         self._keep("model_requests", self.model_requests, record)
         return record
 
+    def replay(self, records: list[dict[str, Any]]) -> None:
+        """Apply journal records (message upserts and deletions) over a loaded snapshot."""
+        for record in records:
+            if "message" in record:
+                message = Message(**record["message"])
+                old = self.messages.get(message.sid)
+                if old is not None:
+                    self.by_account[old.account_sid].remove(old)
+                self.messages[message.sid] = message
+            elif record.get("deleted") in self.messages:
+                gone = self.messages.pop(record["deleted"])
+                self.by_account[gone.account_sid].remove(gone)
+                continue
+            else:
+                continue
+            mine = self.by_account.setdefault(message.account_sid, [])
+            mine.insert(bisect.bisect_left(mine, message.seq, key=lambda m: m.seq), message)
+        self.seq = max([self.seq, *(m.seq for m in self.messages.values())])
+
     def clear_records(self) -> None:
         """Forget messages, media, records, opt-outs and faults, keeping accounts, numbers, services
         and routes: the dev phone's reset, which leaves the gateway's settings valid."""
@@ -952,9 +985,9 @@ class Backend:
 
     def reset(self) -> None:
         """Forget everything, keeping the seed (a fresh run)."""
-        on_change, on_record, settings = self.on_change, self.on_record, self.settings
+        on_change, on_record, journal, settings = self.on_change, self.on_record, self.journal, self.settings
         self.__init__(self.seed)  # type: ignore[misc]
-        self.on_change, self.on_record, self.settings = on_change, on_record, settings
+        self.on_change, self.on_record, self.journal, self.settings = on_change, on_record, journal, settings
         self.changed()
 
     # -- persistence -------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Writes are coalesced (one snapshot per burst of changes) and atomic (write to
 a temporary file, fsync, then rename), readable by the owner only (mode 0600),
-and the last snapshot is written on shutdown.
+and the last snapshot is written on shutdown. Between snapshots every change to a
+message goes to the journal (`emulator/journal.py`), which a REST write waits for.
 """
 
 from __future__ import annotations
@@ -12,22 +13,27 @@ import json
 import os
 from pathlib import Path
 
+from emulator import journal
 from emulator.errors import ControlError
 from emulator.models import Backend
 
 COALESCE_SECONDS = 0.05
 
 
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
 def load(path: Path, seed: int) -> Backend:
-    """The backend saved at `path`, or a fresh one if there is no file yet."""
-    if not path.exists():
-        return Backend(seed)
+    """The backend saved at `path` with its journal replayed over it, or a fresh one."""
     try:
-        return Backend.from_json(json.loads(path.read_text(encoding="utf-8")))
+        backend = Backend.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else Backend(seed)
+        backend.replay(journal.replay(journal_path(path)))
     except (ValueError, KeyError, TypeError) as exc:
         raise ControlError(
             f"state file {path} is not an emulator state file ({exc.__class__.__name__}: {exc})"
         ) from None
+    return backend
 
 
 def save(backend: Backend, path: Path) -> None:
@@ -50,6 +56,8 @@ class StateFile:
         self.backend = backend
         self.path = path
         self._pending: asyncio.TimerHandle | None = None
+        self.journal = journal.Journal(journal_path(path))
+        backend.journal = self.journal.append
 
     def changed(self) -> None:
         if self._pending is None:
@@ -58,3 +66,4 @@ class StateFile:
     def flush(self) -> None:
         self._pending = None
         save(self.backend, self.path)
+        self.journal.truncate()  # the snapshot holds all it said

@@ -369,6 +369,8 @@ class Dispatcher:
             steps: list[str] = ["failed"]
         else:
             steps = ["sending", "sent", outcome.params["status"] if outcome else "delivered"]
+        reached = {status for status, _ in message.status_history}  # after a restart: carry on, not over
+        steps = [status for status in steps if status not in reached]
         for status in steps:
             await asyncio.sleep(pace)
             final = status in ("failed", "undelivered")
