@@ -72,6 +72,21 @@ def create_app(
         unread made the next request on the kept-alive connection fail."""
         await request.get_data()
 
+    @app.after_request
+    async def keep_settings(response: Response) -> Response:
+        """With --state, a write that is not about messages (provisioning, a number's or service's
+        settings, faults, routes) is rare: it is snapshotted before its answer goes out, as the
+        journal keeps messages."""
+        if (
+            state_file is not None
+            and request.method in ("POST", "PUT", "DELETE")
+            and response.status_code < 400
+            and "/Messages" not in request.path
+            and request.path not in ("/_emulator/inbound", "/_emulator/wait")
+        ):
+            state_file.flush()
+        return response
+
     @app.errorhandler(404)
     async def not_found(_: Exception) -> Response:
         if request.path.startswith("/_emulator/"):

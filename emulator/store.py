@@ -17,7 +17,7 @@ from emulator import journal
 from emulator.errors import ControlError
 from emulator.models import Backend
 
-COALESCE_SECONDS = 0.05
+COALESCE_SECONDS = 0.5  # messages are in the journal meanwhile; records (calls, deliveries) may lag this much
 
 
 def journal_path(path: Path) -> Path:
@@ -64,6 +64,8 @@ class StateFile:
             self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self.flush)
 
     def flush(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
         self._pending = None
         save(self.backend, self.path)
         self.journal.truncate()  # the snapshot holds all it said

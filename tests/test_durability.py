@@ -34,7 +34,6 @@ def test_every_acknowledged_create_survives_sigkill_and_none_is_stuck(tmp_path: 
     made = control.post("/_emulator/accounts", json={"numbers": [{"phone_number": "+15551000001"}]}).json()
     sid, token = made["account"]["sid"], made["account"]["auth_token"]
     control.put("/_emulator/settings", json={"status_pace_ms": 300})  # lifecycles are under way at the kill
-    time.sleep(0.3)  # the provisioning's snapshot
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -65,6 +64,7 @@ def test_every_acknowledged_create_survives_sigkill_and_none_is_stuck(tmp_path: 
     out, url = start(state)
     try:
         with httpx.Client(base_url=url, timeout=10, trust_env=False) as control:
+            assert sid in [a["sid"] for a in control.get("/_emulator/accounts").json()], "provisioning is kept at once"
             kept = {m["sid"]: m for m in control.get("/_emulator/messages").json()}
             lost = [s for s in acknowledged if s not in kept]
             assert lost == [], f"{len(lost)} of {len(acknowledged)} acknowledged creates lost, e.g. {lost[:3]}"
