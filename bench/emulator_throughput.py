@@ -22,7 +22,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bounded_load, process
-from emulator.client import EmulatorClient
+from emulator.client import EmulatorClient, Provisioned
 
 CONCURRENCY = 32
 P99: dict[str, float] = {}  # the last measurement's 99th-percentile latency per URL, in ms (client side)
@@ -61,6 +61,20 @@ async def rate(
     return done / elapsed
 
 
+def creates(server: str, account: Provisioned, count: int, seconds: float) -> float:
+    """Messages.json creates/s for the account (number +15551000001)."""
+    return asyncio.run(
+        rate(
+            f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
+            count,
+            seconds,
+            auth=(account.sid, account.auth_token),
+            data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
+            expect=201,
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000, help="requests per measurement (bound)")
@@ -77,31 +91,13 @@ def main() -> None:
         account = control.create_account(numbers=[{"phone_number": "+15551000001", "sms_url": sink + "/"}])
         baseline_url = baseline + "/"
         base_rps = asyncio.run(rate(baseline_url, args.count, args.seconds))
-        create_rps = asyncio.run(
-            rate(
-                f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
-                args.count,
-                args.seconds,
-                auth=(account.sid, account.auth_token),
-                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
-                expect=201,
-            )
-        )
+        create_rps = creates(server, account, args.count, args.seconds)
         create_p99 = P99[f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json"]
         auth = (account.sid, account.auth_token)
         listing = f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json?PageSize=50"
         list_small = asyncio.run(rate(listing, args.count, args.seconds, method="GET", auth=auth))
         stored_before = len(control.messages())
-        asyncio.run(
-            rate(
-                f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
-                args.stored,
-                args.seconds * 3,
-                auth=auth,
-                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
-                expect=201,
-            )
-        )
+        creates(server, account, args.stored, args.seconds * 3)
         stored_after = len(control.messages())
         list_large = asyncio.run(rate(listing, args.count, args.seconds, method="GET", auth=auth))
         inbound_rps = asyncio.run(
@@ -122,16 +118,7 @@ def main() -> None:
         EmulatorClient(kept) as kept_control,
     ):
         durable = kept_control.create_account(numbers=[{"phone_number": "+15551000001"}])
-        durable_rps = asyncio.run(
-            rate(
-                f"{kept}/2010-04-01/Accounts/{durable.sid}/Messages.json",
-                args.count,
-                args.seconds,
-                auth=(durable.sid, durable.auth_token),
-                data={"To": "+15557654321", "From": "+15551000001", "Body": "b"},
-                expect=201,
-            )
-        )
+        durable_rps = creates(kept, durable, args.count, args.seconds)
 
     print(f"bare Quart/hypercorn endpoint:   {base_rps:8.0f} req/s  (baseline, concurrency {CONCURRENCY})")
     print(
