@@ -37,7 +37,6 @@ def create_app(
     app.register_blueprint(page)
     app.register_blueprint(model)
     state_file = StateFile(backend, state_path) if state_path else None
-    app.config["JOURNAL"] = state_file.journal if state_file else None
 
     @app.before_serving
     async def start() -> None:
@@ -73,17 +72,15 @@ def create_app(
         await request.get_data()
 
     @app.after_request
-    async def keep_settings(response: Response) -> Response:
-        """With --state, a write that is not about messages (provisioning, a number's or service's
-        settings, faults, routes) is rare: it is snapshotted before its answer goes out, as the
-        journal keeps messages."""
-        if (
-            state_file is not None
-            and request.method in ("POST", "PUT", "DELETE")
-            and response.status_code < 400
-            and "/Messages" not in request.path
-            and request.path not in ("/_emulator/inbound", "/_emulator/wait")
-        ):
+    async def durable(response: Response) -> Response:
+        """With --state, an acknowledged write is on disk before its answer goes out: a message's
+        change through the journal (group commit), anything else (provisioning, settings, faults,
+        routes; rare) through a snapshot."""
+        if state_file is None or request.method not in ("POST", "PUT", "DELETE") or response.status_code >= 400:
+            return response
+        if "/Messages" in request.path or request.path == "/_emulator/inbound":
+            await state_file.journal.commit()
+        elif request.path != "/_emulator/wait":
             state_file.flush()
         return response
 

@@ -394,9 +394,6 @@ async def inbound() -> Response:
     message, number, url, method = backend().receive(handset, to, text, files)
     dispatcher = current_app.config["DISPATCHER"]
     deliveries = await dispatcher.deliver_inbound(message, number, url, method)
-    journal = current_app.config.get("JOURNAL")
-    if journal is not None:
-        await journal.commit()  # with --state, the message is on disk before it is acknowledged
     response = jsonify({"message": message_view(message), "deliveries": [asdict(d) for d in deliveries]})
     response.status_code = 201
     return response

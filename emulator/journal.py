@@ -24,6 +24,7 @@ class Journal:
         self._appended = 0  # lines appended so far
         self._synced = 0  # of those, lines known to be on disk
         self._flushing: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped by truncate: a batch taken before it must not land after it
 
     def append(self, record: dict[str, Any]) -> None:
         self._pending.append(json.dumps(record, separators=(",", ":")).encode() + b"\n")
@@ -39,15 +40,17 @@ class Journal:
 
     async def _flush(self) -> None:
         try:
-            lines, count = self._pending, self._appended
+            lines, count, generation = self._pending, self._appended, self._generation
             self._pending = []
             if lines:
-                await asyncio.to_thread(self._write, b"".join(lines))
+                await asyncio.to_thread(self._write, b"".join(lines), generation)
             self._synced = max(self._synced, count)
         finally:
             self._flushing = None
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, generation: int) -> None:
+        if generation != self._generation:  # a snapshot since holds these lines, newer than they are
+            return
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, data)
@@ -59,6 +62,7 @@ class Journal:
         """A snapshot now holds everything: what is pending or on disk here is covered by it."""
         self._pending = []
         self._synced = self._appended
+        self._generation += 1
         if self.path.exists():
             os.truncate(self.path, 0)
 

@@ -540,8 +540,8 @@ class Backend:
             service_sid=service_sid,
             media=media,
             status_callback=first.get("StatusCallback") or (service.status_callback if service else None) or None,
+            send_at=send_at,
         )
-        message.send_at = send_at
         return message
 
     @staticmethod
@@ -583,6 +583,7 @@ class Backend:
         media: Iterable[str] = (),
         status_callback: str | None = None,
         mms: bool = False,
+        send_at: float | None = None,
     ) -> Message:
         now = time.time()
         media = list(media)
@@ -602,11 +603,11 @@ class Backend:
             date_created=now,
             date_updated=now,
             status_history=[[status, now]],
+            send_at=send_at,
         )
         if direction == "inbound":
             message.date_sent = now
-        self.messages[message.sid] = message
-        self.by_account.setdefault(account_sid, []).append(message)
+        self.file(message)
         self.kept(message)
         self.changed()
         return message
@@ -682,10 +683,9 @@ class Backend:
     def delete_message(self, message: Message) -> None:
         if message.status not in FINAL_STATUSES:
             raise TwilioError(20009)
-        del self.messages[message.sid]
-        self.by_account[message.account_sid].remove(message)
+        self.unfile(message.sid)
         if self.journal:
-            self.journal({"deleted": message.sid})
+            self.journal({"deleted": message.sid, "seq": message.seq})
         self.changed()
 
     # -- REST: numbers and services ---------------------------------------------------
@@ -952,24 +952,27 @@ class Backend:
         self._keep("model_requests", self.model_requests, record)
         return record
 
+    def file(self, message: Message) -> None:
+        """Hold a message, and in its account's list in seq order (what pages are cut from)."""
+        self.messages[message.sid] = message
+        bisect.insort(self.by_account.setdefault(message.account_sid, []), message, key=lambda m: m.seq)
+
+    def unfile(self, sid: str) -> Message | None:
+        message = self.messages.pop(sid, None)
+        if message is not None:
+            self.by_account[message.account_sid].remove(message)
+        return message
+
     def replay(self, records: list[dict[str, Any]]) -> None:
         """Apply journal records (message upserts and deletions) over a loaded snapshot."""
         for record in records:
-            if "message" in record:
-                message = Message(**record["message"])
-                old = self.messages.get(message.sid)
-                if old is not None:
-                    self.by_account[old.account_sid].remove(old)
-                self.messages[message.sid] = message
-            elif record.get("deleted") in self.messages:
-                gone = self.messages.pop(record["deleted"])
-                self.by_account[gone.account_sid].remove(gone)
-                continue
-            else:
-                continue
-            mine = self.by_account.setdefault(message.account_sid, [])
-            mine.insert(bisect.bisect_left(mine, message.seq, key=lambda m: m.seq), message)
-        self.seq = max([self.seq, *(m.seq for m in self.messages.values())])
+            if "deleted" in record:
+                self.unfile(record["deleted"])
+            elif "message" in record:
+                self.unfile(record["message"]["sid"])
+                self.file(Message(**record["message"]))
+            # no seq is given out twice, a deleted message's neither (a client's `after` cursor)
+            self.seq = max(self.seq, record.get("seq", 0), record.get("message", {}).get("seq", 0))
 
     def clear_records(self) -> None:
         """Forget messages, media, records, opt-outs and faults, keeping accounts, numbers, services
@@ -1023,9 +1026,8 @@ class Backend:
         backend.accounts = {a["sid"]: Account(**a) for a in data["accounts"]}
         backend.numbers = {n["sid"]: PhoneNumber(**n) for n in data["numbers"]}
         backend.services = {s["sid"]: MessagingService(**s) for s in data["services"]}
-        backend.messages = {m["sid"]: Message(**m) for m in data["messages"]}
-        for message in sorted(backend.messages.values(), key=lambda m: m.seq):
-            backend.by_account.setdefault(message.account_sid, []).append(message)
+        for saved in data["messages"]:
+            backend.file(Message(**saved))
         backend.media = {
             m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])
         }

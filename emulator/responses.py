@@ -88,9 +88,6 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
-        journal = current_app.config.get("JOURNAL")
-        if journal is not None and request.method in ("POST", "DELETE") and status < 400:
-            await journal.commit()  # acknowledged means on disk (--state)
         state.record_call(
             at=time.time(),
             method=request.method,

@@ -175,6 +175,7 @@ class Dispatcher:
         if failed:
             code = failed.error_code or HTTP_RETRIEVAL_FAILURE
             message.error_code, message.error_message = code, WEBHOOK_ERROR_MESSAGES[code]
+            self.backend.kept(message)
             self.backend.changed()
             fallback = self.backend.fallback(number)
             if fallback:  # the primary's error stays logged; the fallback's TwiML is the answer

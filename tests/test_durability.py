@@ -85,3 +85,24 @@ def test_a_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "j"
     path.write_bytes(json.dumps({"deleted": "SM1"}).encode() + b"\n" + b'{"message": {"sid": "SM2"')
     assert journal.replay(path) == [{"deleted": "SM1"}]
+
+
+def test_the_journal_holds_what_a_restart_needs_to_carry_on() -> None:
+    """A scheduled message's SendAt and an inbound message's webhook error go to the journal with it."""
+    from emulator.models import Backend
+
+    written: list[dict] = []
+    before = Backend(seed=2)
+    before.journal = written.append
+    account = before.create_account()
+    later = time.time() + 3600
+    scheduled = before.new_message(
+        account.sid, "+15551000001", "+15557654321", "x", "outbound-api", "scheduled", send_at=later
+    )
+    before.set_status(scheduled, "scheduled")
+    gone = before.new_message(account.sid, "+15551000001", "+15557654321", "y", "outbound-api", "delivered")
+    before.delete_message(gone)
+    after = Backend(seed=2)
+    after.replay(json.loads(json.dumps(written)))
+    assert list(after.messages) == [scheduled.sid] and after.messages[scheduled.sid].send_at == later
+    assert [m.sid for m in after.list_messages(account)] == [scheduled.sid] and after.seq >= gone.seq
