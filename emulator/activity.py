@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from emulator import explain
-from emulator.models import CallRecord, Delivery
+from emulator.recorder import CallRecord, Delivery
 
 
 def call_line(call: CallRecord) -> str:

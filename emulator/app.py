@@ -11,7 +11,7 @@ from emulator.control import Notifier, control
 from emulator.devphone import page
 from emulator.errors import ControlError, TwilioError
 from emulator.llm import model
-from emulator.models import RESUMABLE, Backend
+from emulator.models import Backend
 from emulator.proxy import ConnectProxy
 from emulator.responses import BASIC_CHALLENGE, basic_credentials, rest
 from emulator.store import StateFile
@@ -41,9 +41,7 @@ def create_app(
     @app.before_serving
     async def start() -> None:
         await dispatcher.open()
-        for message in list(backend.messages.values()):  # a restart picks up what was under way
-            if message.direction.startswith("outbound") and message.status in RESUMABLE:
-                dispatcher.start_lifecycle(message)
+        backend.resume()  # a restart picks up what was under way
         if proxy:
             await proxy.start()
         notifier = Notifier()
@@ -75,13 +73,16 @@ def create_app(
     async def durable(response: Response) -> Response:
         """With --state, an acknowledged write is on disk before its answer goes out: a message's
         change through the journal (group commit), anything else (provisioning, settings, faults,
-        routes; rare) through a snapshot."""
+        routes, media, opt-outs; rare) through a snapshot."""
         if state_file is None or request.method not in ("POST", "PUT", "DELETE") or response.status_code >= 400:
             return response
-        if "/Messages" in request.path or request.path == "/_emulator/inbound":
+        if request.path == "/_emulator/wait":
+            return response
+        journaled = "/Messages" in request.path or request.path == "/_emulator/inbound"
+        if journaled:
             await state_file.journal.commit()
-        elif request.path != "/_emulator/wait":
-            state_file.flush()
+        if backend.unjournaled or not journaled:
+            await state_file.snapshot()
         return response
 
     @app.errorhandler(404)

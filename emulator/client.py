@@ -111,6 +111,10 @@ class EmulatorClient:
     def add_number(self, account_sid: str, **number: Any) -> JSON:
         return self._call("POST", f"/accounts/{account_sid}/numbers", json=number)
 
+    def update_number(self, number_sid: str, **settings: Any) -> JSON:
+        """Change a number's webhook settings, or (`webhook_signing=`) how its webhooks are signed."""
+        return self._call("POST", f"/numbers/{number_sid}", json=settings)
+
     def add_service(self, account_sid: str, **service: Any) -> JSON:
         return self._call("POST", f"/accounts/{account_sid}/services", json=service)
 

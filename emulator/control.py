@@ -18,7 +18,7 @@ from quart import Blueprint, Response, current_app, jsonify, request
 from emulator import explain, media, render
 from emulator.errors import ControlError, TwilioError
 from emulator.faults import KINDS, SIGNATURE_VARIANTS
-from emulator.models import MAX_MEDIA, Backend, Delivery, Media, Message
+from emulator.models import MAX_MEDIA, Backend, Media, Message
 from emulator.openapi import OPENAPI
 from emulator.provision import (
     KEY_TYPES,
@@ -32,6 +32,7 @@ from emulator.provision import (
     provision,
 )
 from emulator.proxy import TWILIO_HOSTS
+from emulator.recorder import Delivery
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 MAX_WAIT_SECONDS = 120.0
@@ -137,7 +138,12 @@ def account_view(account: Any, reveal: bool = False) -> dict[str, Any]:
 
 
 def number_view(number: Any) -> dict[str, Any]:
-    return dict(render.number_json(number), messaging_service_sid=number.messaging_service_sid)
+    """Twilio's view of the number, plus what only the emulator knows (its SharedKey, if any)."""
+    return dict(
+        render.number_json(number),
+        messaging_service_sid=number.messaging_service_sid,
+        webhook_signing=number.shared_key,
+    )
 
 
 def service_view(service: Any) -> dict[str, Any]:
@@ -152,10 +158,10 @@ def delivery_view(item: Delivery) -> dict[str, Any]:
 
 COLLECTIONS = {
     "messages": (lambda b: list(b.messages.values()), message_view),
-    "calls": (lambda b: b.calls, asdict),
-    "deliveries": (lambda b: b.deliveries, delivery_view),
-    "connects": (lambda b: b.connects, asdict),
-    "model_requests": (lambda b: b.model_requests, asdict),
+    "calls": (lambda b: b.records["calls"], asdict),
+    "deliveries": (lambda b: b.records["deliveries"], delivery_view),
+    "connects": (lambda b: b.records["connects"], asdict),
+    "model_requests": (lambda b: b.records["model_requests"], asdict),
 }
 
 
@@ -279,7 +285,7 @@ async def state() -> Response:
             "optouts": sorted(list(o) for o in b.optouts),
             "faults": [f.to_json() for f in b.faults.faults],
             "settings": b.settings,
-            "dropped": b.dropped,  # records the max_records cap let go, per list
+            "dropped": b.records.dropped,  # records the max_records cap let go, per list
         }
     )
 
@@ -358,7 +364,13 @@ async def update_settings(kind: str, sid: str) -> Response:
     if found is None:
         raise ControlError(f"no {'number' if kind == 'numbers' else 'Messaging Service'} {sid}", 404)
     names = NUMBER_SETTINGS if kind == "numbers" else SERVICE_SETTINGS
-    form = twilio_form(await body(), names, kind.removesuffix("s"))
+    data = await body()
+    if kind == "numbers" and isinstance(data, dict) and "webhook_signing" in data:
+        algorithm = data.pop("webhook_signing")
+        if algorithm is not None and not isinstance(algorithm, str):
+            raise ControlError("number.webhook_signing must be a string or null")
+        state.sign_with_shared_key(found, algorithm)
+    form = twilio_form(data, names, kind.removesuffix("s"))
     try:
         if kind == "numbers":
             state.update_number(found, form)

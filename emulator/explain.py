@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator import signing
 from emulator.errors import CATALOGUE, DELIVERY_ERRORS, WEBHOOK_ERROR_MESSAGES
-from emulator.models import Delivery
+from emulator.recorder import Delivery
 
 WEBHOOK_CHECKLIST = (
     "The webhook URL on the number (or Messaging Service) is the gateway's public URL: scheme, host, port and path.",

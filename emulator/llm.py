@@ -46,7 +46,8 @@ async def completions() -> Response:
     text = "\n\n".join(texts[:2])  # the newest turn and what came just before it, for the record
     reply = agent_script.reply_for_conversation(texts)
     backend = current_app.config["BACKEND"]
-    backend.record_model_request(
+    backend.record(
+        "model_requests",
         model=str(body.get("model", "")),
         stream=bool(body.get("stream")),
         user_text=text[-20000:],

@@ -16,17 +16,18 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import phonenumbers
 from faker import Faker
 
-from emulator import segments
+from emulator import forms, segments, signing
 from emulator.errors import ControlError, TwilioError
 from emulator.faults import FaultBook
 from emulator.media import API_HOST
+from emulator.recorder import CallRecord, Delivery, Recorder
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 TRIAL_PREFIX = "Sent from your Twilio trial account - "
@@ -89,6 +90,8 @@ class PhoneNumber:
     locality: dict[str, str] = field(default_factory=dict)
     date_created: float = field(default_factory=time.time)
     date_updated: float = field(default_factory=time.time)
+    # Opt-in, the emulator's stand-in for a Webhook Setting and Rule: {"key_sid", "secret", "algorithm"}
+    shared_key: dict[str, str] | None = None
 
 
 @dataclass
@@ -101,6 +104,8 @@ class MessagingService:
     fallback_url: str = ""
     status_callback: str = ""
     use_inbound_webhook_on_number: bool = False
+    sticky_sender: bool = True  # the sender pool's features, Twilio's defaults
+    area_code_geomatch: bool = True
     date_created: float = field(default_factory=time.time)
     date_updated: float = field(default_factory=time.time)
 
@@ -183,78 +188,6 @@ class Media:
 
 
 @dataclass
-class CallRecord:
-    """One REST request as the emulator saw it. Never holds the auth token."""
-
-    seq: int
-    at: float
-    method: str
-    host: str
-    path: str
-    query: list[list[str]]
-    form: list[list[str]]
-    account_sid: str | None
-    auth: str  # ok | invalid | missing
-    status: int
-    response: Any
-    duration_ms: float
-
-
-@dataclass
-class Attempt:
-    at: float
-    target_url: str
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str = ""
-    latency_ms: float = 0.0
-    error: str | None = None  # connect | timeout | bad_host | http
-
-
-@dataclass
-class Delivery:
-    """One webhook Twilio made (inbound message or status callback), with every attempt."""
-
-    seq: int
-    kind: str  # inbound | status_callback
-    message_sid: str
-    account_sid: str
-    url: str  # the URL as configured (what the signature covers, fragment aside)
-    method: str
-    form: list[list[str]]
-    headers: dict[str, str]
-    attempts: list[Attempt] = field(default_factory=list)
-    outcome: str = "pending"  # pending | delivered | failed
-    error_code: int | None = None
-    faults: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ConnectRecord:
-    """One CONNECT the proxy saw: allowed (a Twilio host) or refused."""
-
-    seq: int
-    at: float
-    host: str
-    port: int
-    allowed: bool
-    client: str
-
-
-@dataclass
-class ModelRequest:
-    """One request to the scripted model endpoint: what the agent was asked, what it answered."""
-
-    seq: int
-    at: float
-    model: str
-    stream: bool
-    user_text: str
-    reply: str
-    tools: int
-
-
-@dataclass
 class Route:
     """Public URL prefix -> local URL prefix: what a tunnel does."""
 
@@ -310,10 +243,7 @@ class Backend:
         self.by_account: dict[str, list[Message]] = {}  # each account's messages, oldest first: pages need no scan
         self.media: dict[str, Media] = {}
         self.cdn_key = self.fake.binary(16)  # signs mms.twiliocdn.com links
-        self.calls: list[CallRecord] = []
-        self.deliveries: list[Delivery] = []
-        self.connects: list[ConnectRecord] = []
-        self.model_requests: list[ModelRequest] = []
+        self.records = Recorder(lambda: int(self.settings.get("max_records", 0)))
         self.routes: list[Route] = []
         self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
         self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
@@ -324,11 +254,14 @@ class Backend:
             "media_redirect": True,
             "max_records": 100_000,  # per record list (calls, deliveries, …); the oldest go first; 0: no cap
         }
-        self.dropped: dict[str, int] = {}  # records dropped by the cap, per list
         self.seq = 0
         self.on_change: Callable[[], None] | None = None
         self.on_record: Callable[[CallRecord | Delivery], None] | None = None  # the activity log
         self.journal: Callable[[dict[str, Any]], None] | None = None  # the state file's journal
+        self.on_outbound: Callable[[Message], None] | None = None  # the dispatcher: a lifecycle to run
+        self.message_records: dict[str, dict[str, Any]] = {}  # with a journal: each message as last journaled
+        self.unjournaled = False  # a change the journal does not hold (media, opt-outs): a snapshot must
+        self.journal_next = 0  # the journal segment to append to next (store.load sets it)
 
     # -- bookkeeping ---------------------------------------------------------------
 
@@ -344,7 +277,8 @@ class Backend:
     def kept(self, message: Message) -> None:
         """A message changed: the journal (with --state) writes it down before a REST answer."""
         if self.journal:
-            self.journal({"message": asdict(message)})
+            record = self.message_records[message.sid] = asdict(message)  # never changed: a snapshot may share it
+            self.journal({"message": record})
 
     def finished(self, record: CallRecord | Delivery) -> None:
         """A REST call answered or a webhook done: tell the activity log, if one listens."""
@@ -395,6 +329,7 @@ class Backend:
         sid: str | None = None,
         sms_fallback_url: str = "",
         sms_fallback_method: str = "POST",
+        webhook_signing: str | None = None,
     ) -> PhoneNumber:
         self.account(account_sid)
         phone_number = phone_number or self.fake.numerify("+1555%######")
@@ -419,6 +354,8 @@ class Backend:
             sms_fallback_method=sms_fallback_method.upper(),
         )
         self.numbers[number.sid] = number
+        if webhook_signing:
+            self.sign_with_shared_key(number, webhook_signing)
         self.changed()
         return number
 
@@ -432,6 +369,8 @@ class Backend:
         numbers: Iterable[str] = (),
         sid: str | None = None,
         status_callback: str = "",
+        sticky_sender: bool = True,
+        area_code_geomatch: bool = True,
     ) -> MessagingService:
         self.account(account_sid)
         self._check_method(inbound_method, "inbound_method")
@@ -443,6 +382,8 @@ class Backend:
             inbound_method.upper(),
             status_callback=status_callback,
             use_inbound_webhook_on_number=bool(use_inbound_webhook_on_number),
+            sticky_sender=bool(sticky_sender),
+            area_code_geomatch=bool(area_code_geomatch),
         )
         self.services[service.sid] = service
         for e164 in numbers:
@@ -610,17 +551,34 @@ class Backend:
         self.file(message)
         self.kept(message)
         self.changed()
+        if self.on_outbound and direction.startswith("outbound") and status in RESUMABLE:
+            self.on_outbound(message)
         return message
 
+    def resume(self) -> None:
+        """After a restart: start again every outbound lifecycle that was under way."""
+        for message in list(self.messages.values()):
+            if self.on_outbound and message.direction.startswith("outbound") and message.status in RESUMABLE:
+                self.on_outbound(message)
+
     def choose_sender(self, message: Message) -> None:
-        """A Messaging Service picks a number from its pool (sticky per recipient)."""
-        if message.from_ or not message.messaging_service_sid:
+        """A Messaging Service picks a number from its pool, as its sender pool features say: the
+        number this recipient last got (Sticky Sender), else one of the recipient's area code (Area
+        Code Geomatch), else one of its country code, else the pool's first."""
+        service = self.services.get(message.messaging_service_sid or "")
+        if message.from_ or service is None:
             return
-        key = (message.messaging_service_sid, message.to)
-        pool = [n.phone_number for n in self.service_numbers(message.messaging_service_sid)]
-        message.from_ = self.sticky.get(key) if self.sticky.get(key) in pool else (pool[0] if pool else None)
-        if message.from_:
-            self.sticky[key] = message.from_
+        key = (service.sid, message.to)
+        pool = [n.phone_number for n in self.service_numbers(service.sid)]
+        sticky = self.sticky.get(key) if service.sticky_sender else None
+        choice = sticky if sticky in pool else None
+        if choice is None and service.area_code_geomatch:
+            choice = next((n for n in pool if _area(n) == _area(message.to) is not None), None)
+        if choice is None:
+            choice = next((n for n in pool if _country(n) == _country(message.to)), pool[0] if pool else None)
+        message.from_ = choice
+        if choice and service.sticky_sender:
+            self.sticky[key] = choice
 
     def set_status(
         self, message: Message, status: str, error_code: int | None = None, error_message: str | None = None
@@ -714,6 +672,22 @@ class Backend:
         number.date_updated = time.time()
         self.changed()
 
+    def sign_with_shared_key(self, number: PhoneNumber, algorithm: str | None) -> None:
+        """Sign this number's webhooks with a new SharedKey and `algorithm`, or (None) with the auth token."""
+        if algorithm is not None and algorithm not in signing.ALGORITHMS:
+            raise ControlError(f"webhook_signing must be one of {sorted(signing.ALGORITHMS)} or null")
+        number.shared_key = (
+            {"key_sid": "webhooks_sharedkey_" + _hex(self.fake), "secret": _hex(self.fake), "algorithm": algorithm}
+            if algorithm
+            else None
+        )
+        self.changed()
+
+    def signer(self, e164: str | None) -> dict[str, str] | None:
+        """The SharedKey that signs webhooks about this number, if it opted in."""
+        number = self.number_by_e164(e164 or "")
+        return number.shared_key if number else None
+
     def fallback(self, number: PhoneNumber) -> tuple[str, str] | None:
         """The URL and method Twilio requests after the inbound webhook failed, if one is set."""
         service = self.services.get(number.messaging_service_sid or "")
@@ -740,8 +714,13 @@ class Backend:
                 if attr.endswith("method") and value not in ("GET", "POST"):
                     raise TwilioError(20001, message=f"{param} must be GET or POST")
                 setattr(service, attr, value)
-        if "UseInboundWebhookOnNumber" in form:
-            service.use_inbound_webhook_on_number = form["UseInboundWebhookOnNumber"].lower() == "true"
+        for param, attr in (
+            ("UseInboundWebhookOnNumber", "use_inbound_webhook_on_number"),
+            ("StickySender", "sticky_sender"),
+            ("AreaCodeGeomatch", "area_code_geomatch"),
+        ):
+            if param in form:
+                setattr(service, attr, form[param].lower() == "true")
         service.date_updated = time.time()
         self.changed()
 
@@ -787,6 +766,7 @@ class Backend:
         for content_type, content in media:
             item = self.add_media(message, content_type, content)
             message.media_urls.append(API_HOST + item.path)
+            self.kept(message)
         self._keywords(message, number, service)
         return message, number, url, method
 
@@ -796,9 +776,11 @@ class Backend:
         keys = [number.phone_number] + ([service.sid] if service else [])
         if word in OPT_OUT:
             self.optouts.update((message.account_sid, message.from_ or "", k) for k in keys)
+            self.unjournaled = True
             reply = AUTO_REPLIES["stop"]
         elif word in OPT_IN:
             self.optouts.difference_update((message.account_sid, message.from_ or "", k) for k in keys)
+            self.unjournaled = True
             reply = AUTO_REPLIES["start"]
         elif word in HELP:
             reply = AUTO_REPLIES["help"]
@@ -814,6 +796,7 @@ class Backend:
             service_sid=message.messaging_service_sid,
         )
         auto.date_sent = auto.date_created
+        self.kept(auto)
 
     # -- media -------------------------------------------------------------------------------
 
@@ -822,6 +805,8 @@ class Backend:
         item = Media("ME" + _hex(self.fake), message.account_sid, message.sid, content_type, content, source)
         self.media[item.sid] = item
         message.media_sids.append(item.sid)
+        self.unjournaled = True  # the file itself is only in snapshots
+        self.kept(message)
         self.changed()
         return item
 
@@ -840,64 +825,36 @@ class Backend:
         parent = self.messages.get(item.parent_sid)
         if parent and item.sid in parent.media_sids:
             parent.media_sids.remove(item.sid)
+            self.kept(parent)
+        self.unjournaled = True
         self.changed()
 
-    def inbound_form(self, message: Message, number: PhoneNumber) -> list[tuple[str, str]]:
-        """The form Twilio posts for an inbound SMS, fields in Twilio's order."""
-        here = number.locality
-        there = self.handset_locality(message.from_ or "")
-        form = [
-            ("ToCountry", here.get("country", "US")),
-            ("ToState", here.get("state", "")),
-            ("SmsMessageSid", message.sid),
-            ("NumMedia", str(len(message.media_urls))),
-            ("ToCity", here.get("city", "")),
-            ("FromZip", there["zip"]),
-            ("SmsSid", message.sid),
-            ("FromState", there["state"]),
-            ("SmsStatus", "received"),
-            ("FromCity", there["city"]),
-            ("Body", message.body),
-            ("FromCountry", there["country"]),
-            ("To", message.to),
-        ]
-        if message.messaging_service_sid:
-            form.append(("MessagingServiceSid", message.messaging_service_sid))
-        form += [
-            ("ToZip", here.get("zip", "")),
-            ("NumSegments", str(message.num_segments)),
-            ("MessageSid", message.sid),
-            ("AccountSid", message.account_sid),
-            ("From", message.from_ or ""),
-            ("ApiVersion", "2010-04-01"),
-        ]
-        for i, sid in enumerate(message.media_sids):
-            form += [(f"MediaContentType{i}", self.media[sid].content_type), (f"MediaUrl{i}", message.media_urls[i])]
-        return form
-
-    def handset_locality(self, handset: str) -> dict[str, str]:
-        """Stable per number and seed, so a run can be reproduced."""
-        return dict(_handset_locality(self.seed, handset))
+    def inbound_form(self, message: Message, number: PhoneNumber) -> forms.Form:
+        """The form Twilio posts for an inbound SMS or MMS to this number."""
+        return forms.inbound(
+            sid=message.sid,
+            account_sid=message.account_sid,
+            from_=message.from_ or "",
+            to=message.to,
+            body=message.body,
+            num_segments=message.num_segments,
+            service_sid=message.messaging_service_sid,
+            here=number.locality,
+            there=forms.handset_locality(self.seed, message.from_ or ""),
+            media=[(self.media[sid].content_type, message.media_urls[i]) for i, sid in enumerate(message.media_sids)],
+        )
 
     @staticmethod
-    def status_form(message: Message, status: str, error_code: int | None) -> list[tuple[str, str]]:
-        form = [
-            ("SmsSid", message.sid),
-            ("SmsStatus", status),
-            ("MessageStatus", status),
-            ("To", message.to),
-            ("MessageSid", message.sid),
-            ("AccountSid", message.account_sid),
-            ("From", message.from_ or ""),
-            ("ApiVersion", "2010-04-01"),
-        ]
-        if message.messaging_service_sid:
-            form.append(("MessagingServiceSid", message.messaging_service_sid))
-        if error_code is not None:
-            form.append(("ErrorCode", str(error_code)))
-        if status == "delivered":
-            form.append(("RawDlrDoneDate", time.strftime("%y%m%d%H%M", time.gmtime())))
-        return form
+    def status_form(message: Message, status: str, error_code: int | None) -> forms.Form:
+        return forms.status(
+            sid=message.sid,
+            account_sid=message.account_sid,
+            from_=message.from_ or "",
+            to=message.to,
+            status=status,
+            service_sid=message.messaging_service_sid,
+            error_code=error_code,
+        )
 
     # -- routes (the tunnel) ---------------------------------------------------------
 
@@ -920,36 +877,12 @@ class Backend:
 
     # -- recording ---------------------------------------------------------------------
 
-    def _keep(self, name: str, records: list[Any], record: Any) -> None:
-        """Append, dropping the oldest past settings.max_records and counting what was dropped."""
-        records.append(record)
-        cap = int(self.settings.get("max_records", 0))
-        if cap and len(records) > cap:
-            # trim a hundredth at a time: shifting a full list on every append would cost O(cap) each
-            excess = len(records) - (cap - cap // 100)
-            del records[:excess]
-            self.dropped[name] = self.dropped.get(name, 0) + excess
+    def record(self, kind: str, /, **values: Any) -> Any:
+        """Keep one record of `kind` (calls, deliveries, connects, model_requests), numbered in seq order."""
+        record = self.records.append(kind, seq=self.next_seq(), **values)
         self.changed()
-
-    def record_call(self, **values: Any) -> CallRecord:
-        call = CallRecord(seq=self.next_seq(), **values)
-        self._keep("calls", self.calls, call)
-        self.finished(call)
-        return call
-
-    def new_delivery(self, **values: Any) -> Delivery:
-        delivery = Delivery(seq=self.next_seq(), **values)
-        self._keep("deliveries", self.deliveries, delivery)
-        return delivery
-
-    def record_connect(self, **values: Any) -> ConnectRecord:
-        record = ConnectRecord(seq=self.next_seq(), at=time.time(), **values)
-        self._keep("connects", self.connects, record)
-        return record
-
-    def record_model_request(self, **values: Any) -> ModelRequest:
-        record = ModelRequest(seq=self.next_seq(), at=time.time(), **values)
-        self._keep("model_requests", self.model_requests, record)
+        if isinstance(record, CallRecord):
+            self.finished(record)
         return record
 
     def file(self, message: Message) -> None:
@@ -961,6 +894,7 @@ class Backend:
         message = self.messages.pop(sid, None)
         if message is not None:
             self.by_account[message.account_sid].remove(message)
+            self.message_records.pop(sid, None)
         return message
 
     def replay(self, records: list[dict[str, Any]]) -> None:
@@ -979,44 +913,63 @@ class Backend:
         and routes: the dev phone's reset, which leaves the gateway's settings valid."""
         for records in (self.messages, self.media, self.sticky, self.by_account):
             records.clear()
-        for listing in (self.calls, self.deliveries, self.connects, self.model_requests):
-            listing.clear()
+        self.records.clear()
         self.optouts.clear()
         self.faults = FaultBook()
-        self.dropped = {}
         self.changed()
 
     def reset(self) -> None:
         """Forget everything, keeping the seed (a fresh run)."""
-        on_change, on_record, journal, settings = self.on_change, self.on_record, self.journal, self.settings
+        hooks = {name: getattr(self, name) for name in ("on_change", "on_record", "on_outbound", "journal", "settings")}
         self.__init__(self.seed)  # type: ignore[misc]
-        self.on_change, self.on_record, self.journal, self.settings = on_change, on_record, journal, settings
+        for name, value in hooks.items():
+            setattr(self, name, value)
         self.changed()
 
     # -- persistence -------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def snapshot(self) -> Callable[[], dict[str, Any]]:
+        """The state as it is now, taken cheaply on the event loop; the function returned renders it
+        as JSON data and may run in another thread, as it reads nothing the loop will change.
+
+        Resources are copied now (they are few); messages are the journal's records (replaced on
+        each change, never changed); media are never changed; the record lists are copied shallowly,
+        so a webhook still under way may show a later attempt than the rest, which is harmless.
+        """
+        self.unjournaled = False
+        small = {
             "seed": self.seed,
             "seq": self.seq,
-            "settings": self.settings,
+            "settings": dict(self.settings),
             "accounts": [asdict(a) for a in self.accounts.values()],
             "numbers": [asdict(n) for n in self.numbers.values()],
             "services": [asdict(s) for s in self.services.values()],
-            "messages": [asdict(m) for m in self.messages.values()],
-            "media": [dict(asdict(m), content=base64.b64encode(m.content).decode()) for m in self.media.values()],
             "cdn_key": self.cdn_key.hex(),
-            "calls": [asdict(c) for c in self.calls],
-            "deliveries": [asdict(d) for d in self.deliveries],
-            "connects": [asdict(c) for c in self.connects],
-            "model_requests": [asdict(m) for m in self.model_requests],
             "routes": [asdict(r) for r in self.routes],
             "optouts": sorted(list(o) for o in self.optouts),
             "sticky": [[s, t, f] for (s, t), f in self.sticky.items()],
             "faults": self.faults.to_json(),
-            "dropped": self.dropped,
             "fake_state": self.fake.random.getstate(),
         }
+        if self.journal:
+            messages = [self.message_records.get(sid) or asdict(m) for sid, m in self.messages.items()]
+        else:
+            messages = [asdict(m) for m in self.messages.values()]
+        media = list(self.media.values())
+        records = self.records.view()
+
+        def render() -> dict[str, Any]:
+            return {
+                **small,
+                "messages": messages,
+                "media": [dict(asdict(m), content=base64.b64encode(m.content).decode()) for m in media],
+                **records(),
+            }
+
+        return render
+
+    def to_json(self) -> dict[str, Any]:
+        return self.snapshot()()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Backend:
@@ -1032,12 +985,8 @@ class Backend:
             m["sid"]: Media(**dict(m, content=base64.b64decode(m["content"]))) for m in data.get("media", [])
         }
         backend.cdn_key = bytes.fromhex(data.get("cdn_key", backend.cdn_key.hex()))
-        backend.calls = [CallRecord(**c) for c in data["calls"]]
-        backend.deliveries = [_delivery(d) for d in data["deliveries"]]
-        backend.connects = [ConnectRecord(**c) for c in data.get("connects", [])]
-        backend.model_requests = [ModelRequest(**m) for m in data.get("model_requests", [])]
+        backend.records.load(data)
         backend.routes = [Route(**r) for r in data["routes"]]
-        backend.dropped = dict(data.get("dropped", {}))
         backend.optouts = {tuple(o) for o in data["optouts"]}  # type: ignore[misc]
         backend.sticky = {(s, t): f for s, t, f in data["sticky"]}
         backend.faults = FaultBook.from_json(data["faults"])
@@ -1047,21 +996,23 @@ class Backend:
         return backend
 
 
-def _delivery(data: dict[str, Any]) -> Delivery:
-    names = {f.name for f in fields(Delivery)}
-    values = {k: v for k, v in data.items() if k in names}
-    values["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
-    return Delivery(**values)
+def _country(e164: str) -> int | None:
+    parsed = _parsed(e164)
+    return parsed.country_code if parsed else None
+
+
+def _area(e164: str) -> str | None:
+    """The area code of a North American number (its first three national digits), else None."""
+    parsed = _parsed(e164)
+    return str(parsed.national_number)[:3] if parsed and parsed.country_code == 1 else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _handset_locality(seed: int, handset: str) -> dict[str, str]:
-    local = _LOCAL_FAKER
-    local.seed_instance(f"{seed}:{handset}")
-    return {"city": local.city().upper(), "state": local.state_abbr(), "zip": local.zipcode(), "country": "US"}
-
-
-_LOCAL_FAKER = Faker("en_US")  # reseeded per handset; building a Faker costs milliseconds
+def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def _same(a: str, b: str) -> bool:

@@ -8,6 +8,7 @@ from emulator.faults import KINDS, SIGNATURE_VARIANTS
 from emulator.provision import NUMBER_SETTINGS, SERVICE_SETTINGS
 
 OBJ: dict[str, Any] = {"type": "object"}
+BOOLEAN_SETTINGS = {"use_inbound_webhook_on_number", "sticky_sender", "area_code_geomatch"}
 ERROR = {
     "description": "Twilio-shaped error (code null)",
     "content": {
@@ -89,12 +90,12 @@ OPENAPI: dict[str, Any] = {
             f"/_emulator/{kind}/{{sid}}": {
                 "post": op(
                     f"Change a {what}'s webhook settings (as the console would)",
-                    props(**{name: "boolean" if name.startswith("use_") else "string" for name in names}),
+                    props(**{name: "boolean" if name in BOOLEAN_SETTINGS else "string" for name in names}),
                     params=[SID],
                 )
             }
             for kind, what, names in (
-                ("numbers", "number", NUMBER_SETTINGS),
+                ("numbers", "number", {**NUMBER_SETTINGS, "webhook_signing": "HMAC_SHA256, HMAC_SHA1 or null"}),
                 ("services", "Messaging Service", SERVICE_SETTINGS),
             )
         },
@@ -152,6 +153,8 @@ OPENAPI: dict[str, Any] = {
                     inbound_request_url="string",
                     inbound_method="string",
                     use_inbound_webhook_on_number="boolean",
+                    sticky_sender="boolean",
+                    area_code_geomatch="boolean",
                     numbers={"type": "array"},
                 ),
                 "201",

@@ -30,6 +30,7 @@ NUMBER_KEYS = {
     "voice_url",
     "friendly_name",
     "capabilities",
+    "webhook_signing",  # HMAC_SHA256 (or HMAC_SHA1): signed with a new SharedKey, not the auth token
 }
 SERVICE_KEYS = {
     "sid",
@@ -37,6 +38,8 @@ SERVICE_KEYS = {
     "inbound_request_url",
     "inbound_method",
     "use_inbound_webhook_on_number",
+    "sticky_sender",
+    "area_code_geomatch",
     "numbers",
     "status_callback",
 }
@@ -53,6 +56,8 @@ SERVICE_SETTINGS = {
     "inbound_method": "InboundMethod",
     "fallback_url": "FallbackUrl",
     "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
+    "sticky_sender": "StickySender",
+    "area_code_geomatch": "AreaCodeGeomatch",
     "friendly_name": "FriendlyName",
 }
 
@@ -76,9 +81,12 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "sms_fallback_method": (str,),
     "voice_url": (str,),
     "capabilities": (dict,),
+    "webhook_signing": (str,),
     "inbound_request_url": (str,),
     "inbound_method": (str,),
     "use_inbound_webhook_on_number": (bool,),
+    "sticky_sender": (bool,),
+    "area_code_geomatch": (bool,),
     "status_callback": (str,),
     "public": (str,),
     "local": (str,),

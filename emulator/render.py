@@ -131,7 +131,7 @@ def service_json(service: MessagingService) -> dict[str, Any]:
     url = f"https://messaging.twilio.com/v1/Services/{service.sid}"
     return {
         "account_sid": service.account_sid,
-        "area_code_geomatch": True,
+        "area_code_geomatch": service.area_code_geomatch,
         "date_created": iso8601(service.date_created),
         "date_updated": iso8601(service.date_updated),
         "fallback_method": "POST",
@@ -153,7 +153,7 @@ def service_json(service: MessagingService) -> dict[str, Any]:
         "sid": service.sid,
         "smart_encoding": True,
         "status_callback": service.status_callback or None,
-        "sticky_sender": True,
+        "sticky_sender": service.sticky_sender,
         "synchronous_validation": True,
         "url": url,
         "us_app_to_person_registered": False,

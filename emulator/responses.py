@@ -88,7 +88,8 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
-        state.record_call(
+        state.record(
+            "calls",
             at=time.time(),
             method=request.method,
             host=request.host,
@@ -177,7 +178,6 @@ async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[A
 @twilio_endpoint
 async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     message = backend().create_message(account, form.to_dict(flat=False))
-    current_app.config["DISPATCHER"].start_lifecycle(message)
     return render.message_json(message), 201
 
 
@@ -262,7 +262,8 @@ async def cdn_file(AccountSid: str, MediaSid: str) -> Response:
         response = Response(item.content, content_type=item.content_type)
     else:
         response = Response("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
-    state.record_call(
+    state.record(
+        "calls",
         at=time.time(),
         method=request.method,
         host=request.host,

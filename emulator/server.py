@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import signal
 import socket
@@ -85,7 +86,10 @@ def connect_proxy(
         authority.write_ca(ca_path)
     upstream = urlsplit(emulator_url)
     return ConnectProxy(
-        sock, (upstream.hostname or "127.0.0.1", upstream.port or 80), authority, backend.record_connect
+        sock,
+        (upstream.hostname or "127.0.0.1", upstream.port or 80),
+        authority,
+        functools.partial(backend.record, "connects"),
     )
 
 

@@ -2,7 +2,10 @@
 
 The signed string is the URL followed by every parameter name and value,
 names sorted, values of a repeated name sorted; identical name/value pairs
-count once, as in the official validator.
+count once, as in the official validator. By default the key is the account's
+auth token and the hash SHA-1; a webhook signed with a SharedKey (Twilio's
+Webhook Settings, public beta) uses that key's secret and its algorithm, and
+says so in X-Twilio-Webhooks-Signature-Settings: only the hash changes.
 """
 
 from __future__ import annotations
@@ -24,10 +27,20 @@ def signed_string(url: str, params: Iterable[tuple[str, str]]) -> str:
     return url + "".join(name + value for name in sorted(by_name) for value in sorted(by_name[name]))
 
 
-def sign(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    """base64(HMAC-SHA1(auth_token, signed_string))."""
-    digest = hmac.new(auth_token.encode(), signed_string(url, params).encode(), hashlib.sha1).digest()
+HMAC_SHA1, HMAC_SHA256 = "HMAC_SHA1", "HMAC_SHA256"
+ALGORITHMS = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def sign(key: str, url: str, params: Iterable[tuple[str, str]], algorithm: str = HMAC_SHA1) -> str:
+    """base64(HMAC(key, signed_string)): the auth token and SHA-1 unless a SharedKey says otherwise."""
+    digest = hmac.new(key.encode(), signed_string(url, params).encode(), ALGORITHMS[algorithm]).digest()
     return base64.b64encode(digest).decode()
+
+
+def settings_header(key_sid: str, algorithm: str) -> str:
+    """The X-Twilio-Webhooks-Signature-Settings value of a webhook signed with a SharedKey."""
+    return f"key={key_sid},algorithm={algorithm}"
 
 
 def strip_fragment(url: str) -> str:

@@ -1,30 +1,21 @@
-"""Webhooks Twilio makes: inbound messages and status callbacks, signed and delivered.
+"""Which webhooks Twilio makes, and when: inbound messages (with their fallback and TwiML
+replies), outbound lifecycles with their status callbacks, and fetching outbound media.
 
-Deliveries honour Twilio's connection overrides (`#ct=..&rt=..&tt=..&rc=..&rp=..`
-in the URL fragment), log 11200/11205/11210 on the message when they fail,
-and apply webhook faults. Traffic only ever goes to loopback: a URL whose
-host (after public-URL routing) is not loopback fails as a bad host name
-without any connection being attempted.
+Failures are logged on the message as Twilio does (11200/11205/11210, 11750, 12300).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from emulator import media, signing
+from emulator import media, outgoing
 from emulator.errors import (
-    BAD_HOST_NAME,
-    CONNECTION_FAILURE,
     DELIVERY_ERRORS,
     HTTP_RETRIEVAL_FAILURE,
     INVALID_CONTENT_TYPE,
@@ -32,122 +23,38 @@ from emulator.errors import (
     TWIML_TOO_LARGE,
     WEBHOOK_ERROR_MESSAGES,
 )
-from emulator.faults import Fault
-from emulator.models import Account, Attempt, Backend, Delivery, Message, PhoneNumber
+from emulator.models import Account, Backend, Message, PhoneNumber
+from emulator.recorder import Attempt, Delivery
+from emulator.transport import Fetched, Transport, fetch
 
-USER_AGENT = "TwilioProxy/1.1"
-FETCH_HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*"}  # Twilio fetching an outbound MediaUrl
-MAX_RECORDED_BODY = 64 * 1024
+FETCH_HEADERS = {"User-Agent": outgoing.USER_AGENT, "Accept": "*/*"}  # Twilio fetching an outbound MediaUrl
 TWIML_MAX_BYTES = 64 * 1024  # a larger answer is 11750
 TWIML_TYPES = {"text/xml", "application/xml", "text/html", "text/plain", ""}  # else 12300
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-@dataclass
-class Overrides:
-    """Twilio connection overrides; defaults are Twilio's own."""
-
-    connect_ms: int = 5000
-    read_ms: int = 15000
-    total_ms: int = 15000
-    retries: int = 1
-    policy: set[str] = field(default_factory=lambda: {"ct", "rt"})
-
-    @classmethod
-    def from_url(cls, url: str, read_default_ms: int) -> Overrides:
-        found = parse_qs(urlsplit(url).fragment)
-        result = cls(read_ms=read_default_ms, total_ms=read_default_ms)
-
-        def number(key: str, default: int, low: int, high: int) -> int:
-            try:
-                return max(low, min(high, int(found[key][0])))
-            except (KeyError, ValueError):
-                return default
-
-        result.connect_ms = number("ct", result.connect_ms, 100, 10000)
-        result.read_ms = number("rt", result.read_ms, 100, 15000)
-        result.total_ms = number("tt", max(result.total_ms, result.read_ms), 100, 15000)
-        result.retries = number("rc", result.retries, 0, 5)
-        if "rp" in found:
-            result.policy = {p.strip() for p in found["rp"][0].split(",") if p.strip()}
-        return result
-
-    def retry_on(self, failure: str) -> bool:
-        return "all" in self.policy or failure in self.policy
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def tamper_url(url: str, variant: str) -> str:
-    """The URL a misconfigured proxy or gateway would sign over instead of the real one."""
-    parts = urlsplit(url)
-    default_port = 443 if parts.scheme == "https" else 80
-    host = parts.hostname or ""
-    # Port variants always change the URL: with no port, "added" writes the default
-    # one out; with a port, it is swapped for the default (or stripped if it is the default).
-    if variant in ("port_added", "port_stripped"):
-        if parts.port is None:
-            netloc = f"{host}:{default_port}"
-        elif variant == "port_stripped" or parts.port == default_port:
-            netloc = host
-        else:
-            netloc = f"{host}:{default_port}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    if variant == "other_scheme":
-        return urlunsplit(parts._replace(scheme="http" if parts.scheme == "https" else "https"))
-    if variant == "other_host":
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"internal-proxy.invalid{port}"))
-    if variant == "query_dropped":
-        return urlunsplit(parts._replace(query=""))
-    return url
 
 
 class Dispatcher:
-    """Delivers webhooks for one Backend and drives outbound message lifecycles."""
+    """Decides which webhooks a message causes and drives outbound message lifecycles.
+
+    Each webhook is built by `outgoing.build` and carried by `transport.Transport`.
+    """
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.clients: list[httpx.AsyncClient] = []
+        self.transport = Transport()
         self.tasks: set[asyncio.Task[Any]] = set()
-        self._turn = 0
 
-    async def open(self, pool: int = 16) -> None:
-        # Several small clients, not one big pool: httpx serialises many concurrent
-        # requests on one pool (bench/emulator_throughput.py showed a 4x loss).
-        self.clients = [
-            httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=httpx.Limits(max_connections=8))
-            for _ in range(pool)
-        ]
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if not self.clients:
-            raise RuntimeError("dispatcher not opened")
-        self._turn = (self._turn + 1) % len(self.clients)
-        return self.clients[self._turn]
+    async def open(self) -> None:
+        """Ready to deliver; from now on every outbound message the model makes starts its lifecycle."""
+        await self.transport.open()
+        self.backend.on_outbound = self.start_lifecycle
 
     async def close(self, timeout: float = 5.0) -> None:
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
             for task in pending:
                 task.cancel()
-        for client in self.clients:
-            await client.aclose()
+        self.backend.on_outbound = None
+        await self.transport.close()
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -182,8 +89,8 @@ class Dispatcher:
                 answered = await self.deliver("inbound_fallback", message, account, *fallback, form, numbers, token)
                 deliveries.append(answered)
         if answered.outcome == "delivered":
-            for reply in twiml_messages(answered):
-                out = self.backend.new_message(
+            for reply in twiml_messages(answered):  # the model starts each one's lifecycle
+                self.backend.new_message(
                     account.sid,
                     number.phone_number,
                     message.from_ or "",
@@ -192,7 +99,6 @@ class Dispatcher:
                     "queued",
                     service_sid=message.messaging_service_sid,
                 )
-                self.start_lifecycle(out)
         return deliveries
 
     # -- one webhook -------------------------------------------------------------------------
@@ -208,133 +114,37 @@ class Dispatcher:
         numbers: tuple[str | None, ...],
         token: str,
     ) -> Delivery:
-        faults = self.backend.faults
-        overrides = Overrides.from_url(url, int(self.backend.settings["webhook_timeout_ms"]))
-        public = signing.strip_fragment(url)
-        method = method.upper()
-        applied: list[Fault] = []
-        if method == "GET":
-            request_url = public + ("&" if urlsplit(public).query else "?") + urlencode(form)
-            sign_url, sign_params, body_form = request_url, [], None
-        else:
-            request_url, sign_url, sign_params, body_form = public, public, form, list(form)
-        tamper = faults.take("signature", account_sid=account.sid, numbers=numbers)
-        auth_token = account.auth_token
-        if tamper:
-            applied.append(tamper)
-            variant = tamper.params["variant"]
-            sign_url = tamper_url(sign_url, variant)
-            if variant == "wrong_token":
-                auth_token = self.backend.fake.hexify("^" * 32)
-        signature = signing.sign(auth_token, sign_url, sign_params)
-        if tamper and tamper.params["variant"] == "param_changed" and body_form:
-            body_form = [(k, v + " (altered)" if k == "Body" else v) for k, v in body_form]
-        headers = {
-            "User-Agent": USER_AGENT,
-            "I-Twilio-Idempotency-Token": token,
-            "X-Home-Region": "us1",
-            "Accept": "*/*",
-            "X-Twilio-Signature": signature,
-        }
-        if body_form is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if tamper and tamper.params["variant"] == "header_missing":
-            del headers["X-Twilio-Signature"]
-        delivery = self.backend.new_delivery(
+        built = outgoing.build(
+            url=url,
+            method=method,
+            form=form,
+            auth_token=account.auth_token,
+            token=token,
+            faults=self.backend.faults,
+            scope={"account_sid": account.sid, "numbers": numbers},
+            read_timeout_ms=int(self.backend.settings["webhook_timeout_ms"]),
+            route=self.backend.route,
+            other_token=lambda: self.backend.fake.hexify("^" * 32),
+            shared_key=self.backend.signer(numbers[0]),  # the Twilio number the webhook is about
+        )
+        delivery = self.backend.record(
+            "deliveries",
             kind=kind,
             message_sid=message.sid,
             account_sid=account.sid,
             url=url,
-            method=method,
-            form=[[k, v] for k, v in (body_form if body_form is not None else form)],
-            headers=dict(headers),
+            method=built.outgoing.method,
+            form=[[k, v] for k, v in built.form],
+            headers=dict(built.outgoing.headers),
+            faults=[f.describe() for f in built.faults],
         )
-        target = self.backend.route(request_url)
-        for name in ("webhook_unreachable", "webhook_slow", "webhook_timeout"):
-            fault = faults.take(name, account_sid=account.sid, numbers=numbers)
-            if fault:
-                applied.append(fault)
-        delivery.faults = [f.describe() for f in applied]
-        kinds = {f.kind for f in applied}
-        if "webhook_unreachable" in kinds:
-            parts = urlsplit(target)
-            target = urlunsplit(parts._replace(scheme="http", netloc=f"127.0.0.1:{closed_port()}"))
-        for fault in applied:
-            if fault.kind == "webhook_slow":
-                await asyncio.sleep(float(fault.params.get("delay_ms", 1000)) / 1000)
-            if fault.kind == "webhook_timeout":
-                overrides.read_ms = overrides.total_ms = int(fault.params.get("timeout_ms", 200))
-        await self._attempts(delivery, target, method, headers, body_form, overrides)
+        if built.delay_s:
+            await asyncio.sleep(built.delay_s)
+        unusable = twiml_problem if kind.startswith("inbound") else lambda _: None
+        await self.transport.send(delivery, built.outgoing, unusable)
         self.backend.changed()
         self.backend.finished(delivery)
         return delivery
-
-    async def _attempts(
-        self,
-        delivery: Delivery,
-        target: str,
-        method: str,
-        headers: dict[str, str],
-        body_form: list[tuple[str, str]] | None,
-        overrides: Overrides,
-    ) -> None:
-        host = urlsplit(target).hostname or ""
-        if not is_loopback(host):
-            delivery.attempts.append(Attempt(time.time(), target, error="bad_host"))
-            delivery.outcome, delivery.error_code = "failed", BAD_HOST_NAME
-            return
-        timeout = httpx.Timeout(
-            connect=overrides.connect_ms / 1000,
-            read=overrides.read_ms / 1000,
-            write=overrides.read_ms / 1000,
-            pool=overrides.connect_ms / 1000,
-        )
-        deadline = time.monotonic() + overrides.total_ms / 1000  # tt bounds every attempt together
-        for _ in range(1 + overrides.retries):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            attempt = Attempt(time.time(), target)
-            delivery.attempts.append(attempt)
-            started = time.monotonic()
-            failure: str | None = None
-            try:
-                response = await asyncio.wait_for(
-                    self.client.request(
-                        method,
-                        target,
-                        headers=headers,
-                        timeout=timeout,
-                        content=urlencode(body_form) if body_form is not None else None,
-                    ),
-                    left,
-                )
-                attempt.status = response.status_code
-                attempt.headers = dict(response.headers)
-                attempt.body = response.text[:MAX_RECORDED_BODY]
-                if 200 <= response.status_code < 300:
-                    attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-                    unusable = twiml_problem(response) if delivery.kind.startswith("inbound") else None
-                    if unusable:  # reached, but Twilio cannot use the answer: logged, never retried
-                        attempt.error = "unusable_answer"
-                        delivery.outcome, delivery.error_code = "failed", unusable
-                        return
-                    delivery.outcome, delivery.error_code = "delivered", None
-                    return
-                failure = "4xx" if response.status_code < 500 else "5xx"
-                attempt.error, delivery.error_code = "http", HTTP_RETRIEVAL_FAILURE
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                failure, attempt.error = "ct", f"connect: {exc.__class__.__name__}"
-                delivery.error_code = CONNECTION_FAILURE
-            except (TimeoutError, httpx.TimeoutException):
-                failure, attempt.error, delivery.error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
-            except httpx.HTTPError as exc:
-                failure, attempt.error = "rt", f"transport: {exc.__class__.__name__}"
-                delivery.error_code = HTTP_RETRIEVAL_FAILURE
-            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-            if not overrides.retry_on(failure):
-                break
-        delivery.outcome = "failed"
 
     # -- outbound lifecycle and status callbacks ------------------------------------------------
 
@@ -393,7 +203,8 @@ class Dispatcher:
     async def fetch_media(self, message: Message, account: Account) -> int | None:
         """Twilio fetches every MediaUrl before sending; the error code of the first that fails, if one does."""
         for url in message.media_urls:
-            delivery = self.backend.new_delivery(
+            delivery = self.backend.record(
+                "deliveries",
                 kind="media_fetch",
                 message_sid=message.sid,
                 account_sid=account.sid,
@@ -406,7 +217,8 @@ class Dispatcher:
             attempt = Attempt(time.time(), target)
             delivery.attempts.append(attempt)
             started = time.monotonic()
-            code = await self._fetch_one(message, url, target, attempt)
+            got = await fetch(self.transport, target, FETCH_HEADERS, media.MAX_FILE_BYTES)
+            code = self._fetched(message, url, got, attempt)
             attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
             delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
             self.backend.changed()
@@ -415,31 +227,20 @@ class Dispatcher:
                 return code
         return None
 
-    async def _fetch_one(self, message: Message, url: str, target: str, attempt: Attempt) -> int | None:
-        if not is_loopback(urlsplit(target).hostname or ""):
-            attempt.error = "bad_host"
-            return HTTP_RETRIEVAL_FAILURE
-        try:
-            async with self.client.stream("GET", target, headers=FETCH_HEADERS, timeout=15.0) as response:
-                attempt.status, attempt.headers = response.status_code, dict(response.headers)
-                content = bytearray()
-                async for piece in response.aiter_bytes():
-                    content += piece
-                    if len(content) > media.MAX_FILE_BYTES:
-                        attempt.error = "too large"
-                        return MEDIA_TOO_LARGE
-        except httpx.HTTPError as exc:
-            attempt.error = f"transport: {exc.__class__.__name__}"
-            return HTTP_RETRIEVAL_FAILURE
-        attempt.body = f"[{len(content)} bytes]"
-        if not 200 <= response.status_code < 300:
+    def _fetched(self, message: Message, url: str, got: Fetched, attempt: Attempt) -> int | None:
+        """Twilio's error code for a fetched file it cannot send, or None once the file is kept."""
+        attempt.status, attempt.headers, attempt.error = got.status, got.headers, got.error
+        if got.error:
+            return MEDIA_TOO_LARGE if got.error == "too large" else HTTP_RETRIEVAL_FAILURE
+        attempt.body = f"[{len(got.content)} bytes]"
+        if not 200 <= (got.status or 0) < 300:
             attempt.error = "http"
             return HTTP_RETRIEVAL_FAILURE
-        kind = media.mime_type(response.headers.get("content-type", ""))
+        kind = media.mime_type(got.headers.get("content-type", ""))
         if not media.accepted(kind):
             attempt.error = f"content type {kind or 'missing'}"
             return INVALID_CONTENT_TYPE
-        self.backend.add_media(message, kind, bytes(content), source=url)
+        self.backend.add_media(message, kind, got.content, source=url)
         return None
 
     async def _callbacks(self, message: Message, account: Account, statuses: list[str], out_of_order: bool) -> None:

@@ -35,6 +35,16 @@ Feature: Webhook signatures
       | param_changed  |
       | header_missing |
 
+  @observed
+  Scenario: A webhook signed with a shared key is refused: only the auth token's HMAC-SHA1 is checked
+    Given the Twilio number signs its webhooks with a shared key using HMAC_SHA256
+    And the gateway is running
+    When phone "A" texts "reply exactly shared key"
+    Then the webhook was signed with the shared key using HMAC_SHA256
+    And the webhook answers 403 with body "Invalid signature"
+    And Twilio logs error 11200 on the inbound message
+    And phone "A" gets no reply
+
   @guide
   Scenario: Dropping the query from the signed URL breaks the signature
     Given the Twilio number's webhook is "<public url>?tenant=blue" with method POST

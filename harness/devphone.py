@@ -87,7 +87,7 @@ class Wiring:
 
 
 def check(options: Options) -> None:
-    from emulator.webhooks import is_loopback
+    from emulator.transport import is_loopback
 
     for flag, url in (("--gateway-url", options.gateway_url), ("--public-url", options.public_url)):
         parts = urlsplit(url)
@@ -127,7 +127,7 @@ def wire(backend: Backend, options: Options, emulator_url: str, proxy_url: str, 
 
 
 def route(backend: Backend, wiring: Wiring) -> None:
-    from emulator.webhooks import is_loopback
+    from emulator.transport import is_loopback
 
     parts = urlsplit(wiring.public_url)
     if not is_loopback(parts.hostname or ""):

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from emulator import media, signing
+from emulator import forms, media, segments, signing
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -87,16 +87,11 @@ class ForgedRequests:
     def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
         acct = self.account()
         sid = sid or "SM" + self.fake.hexify("^" * 32)
-        return {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "MessageStatus": status,
-            "SmsStatus": status,
-            "AccountSid": account_sid or acct.sid,
-            "From": acct.number or "",
-            "To": self.phone("A"),
-            "ApiVersion": "2010-04-01",
-        }
+        return dict(
+            forms.status(
+                sid=sid, account_sid=account_sid or acct.sid, from_=acct.number or "", to=self.phone("A"), status=status
+            )
+        )
 
     def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
         """Post forms one after another over one connection; `last_http` is the last answer."""
@@ -108,19 +103,18 @@ class ForgedRequests:
 
     def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
         acct = self.account(account)
-        sid = "SM" + self.fake.hexify("^" * 32)
-        form = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "SmsMessageSid": sid,
-            "AccountSid": acct.sid,
-            "From": self.phone(phone),
-            "To": acct.number or "",
-            "Body": body,
-            "NumMedia": "0",
-            "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
-        }
+        handset = self.phone(phone)
+        form = dict(
+            forms.inbound(
+                sid="SM" + self.fake.hexify("^" * 32),
+                account_sid=acct.sid,
+                from_=handset,
+                to=acct.number or "",
+                body=body,
+                num_segments=segments.count(body),
+                there=forms.handset_locality(0, handset),
+            )
+        )
         form.update(extra)
         return form
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from emulator import media
+from emulator import media, signing
 from emulator.client import WaitTimeout
 from harness import redaction
 from harness.drivers.base import CliResult
@@ -189,17 +189,28 @@ class Expectations:
             )
 
     def expect_deliveries(
-        self, *, each_answered: int | None = None, inbound_error: int | None = None, status_callback: str | None = None
+        self,
+        *,
+        each_answered: int | None = None,
+        inbound_error: int | None = None,
+        status_callback: str | None = None,
+        signed_with: str | None = None,
     ) -> None:
         """Twilio's side of the last exchange. `each_answered`: the inbound message was delivered at
         least twice (a duplicate fault) and every copy got this status; `inbound_error`: Twilio logged
         this error code on it; `status_callback`: a callback with this MessageStatus was delivered to
-        the gateway (waiting for it within the reply timeout)."""
+        the gateway (waiting for it within the reply timeout); `signed_with`: the inbound webhook was
+        signed with a SharedKey and this algorithm, and said so in its settings header."""
         if each_answered is not None:
             deliveries = (self.last_inbound or {}).get("deliveries", [])
             seen = [d["attempts"][-1].get("status") for d in deliveries]
             if len(seen) < 2 or any(s != each_answered for s in seen):
                 self.fail(f"at least 2 deliveries, each answered {each_answered}", str(seen))
+        if signed_with is not None:
+            deliveries = (self.last_inbound or {}).get("deliveries", [])
+            seen_headers = [d["headers"].get(signing.SETTINGS_HEADER) for d in deliveries]
+            if not seen_headers or any(h is None or not h.endswith(f",algorithm={signed_with}") for h in seen_headers):
+                self.fail(f"{signing.SETTINGS_HEADER}: key=…,algorithm={signed_with} on the webhook", str(seen_headers))
         if inbound_error is not None:
             sid = (self.last_inbound or {}).get("message", {}).get("sid")
             listed = self.emu.messages(sid=sid) if sid else []

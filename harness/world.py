@@ -153,6 +153,13 @@ class World(ForgedRequests, Expectations):
         if response.status_code != 200:
             raise AssertionError(f"updating the number's webhook failed: {response.status_code} {response.text}")
 
+    def sign_with_shared_key(self, algorithm: str, account: str = "main") -> None:
+        """The number's webhooks are signed with a new SharedKey (Twilio's Webhook Settings), not the token."""
+        self.dirty = True
+        acct = self.account(account)
+        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
+        self.emu.update_number(number["sid"], webhook_signing=algorithm)
+
     # -- the gateway's setup -------------------------------------------------------------------
 
     def full_channel(self, account: str = "main", **overrides: Any) -> dict[str, Any]:

@@ -56,6 +56,11 @@ def number_webhook(sms: World, url: str, method: str) -> None:
     sms.set_number_webhook(sms.expand(url), method)
 
 
+@given(parsers.parse("the Twilio number signs its webhooks with a shared key using {algorithm}"))
+def shared_key(sms: World, algorithm: str) -> None:
+    sms.sign_with_shared_key(algorithm)
+
+
 @given(parsers.parse("the next webhook's signature is tampered with: {variant}"))
 def tampered_signature(sms: World, variant: str) -> None:
     sms.add_fault("signature", {"variant": variant}, phone_number=sms.account().number)

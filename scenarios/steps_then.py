@@ -49,6 +49,11 @@ def all_deliveries_200(sms: World) -> None:
     sms.expect_deliveries(each_answered=200)
 
 
+@then(parsers.parse("the webhook was signed with the shared key using {algorithm}"))
+def signed_with_shared_key(sms: World, algorithm: str) -> None:
+    sms.expect_deliveries(signed_with=algorithm)
+
+
 @then(parsers.parse("Twilio logs error {code:d} on the inbound message"))
 def twilio_error(sms: World, code: int) -> None:
     sms.expect_deliveries(inbound_error=code)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from emulator import explain
-from emulator.models import Attempt, Delivery
+from emulator.recorder import Attempt, Delivery
 from tests.processes import Background, sms_harness
 
 

@@ -5,16 +5,18 @@ Bounded: at most 2,000 creates in at most a few seconds, on loopback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from emulator import journal
+from emulator import journal, store
 from emulator.store import journal_path
 from tests.processes import Background
 
@@ -79,32 +81,59 @@ def test_every_acknowledged_create_survives_sigkill_and_none_is_stuck(tmp_path: 
             assert stuck == [], f"{len(stuck)} message(s) stuck after the restart, e.g. {stuck[:2]}"
     finally:
         assert out.stop() == 0
-    for written in (state, journal_path(state)):  # both hold what the accounts' tokens protect
-        assert not written.exists() or oct(written.stat().st_mode & 0o777) == "0o600", written
+    written = [state, *(path for _, path in journal.segments(journal_path(state)))]
+    for path in written:  # all hold what the accounts' tokens protect
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
 
 
-def test_a_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
-    path = tmp_path / "j"
-    path.write_bytes(json.dumps({"deleted": "SM1"}).encode() + b"\n" + b'{"message": {"sid": "SM2"')
-    assert journal.replay(path) == [{"deleted": "SM1"}]
+def test_a_torn_last_journal_line_is_ignored_and_appending_goes_on_in_a_fresh_segment(tmp_path: Path) -> None:
+    base = tmp_path / "j"
+    (tmp_path / "j.3").write_bytes(json.dumps({"deleted": "SM1"}).encode() + b"\n" + b'{"message": {"sid": "SM2"')
+    assert journal.replay(base, 0) == ([{"deleted": "SM1"}], 4)
 
 
-def test_the_journal_holds_what_a_restart_needs_to_carry_on() -> None:
-    """A scheduled message's SendAt and an inbound message's webhook error go to the journal with it."""
-    from emulator.models import Backend
+def test_segments_a_snapshot_holds_are_not_replayed_over_it(tmp_path: Path) -> None:
+    """A crash after a snapshot replaced the last one but before its segments were deleted."""
+    base = tmp_path / "j"
+    (tmp_path / "j.1").write_bytes(b'{"deleted": "SM-old"}\n')
+    (tmp_path / "j.2").write_bytes(b'{"deleted": "SM-new"}\n')
+    assert journal.replay(base, 2) == ([{"deleted": "SM-new"}], 3)
 
-    written: list[dict] = []
-    before = Backend(seed=2)
-    before.journal = written.append
-    account = before.create_account()
-    later = time.time() + 3600
-    scheduled = before.new_message(
-        account.sid, "+15551000001", "+15557654321", "x", "outbound-api", "scheduled", send_at=later
-    )
-    before.set_status(scheduled, "scheduled")
-    gone = before.new_message(account.sid, "+15551000001", "+15557654321", "y", "outbound-api", "delivered")
-    before.delete_message(gone)
-    after = Backend(seed=2)
-    after.replay(json.loads(json.dumps(written)))
-    assert list(after.messages) == [scheduled.sid] and after.messages[scheduled.sid].send_at == later
-    assert [m.sid for m in after.list_messages(account)] == [scheduled.sid] and after.seq >= gone.seq
+
+def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop only takes the view; a message changed while the snapshot is being written goes to
+    the next segment, so a crash before that segment's own snapshot still replays it."""
+    path = tmp_path / "state.json"
+    backend = store.load(path, 3)
+    account = backend.create_account()
+    threads: list[str] = []
+    real_write = store.write
+
+    async def scenario() -> tuple[str, str]:
+        loop, writing = asyncio.get_running_loop(), asyncio.Event()
+
+        def slow_write(*args: Any) -> None:
+            threads.append(threading.current_thread().name)
+            loop.call_soon_threadsafe(writing.set)
+            time.sleep(0.2)  # the loop runs on meanwhile
+            real_write(*args)
+
+        monkeypatch.setattr(store, "write", slow_write)
+        state = store.StateFile(backend, path)
+        first = backend.new_message(account.sid, "+15551000001", "+15557654321", "a", "outbound-api", "queued")
+        snapshot = asyncio.create_task(state.snapshot())
+        await writing.wait()
+        backend.set_status(first, "sent")  # after the snapshot took its view
+        later = backend.new_message(account.sid, "+15551000001", "+15557654321", "b", "outbound-api", "queued")
+        await state.journal.commit()
+        await snapshot
+        return first.sid, later.sid
+
+    first, later = asyncio.run(scenario())
+    assert threads and threads[0] != threading.main_thread().name, "the snapshot was written on the event loop"
+    on_disk = json.loads(path.read_text())
+    assert [m["status"] for m in on_disk["messages"]] == ["queued"], "the snapshot is the state when it began"
+    after = store.load(path, 3)  # as after a kill -9 now
+    assert after.messages[first].status == "sent" and later in after.messages, after.messages

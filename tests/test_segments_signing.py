@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from emulator import segments, signing
-from emulator.webhooks import tamper_url
+from emulator.outgoing import tamper_url
 
 TOKEN = "12345678901234567890123456789012"
 

@@ -81,3 +81,25 @@ def test_scheduled_messages_wait_and_can_be_canceled(twilio: Client, emu: Emulat
         assert caught.value.code == code, kwargs
     with pytest.raises(TwilioRestException):  # only a scheduled message can be canceled
         twilio.messages(scheduled.sid).update(status="canceled")
+
+
+def test_the_sender_pool_prefers_sticky_then_the_recipients_area_code(
+    twilio: Client, emu: EmulatorClient, account: Provisioned
+) -> None:
+    """Twilio's pool features, set through the SDK: Sticky Sender, then Area Code Geomatch."""
+    pool = ["+15551230001", "+12125550100", "+14155550100"]
+    service = emu.add_service(account.sid, numbers=pool)["sid"]
+
+    def sender(to: str) -> str:
+        sid = twilio.messages.create(to=to, messaging_service_sid=service, body="x").sid
+        return emu.wait(match={"sid": sid, "status": "delivered"}, timeout=5)["from"]
+
+    assert sender("+12125559999") == "+12125550100"  # the recipient's area code
+    assert sender("+14155559999") == "+14155550100"
+    assert sender("+13125559999") == pool[0]  # no number of that area code: the pool's first
+    updated = twilio.messaging.v1.services(service).update(area_code_geomatch=False)
+    assert updated.area_code_geomatch is False and updated.sticky_sender is True
+    assert sender("+12125559999") == "+12125550100"  # sticky: the number it got before
+    assert sender("+16465559999") == pool[0]  # new recipient, geomatch off
+    twilio.messaging.v1.services(service).update(sticky_sender=False, area_code_geomatch=True)
+    assert sender("+16465559999") == pool[0]  # 646 matches nobody; nothing is remembered either

@@ -7,10 +7,10 @@ import time
 
 import httpx
 import pytest
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 from werkzeug.datastructures import MultiDict
 
-from emulator.client import EmulatorClient, Provisioned
+from emulator.client import EmulatorClient, EmulatorError, Provisioned
 from emulator.faults import SIGNATURE_VARIANTS
 from harness.sink import Answer, Sink
 
@@ -144,6 +144,40 @@ def test_status_callbacks_are_signed_and_honour_overrides(
             FROM_HANDSET,
         )
         assert valid(account, f"{sink.url}/status", r)  # the fragment is not signed
+
+
+@pytest.mark.parametrize("algorithm", ["HMAC_SHA256", "HMAC_SHA1"])
+def test_a_number_that_opted_in_signs_with_its_shared_key(
+    emu: EmulatorClient, account: Provisioned, sink: Sink, algorithm: str
+) -> None:
+    """As Twilio's SDK checks it: the SharedKey's secret and the algorithm the settings header names."""
+    number = next(n for n in emu.state()["numbers"] if n["phone_number"] == NUMBER)
+    key = emu.update_number(number["sid"], webhook_signing=algorithm)["webhook_signing"]
+    assert key["key_sid"].startswith("webhooks_sharedkey_") and key["algorithm"] == algorithm
+    emu.send_inbound(FROM_HANDSET, NUMBER, "signed with a shared key")
+    with httpx.Client(auth=(account.sid, account.auth_token)) as http:
+        http.post(
+            f"{emu.base_url}/2010-04-01/Accounts/{account.sid}/Messages.json",
+            data={"To": FROM_HANDSET, "From": NUMBER, "Body": "x", "StatusCallback": f"{sink.url}/status"},
+        )
+    received = sink.wait_for(3)  # the inbound webhook, then the callbacks for sent and delivered
+    for request, url in zip(received, [f"{sink.url}/webhooks/sms"] + [f"{sink.url}/status"] * 2, strict=True):
+        settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+        assert settings == f"key={key['key_sid']},algorithm={algorithm}"
+        signature, form = request.headers["X-Twilio-Signature"], MultiDict(request.form)
+        assert RequestValidator(key["secret"]).validate(url, form, signature, get_signature_algorithm(settings))
+        assert not valid(account, url, request), "signed with the auth token, not the shared key"
+    emu.update_number(number["sid"], webhook_signing=None)
+    emu.send_inbound(FROM_HANDSET, NUMBER, "back to the auth token")
+    last = sink.wait_for(4)[-1]
+    assert SIGNATURE_SETTINGS_HEADER not in last.headers and valid(account, f"{sink.url}/webhooks/sms", last)
+
+
+def test_webhook_signing_takes_only_twilios_algorithms(emu: EmulatorClient, account: Provisioned) -> None:
+    number = emu.state()["numbers"][0]
+    with pytest.raises(EmulatorError) as refused:
+        emu.update_number(number["sid"], webhook_signing="MD5")
+    assert refused.value.status == 400 and "HMAC_SHA256" in str(refused.value.body)
 
 
 def test_status_callback_retries_on_5xx_when_policy_says(emu: EmulatorClient, account: Provisioned, sink: Sink) -> None:

@@ -1,0 +1,201 @@
+"""Carrying a built webhook request to its target, as Twilio's connection overrides say.
+
+Knows nothing of messages, signatures or faults: it takes a request that is ready to go,
+makes the attempts (`#ct=..&rt=..&tt=..&rc=..&rp=..` in the URL fragment bound them), and
+writes each attempt on the delivery record. Traffic only ever goes to loopback: a target
+whose host is not loopback fails as a bad host name without any connection being attempted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from emulator.errors import BAD_HOST_NAME, CONNECTION_FAILURE, HTTP_RETRIEVAL_FAILURE
+from emulator.recorder import Attempt, Delivery
+
+MAX_RECORDED_BODY = 64 * 1024
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+@dataclass
+class Overrides:
+    """Twilio connection overrides; defaults are Twilio's own."""
+
+    connect_ms: int = 5000
+    read_ms: int = 15000
+    total_ms: int = 15000
+    retries: int = 1
+    policy: set[str] = field(default_factory=lambda: {"ct", "rt"})
+
+    @classmethod
+    def from_url(cls, url: str, read_default_ms: int) -> Overrides:
+        found = parse_qs(urlsplit(url).fragment)
+        result = cls(read_ms=read_default_ms, total_ms=read_default_ms)
+
+        def number(key: str, default: int, low: int, high: int) -> int:
+            try:
+                return max(low, min(high, int(found[key][0])))
+            except (KeyError, ValueError):
+                return default
+
+        result.connect_ms = number("ct", result.connect_ms, 100, 10000)
+        result.read_ms = number("rt", result.read_ms, 100, 15000)
+        result.total_ms = number("tt", max(result.total_ms, result.read_ms), 100, 15000)
+        result.retries = number("rc", result.retries, 0, 5)
+        if "rp" in found:
+            result.policy = {p.strip() for p in found["rp"][0].split(",") if p.strip()}
+        return result
+
+    def retry_on(self, failure: str) -> bool:
+        return "all" in self.policy or failure in self.policy
+
+
+@dataclass
+class Outgoing:
+    """A webhook request ready to go: signed, tampered with if a fault said so, routed."""
+
+    target: str  # the local URL it reaches (after public-URL routing)
+    method: str
+    headers: dict[str, str]
+    form: list[tuple[str, str]] | None  # None: a GET, whose form is in the URL
+    overrides: Overrides
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Transport:
+    """A few small HTTP clients taken in turn, and the attempts of one request."""
+
+    def __init__(self) -> None:
+        self.clients: list[httpx.AsyncClient] = []
+        self._turn = 0
+
+    async def open(self, pool: int = 16) -> None:
+        # Several small clients, not one big pool: httpx serialises many concurrent
+        # requests on one pool (bench/emulator_throughput.py showed a 4x loss).
+        self.clients = [
+            httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=httpx.Limits(max_connections=8))
+            for _ in range(pool)
+        ]
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if not self.clients:
+            raise RuntimeError("transport not opened")
+        self._turn = (self._turn + 1) % len(self.clients)
+        return self.clients[self._turn]
+
+    async def send(
+        self, delivery: Delivery, outgoing: Outgoing, unusable: Callable[[httpx.Response], int | None]
+    ) -> None:
+        """Attempt until one is answered 2xx, the policy forbids a retry, or `tt` runs out.
+
+        `unusable`: the error code of a 2xx answer Twilio cannot use (logged, never retried).
+        """
+        overrides = outgoing.overrides
+        if not is_loopback(urlsplit(outgoing.target).hostname or ""):
+            delivery.attempts.append(Attempt(time.time(), outgoing.target, error="bad_host"))
+            delivery.outcome, delivery.error_code = "failed", BAD_HOST_NAME
+            return
+        timeout = httpx.Timeout(
+            connect=overrides.connect_ms / 1000,
+            read=overrides.read_ms / 1000,
+            write=overrides.read_ms / 1000,
+            pool=overrides.connect_ms / 1000,
+        )
+        content = urlencode(outgoing.form) if outgoing.form is not None else None
+        deadline = time.monotonic() + overrides.total_ms / 1000  # tt bounds every attempt together
+        for _ in range(1 + overrides.retries):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            attempt = Attempt(time.time(), outgoing.target)
+            delivery.attempts.append(attempt)
+            started = time.monotonic()
+            failure: str | None = None
+            try:
+                request = self.client.request(
+                    outgoing.method, outgoing.target, headers=outgoing.headers, timeout=timeout, content=content
+                )
+                response = await asyncio.wait_for(request, left)
+                attempt.status = response.status_code
+                attempt.headers = dict(response.headers)
+                attempt.body = response.text[:MAX_RECORDED_BODY]
+                if 200 <= response.status_code < 300:
+                    attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+                    code = unusable(response)
+                    if code:
+                        attempt.error = "unusable_answer"
+                        delivery.outcome, delivery.error_code = "failed", code
+                        return
+                    delivery.outcome, delivery.error_code = "delivered", None
+                    return
+                failure = "4xx" if response.status_code < 500 else "5xx"
+                attempt.error, delivery.error_code = "http", HTTP_RETRIEVAL_FAILURE
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                failure, attempt.error = "ct", f"connect: {exc.__class__.__name__}"
+                delivery.error_code = CONNECTION_FAILURE
+            except (TimeoutError, httpx.TimeoutException):
+                failure, attempt.error, delivery.error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
+            except httpx.HTTPError as exc:
+                failure, attempt.error = "rt", f"transport: {exc.__class__.__name__}"
+                delivery.error_code = HTTP_RETRIEVAL_FAILURE
+            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+            if not overrides.retry_on(failure):
+                break
+        delivery.outcome = "failed"
+
+
+@dataclass
+class Fetched:
+    """A GET's outcome: the answer, or why there is none (`error`)."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    error: str | None = None  # bad_host | too large | transport: <name>
+
+
+async def fetch(transport: Transport, target: str, headers: dict[str, str], limit: int) -> Fetched:
+    """GET `target` (loopback only), reading at most `limit` bytes of its body."""
+    if not is_loopback(urlsplit(target).hostname or ""):
+        return Fetched(error="bad_host")
+    try:
+        async with transport.client.stream("GET", target, headers=headers, timeout=15.0) as response:
+            got = Fetched(response.status_code, dict(response.headers))
+            content = bytearray()
+            async for piece in response.aiter_bytes():
+                content += piece
+                if len(content) > limit:
+                    got.error = "too large"
+                    return got
+            got.content = bytes(content)
+            return got
+    except httpx.HTTPError as exc:
+        return Fetched(error=f"transport: {exc.__class__.__name__}")
