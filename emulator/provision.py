@@ -3,10 +3,12 @@
 Spec shape (TOML or JSON)::
 
     seed = 7
-    [settings]            # status_pace_ms, webhook_timeout_ms, media_redirect
+    [settings]            # status_pace_ms, webhook_timeout_ms, media_redirect, max_records
     [[accounts]]          # sid, auth_token, friendly_name, trial, verified_caller_ids
-      [[accounts.numbers]]   # phone_number, sms_url, sms_method, voice_url, capabilities
-      [[accounts.services]]  # inbound_request_url, inbound_method, use_inbound_webhook_on_number, numbers
+      [[accounts.numbers]]   # phone_number, sms_url, sms_method, sms_fallback_url, voice_url, capabilities,
+                             # webhook_signing
+      [[accounts.services]]  # inbound_request_url, inbound_method, use_inbound_webhook_on_number,
+                             # sticky_sender, area_code_geomatch, status_callback, numbers
     [[routes]]            # public, local
 """
 

@@ -317,3 +317,44 @@ def test_an_answer_twilio_cannot_use_is_logged_and_not_retried(
     delivery = result["deliveries"][0]
     assert (delivery["outcome"], delivery["error_code"], len(delivery["attempts"])) == ("failed", code, 1)
     assert result["message"]["error_code"] == code
+
+
+def test_forged_forms_are_the_forms_the_emulator_posts(emu: EmulatorClient, account: Provisioned, sink: Sink) -> None:
+    """The harness forges a webhook with the same fields, in the same order, as Twilio's (the emulator's)."""
+    from types import SimpleNamespace
+
+    from faker import Faker
+
+    from harness.forged import ForgedRequests
+
+    emu.send_inbound(FROM_HANDSET, NUMBER, "hi")
+    posted = list(MultiDict(sink.wait_for(1)[0].form).keys())
+    forger = ForgedRequests()
+    forger.fake = Faker()
+    forger.account = lambda name="main": SimpleNamespace(sid=account.sid, number=NUMBER)
+    forger.phone = lambda name: FROM_HANDSET
+    forged = forger.inbound_form("A", "hi")
+    assert list(forged) == posted
+    assert (forged["From"], forged["To"], forged["AccountSid"], forged["NumSegments"]) == (
+        FROM_HANDSET,
+        NUMBER,
+        account.sid,
+        "1",
+    )
+
+
+def test_the_model_starts_every_outbound_lifecycle_and_only_those() -> None:
+    """Whoever makes an outbound message (a REST create, a TwiML reply, a restart), the model hands it
+    to the dispatcher; inbound messages and Twilio's own auto-replies (already delivered) it does not."""
+    from emulator.models import Backend
+
+    backend, started = Backend(seed=4), []
+    backend.on_outbound = started.append
+    account = backend.create_account()
+    backend.add_number(account.sid, NUMBER)
+    created = backend.create_message(account, {"To": [FROM_HANDSET], "From": [NUMBER], "Body": ["x"]})
+    backend.receive(FROM_HANDSET, NUMBER, "STOP", [])  # inbound, then an auto-reply already delivered
+    assert started == [created]
+    started.clear()
+    backend.resume()  # as after a restart: what is still under way
+    assert started == [created]
