@@ -1,4 +1,4 @@
-"""Shared benchmark helpers: bounded load loops, servers in their own processes, the baseline.
+"""Shared benchmark helpers: servers in their own processes, the baseline.
 
 Servers run in separate processes so the load generator does not share a GIL
 with them (in one process, thread switching dominates the figures).
@@ -12,37 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from quart import Quart, request
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-async def bounded_load(
-    call: Callable[[int], Awaitable[None]], count: int, concurrency: int, max_seconds: float
-) -> tuple[int, float]:
-    """Run `call(worker)` up to `count` times, `concurrency` workers at once, stopping at `max_seconds`.
-
-    Returns (calls done, seconds). Each worker should use its own connection:
-    one shared httpx pool serialises 32 workers and hides the server's speed.
-    """
-    done = 0
-    next_index = 0
-    started = time.perf_counter()
-    deadline = started + max_seconds
-
-    async def worker(number: int) -> None:
-        nonlocal done, next_index
-        while next_index < count and time.perf_counter() < deadline:
-            next_index += 1
-            await call(number)
-            done += 1
-
-    await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    return done, time.perf_counter() - started
 
 
 @contextmanager
@@ -78,12 +54,12 @@ def baseline_app(body: str) -> Quart:
     return app
 
 
-def serve_baseline(body: str) -> None:
+def serve_baseline(body: str, port: int = 0) -> None:
     from hypercorn.asyncio import serve
 
     from emulator.server import base_url, bind, hypercorn_config
 
-    sock = bind("127.0.0.1", 0)
+    sock = bind("127.0.0.1", port)
     print(base_url(sock), flush=True)
 
     async def main() -> None:
@@ -97,4 +73,6 @@ def serve_baseline(body: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="serve the bare Quart baseline endpoint")
     parser.add_argument("--body", default="")
-    serve_baseline(parser.parse_args().body)
+    parser.add_argument("--port", type=int, default=0)
+    options = parser.parse_args()
+    serve_baseline(options.body, options.port)

@@ -99,9 +99,12 @@ def handset_locality(seed: int, handset: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=4096)
 def _locality(seed: int, handset: str) -> dict[str, str]:
-    local = _LOCAL_FAKER
+    local = _local_faker()
     local.seed_instance(f"{seed}:{handset}")
     return {"city": local.city().upper(), "state": local.state_abbr(), "zip": local.zipcode(), "country": "US"}
 
 
-_LOCAL_FAKER = Faker("en_US")  # reseeded per handset; building a Faker costs milliseconds
+@functools.cache
+def _local_faker() -> Faker:
+    """One Faker, reseeded per handset: building one costs milliseconds, so not at import either."""
+    return Faker("en_US")
