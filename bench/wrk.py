@@ -27,6 +27,14 @@ response = function(status, headers, body)
   if done >= limit then wrk.thread:stop() end
 end
 """
+ROTATE = """
+local logins, turn = {{ {logins} }}, 0
+request = function()
+  turn = turn % #logins + 1
+  wrk.headers["Authorization"] = logins[turn]
+  return wrk.format()
+end
+"""
 
 
 @dataclass
@@ -44,6 +52,10 @@ def available() -> str | None:
     return None if shutil.which("wrk") else "wrk is not installed (Debian: apt-get install wrk)"
 
 
+def basic(login: tuple[str, str]) -> str:
+    return "Basic " + base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
+
+
 def lua_string(text: str) -> str:
     return "[==[" + text + "]==]" if text else "nil"
 
@@ -58,17 +70,23 @@ def run(
     body: str = "",
     headers: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
+    logins: list[tuple[str, str]] | None = None,
 ) -> Load:
+    """`logins`: Basic credentials taken in turn, one per request (a peer that limits each login)."""
     host = urlsplit(url).hostname or ""
     if host not in ("127.0.0.1", "::1", "localhost"):
         raise ValueError(f"load goes to loopback only, not {host}")
     headers = dict(headers or {})
     if auth:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-    lines = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        headers["Authorization"] = basic(auth)
+    lines = "\n".join(
+        f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items()
+    )  # "[ [" is not "[["
     script = SCRIPT.format(
         method=lua_string(method), body=lua_string(body), headers=lines, per_thread=max(1, count // THREADS)
     )
+    if logins:
+        script += ROTATE.format(logins=", ".join(lua_string(basic(login)) for login in logins))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "load.lua"
         path.write_text(script)

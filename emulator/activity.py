@@ -15,7 +15,8 @@ from emulator.recorder import CallRecord, Delivery
 
 
 def call_line(call: CallRecord) -> str:
-    code = call.response.get("code") if isinstance(call.response, dict) else None
+    body = call.body() if call.status >= 400 else None  # only errors carry a code worth saying
+    code = body.get("code") if isinstance(body, dict) else None
     error = f" code {code}" if code else ""
     auth = "" if call.auth in ("ok", "signed link") else f" (auth {call.auth})"
     return f"REST    {call.method} {call.path} -> {call.status}{error}{auth} ({call.duration_ms:.0f} ms)"

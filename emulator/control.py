@@ -32,7 +32,7 @@ from emulator.provision import (
     provision,
 )
 from emulator.proxy import TWILIO_HOSTS
-from emulator.recorder import Delivery
+from emulator.recorder import CallRecord, Delivery
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 MAX_WAIT_SECONDS = 120.0
@@ -158,7 +158,7 @@ def delivery_view(item: Delivery) -> dict[str, Any]:
 
 COLLECTIONS = {
     "messages": (lambda b: list(b.messages.values()), message_view),
-    "calls": (lambda b: b.records["calls"], asdict),
+    "calls": (lambda b: b.records["calls"], CallRecord.view),
     "deliveries": (lambda b: b.records["deliveries"], delivery_view),
     "connects": (lambda b: b.records["connects"], asdict),
     "model_requests": (lambda b: b.records["model_requests"], asdict),

@@ -110,7 +110,7 @@ class MessagingService:
     date_updated: float = field(default_factory=time.time)
 
 
-@dataclass
+@dataclass(slots=True)  # a store holds tens of thousands
 class Message:
     seq: int
     sid: str

@@ -7,12 +7,13 @@ token; REST faults (errors, latency) are applied here, before the model runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
 from typing import Any
 
-from quart import Blueprint, Response, abort, current_app, jsonify, request
+from quart import Blueprint, Response, abort, current_app, request
 
 from emulator import media, render
 from emulator.errors import TwilioError
@@ -76,6 +77,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
             body, status = await handler(account, form, **path)
         except TwilioError as exc:
             body, status = exc.to_json(), exc.status
+        text = None
         if isinstance(body, Response):  # a media file, or its redirect
             response = body
             body = (
@@ -83,11 +85,15 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
                 if "Location" in body.headers
                 else {"bytes": len(await body.get_data())}
             )
+        elif body is not None:
+            text = _json_text(body)  # serialised once, for the answer and (unless redacted) the call log
+            response = Response(text, content_type="application/json")
         else:
-            response = jsonify(body) if body is not None else Response("", status=status)
+            response = Response("", status=status)
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        kept = _redact(body)
         state.record(
             "calls",
             at=time.time(),
@@ -99,7 +105,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
             account_sid=account_sid,
             auth=auth_result,
             status=status,
-            response=_redact(body),
+            response=text if kept is body else _json_text(kept),
             duration_ms=round((time.monotonic() - started) * 1000, 3),
         )
         return response
@@ -115,14 +121,23 @@ def _fault_matches_request(params: dict[str, Any]) -> bool:
 
 def _redact(body: Any) -> Any:
     """What the call log keeps of an answer: no token, and a page of a list as its items' SIDs (a
-    page of 50 messages is about 80 KB; kept whole, every list call grew the log by that much)."""
+    page of 50 messages is about 80 KB; kept whole, every list call grew the log by that much).
+    The answer itself when there is nothing to take out."""
     if not isinstance(body, dict):
         return body
+    pages = [
+        k for k, v in body.items() if isinstance(v, list) and v and all(isinstance(i, dict) and "sid" in i for i in v)
+    ]
+    if "auth_token" not in body and not pages:
+        return body
     kept = dict(body, auth_token=render.REDACTED) if "auth_token" in body else dict(body)
-    for key, value in kept.items():
-        if isinstance(value, list) and value and all(isinstance(item, dict) and "sid" in item for item in value):
-            kept[key] = [item["sid"] for item in value]
+    for key in pages:
+        kept[key] = [item["sid"] for item in body[key]]
     return kept
+
+
+def _json_text(value: Any) -> str | None:
+    return json.dumps(value, separators=(",", ":")) if value is not None else None
 
 
 def _first(form: Any) -> dict[str, str]:
@@ -273,7 +288,7 @@ async def cdn_file(AccountSid: str, MediaSid: str) -> Response:
         account_sid=AccountSid if item else None,
         auth="signed link" if valid else "invalid",
         status=response.status_code,
-        response={"bytes": len(item.content)} if valid and item else None,
+        response=_json_text({"bytes": len(item.content)}) if valid and item else None,
         duration_ms=0.0,
     )
     return response

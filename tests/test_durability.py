@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import threading
 import time
@@ -105,34 +106,33 @@ def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanw
 ) -> None:
     """The loop only takes the view; a message changed while the snapshot is being written goes to
     the next segment, so a crash before that segment's own snapshot still replays it."""
-    path = tmp_path / "state.json"
+    path, writing = tmp_path / "state.json", tmp_path / "writer-pid"
     backend = store.load(path, 3)
     account = backend.create_account()
-    threads: list[str] = []
     real_write = store.write
 
+    def slow_write(*args: Any) -> None:
+        writing.write_text(str(os.getpid()))
+        time.sleep(0.3)  # the loop runs on meanwhile
+        real_write(*args)
+
     async def scenario() -> tuple[str, str]:
-        loop, writing = asyncio.get_running_loop(), asyncio.Event()
-
-        def slow_write(*args: Any) -> None:
-            threads.append(threading.current_thread().name)
-            loop.call_soon_threadsafe(writing.set)
-            time.sleep(0.2)  # the loop runs on meanwhile
-            real_write(*args)
-
         monkeypatch.setattr(store, "write", slow_write)
         state = store.StateFile(backend, path)
         first = backend.new_message(account.sid, "+15551000001", "+15557654321", "a", "outbound-api", "queued")
         snapshot = asyncio.create_task(state.snapshot())
-        await writing.wait()
+        deadline = time.monotonic() + 10
+        while not writing.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # the loop is free while the snapshot is written
         backend.set_status(first, "sent")  # after the snapshot took its view
         later = backend.new_message(account.sid, "+15551000001", "+15557654321", "b", "outbound-api", "queued")
         await state.journal.commit()
-        await snapshot
+        assert not snapshot.done(), "the snapshot finished before the loop could run: not off the loop"
+        await asyncio.wait_for(snapshot, 10)
         return first.sid, later.sid
 
     first, later = asyncio.run(scenario())
-    assert threads and threads[0] != threading.main_thread().name, "the snapshot was written on the event loop"
+    assert writing.read_text() != str(os.getpid()), "the snapshot was written by the event loop's process"
     on_disk = json.loads(path.read_text())
     assert [m["status"] for m in on_disk["messages"]] == ["queued"], "the snapshot is the state when it began"
     after = store.load(path, 3)  # as after a kill -9 now
