@@ -7,6 +7,7 @@ token; REST faults (errors, latency) are applied here, before the model runs.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,7 +18,7 @@ from quart import Blueprint, Response, abort, current_app, request
 
 from emulator import media, render
 from emulator.errors import TwilioError
-from emulator.models import Account, Backend, NewestFirst
+from emulator.models import Account, Backend, Message, NewestFirst
 from emulator.proxy import TWILIO_HOSTS
 
 rest = Blueprint("rest", __name__)
@@ -86,14 +87,14 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
                 else {"bytes": len(await body.get_data())}
             )
         elif body is not None:
-            text = _json_text(body)  # serialised once, for the answer and (unless redacted) the call log
+            text = body if isinstance(body, PageText) else _json_text(body)  # serialised once, for both
             response = Response(text, content_type="application/json")
         else:
             response = Response("", status=status)
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
-        kept = _redact(body)
+        kept = body.kept if isinstance(body, PageText) else _redact(body)
         state.record(
             "calls",
             at=time.time(),
@@ -174,7 +175,45 @@ def _list(key: str, items: Sequence[Any], to_json: Callable[[Any], dict[str, Any
     chunk = items[first : first + size]
     more = first + len(chunk) < len(items)
     last = chunk[-1].sid if chunk else None
+    if to_json is render.message_json:  # the hot list: each message's JSON text is cached, the page spliced
+        envelope = render.page(key, request.path, chunk, filters, size, number, more, last)
+        return PageText(envelope, key, [_message_text(m) for m in chunk])
     return render.page(key, request.path, [to_json(i) for i in chunk], filters, size, number, more, last)
+
+
+class PageText(str):
+    """A page already serialised, and `kept`, what the call log holds of it (its items' SIDs)."""
+
+    kept: dict[str, Any]
+
+    def __new__(cls, envelope: dict[str, Any], key: str, texts: list[str]) -> PageText:
+        items = envelope[key]
+        envelope[key] = []
+        text = _json_text(envelope) or ""
+        spliced = text.replace(f'"{key}":[]', f'"{key}":[' + ",".join(texts) + "]", 1)
+        page = super().__new__(cls, spliced)
+        page.kept = dict(envelope, **{key: [item.sid for item in items]})
+        return page
+
+
+RENDERED_MAX = 4096  # the newest pages are what clients list; a bound keeps memory per message flat
+
+
+def _message_text(message: Message) -> str:
+    """A message's JSON, rendered again only after it changed (its revision moved). The cache is
+    the app's, and an entry is valid for that very message object (a reset makes new ones)."""
+    rendered: collections.OrderedDict[str, tuple[Message, int, str]] = current_app.config.setdefault(
+        "RENDERED", collections.OrderedDict()
+    )
+    cached = rendered.get(message.sid)
+    if cached and cached[0] is message and cached[1] == message.revision:
+        rendered.move_to_end(message.sid)
+        return cached[2]
+    text = _json_text(render.message_json(message)) or ""
+    rendered[message.sid] = (message, message.revision, text)
+    if len(rendered) > RENDERED_MAX:
+        rendered.popitem(last=False)
+    return text
 
 
 # -- Accounts -------------------------------------------------------------------------

@@ -276,3 +276,18 @@ def test_an_accounts_messages_are_listed_newest_first_from_its_own_list() -> Non
     backend.delete_message(made[3])
     assert [m.body for m in backend.list_messages(mine)] == ["m6", "m5", "m4", "m2", "m1", "m0"]
     assert [m.body for m in backend.list_messages(mine, to="+15557654321")][:2] == ["m6", "m5"]
+
+
+def test_a_listed_message_shows_its_latest_state(rest: httpx.Client, emu: EmulatorClient) -> None:
+    """Pages splice each message's cached JSON: a change (status, redaction) must show on the next page."""
+    emu.settings(status_pace_ms=200)
+    try:
+        sid = rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "secret"}).json()["sid"]
+        first = next(m for m in rest.get("/Messages.json").json()["messages"] if m["sid"] == sid)
+        assert first["status"] in ("queued", "sending") and first["body"] == "secret"
+        emu.wait(match={"sid": sid, "status": "delivered"}, timeout=5)
+    finally:
+        emu.settings(status_pace_ms=0)
+    rest.post(f"/Messages/{sid}.json", data={"Body": ""})
+    latest = next(m for m in rest.get("/Messages.json").json()["messages"] if m["sid"] == sid)
+    assert (latest["status"], latest["body"]) == ("delivered", "")
