@@ -8,7 +8,6 @@ whose host is not loopback fails as a bad host name without any connection being
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 import time
@@ -16,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from emulator.errors import BAD_HOST_NAME, CONNECTION_FAILURE, HTTP_RETRIEVAL_FAILURE
 from emulator.recorder import Attempt, Delivery
@@ -85,35 +85,48 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Answer:
+    """A target's answer: status, headers (names in lower case) and body."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+
+def answer_headers(response: aiohttp.ClientResponse) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers.items()}
+
+
 class Transport:
-    """A few small HTTP clients taken in turn, and the attempts of one request."""
+    """One aiohttp session for every webhook and file fetch, and the attempts of one request.
+
+    aiohttp, not httpx: httpx (with httpcore and anyio under it) took 35 % of the CPU of an
+    inbound delivery; bench/emulator_throughput.py prints what the change bought.
+    """
 
     def __init__(self) -> None:
-        self.clients: list[httpx.AsyncClient] = []
-        self._turn = 0
+        self.session: aiohttp.ClientSession | None = None
 
-    async def open(self, pool: int = 16) -> None:
-        # Several small clients, not one big pool: httpx serialises many concurrent
-        # requests on one pool (bench/emulator_throughput.py showed a 4x loss).
-        self.clients = [
-            httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=httpx.Limits(max_connections=8))
-            for _ in range(pool)
-        ]
+    async def open(self) -> None:
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=128, force_close=False),
+            trust_env=False,
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding",),
+        )
 
     async def close(self) -> None:
-        for client in self.clients:
-            await client.aclose()
+        if self.session:
+            await self.session.close()
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        if not self.clients:
+    def client(self) -> aiohttp.ClientSession:
+        if self.session is None:
             raise RuntimeError("transport not opened")
-        self._turn = (self._turn + 1) % len(self.clients)
-        return self.clients[self._turn]
+        return self.session
 
-    async def send(
-        self, delivery: Delivery, outgoing: Outgoing, unusable: Callable[[httpx.Response], int | None]
-    ) -> None:
+    async def send(self, delivery: Delivery, outgoing: Outgoing, unusable: Callable[[Answer], int | None]) -> None:
         """Attempt until one is answered 2xx, the policy forbids a retry, or `tt` runs out.
 
         `unusable`: the error code of a 2xx answer Twilio cannot use (logged, never retried).
@@ -123,13 +136,8 @@ class Transport:
             delivery.attempts.append(Attempt(time.time(), outgoing.target, error="bad_host"))
             delivery.outcome, delivery.error_code = "failed", BAD_HOST_NAME
             return
-        timeout = httpx.Timeout(
-            connect=overrides.connect_ms / 1000,
-            read=overrides.read_ms / 1000,
-            write=overrides.read_ms / 1000,
-            pool=overrides.connect_ms / 1000,
-        )
-        content = urlencode(outgoing.form) if outgoing.form is not None else None
+        content = urlencode(outgoing.form).encode() if outgoing.form is not None else None
+        target = URL(outgoing.target, encoded=True)  # sent byte for byte as built (and signed)
         deadline = time.monotonic() + overrides.total_ms / 1000  # tt bounds every attempt together
         for _ in range(1 + overrides.retries):
             left = deadline - time.monotonic()
@@ -139,31 +147,38 @@ class Transport:
             delivery.attempts.append(attempt)
             started = time.monotonic()
             failure: str | None = None
+            timeout = aiohttp.ClientTimeout(
+                total=left, sock_connect=overrides.connect_ms / 1000, sock_read=overrides.read_ms / 1000
+            )
             try:
-                request = self.client.request(
-                    outgoing.method, outgoing.target, headers=outgoing.headers, timeout=timeout, content=content
-                )
-                response = await asyncio.wait_for(request, left)
-                attempt.status = response.status_code
-                attempt.headers = dict(response.headers)
-                attempt.body = response.text[:MAX_RECORDED_BODY]
-                if 200 <= response.status_code < 300:
+                async with self.client.request(
+                    outgoing.method,
+                    target,
+                    headers=outgoing.headers,
+                    data=content,
+                    timeout=timeout,
+                    allow_redirects=False,
+                ) as response:
+                    answer = Answer(response.status, answer_headers(response), await response.read())
+                attempt.status, attempt.headers = answer.status, answer.headers
+                attempt.body = answer.content[:MAX_RECORDED_BODY].decode("utf-8", "replace")
+                if 200 <= answer.status < 300:
                     attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-                    code = unusable(response)
+                    code = unusable(answer)
                     if code:
                         attempt.error = "unusable_answer"
                         delivery.outcome, delivery.error_code = "failed", code
                         return
                     delivery.outcome, delivery.error_code = "delivered", None
                     return
-                failure = "4xx" if response.status_code < 500 else "5xx"
+                failure = "4xx" if answer.status < 500 else "5xx"
                 attempt.error, delivery.error_code = "http", HTTP_RETRIEVAL_FAILURE
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 failure, attempt.error = "ct", f"connect: {exc.__class__.__name__}"
                 delivery.error_code = CONNECTION_FAILURE
-            except (TimeoutError, httpx.TimeoutException):
+            except TimeoutError:  # aiohttp's read and total timeouts are TimeoutErrors too
                 failure, attempt.error, delivery.error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
-            except httpx.HTTPError as exc:
+            except aiohttp.ClientError as exc:
                 failure, attempt.error = "rt", f"transport: {exc.__class__.__name__}"
                 delivery.error_code = HTTP_RETRIEVAL_FAILURE
             attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
@@ -187,15 +202,19 @@ async def fetch(transport: Transport, target: str, headers: dict[str, str], limi
     if not is_loopback(urlsplit(target).hostname or ""):
         return Fetched(error="bad_host")
     try:
-        async with transport.client.stream("GET", target, headers=headers, timeout=15.0) as response:
-            got = Fetched(response.status_code, dict(response.headers))
+        async with transport.client.get(
+            URL(target, encoded=True), headers=headers, timeout=aiohttp.ClientTimeout(total=15.0)
+        ) as response:
+            got = Fetched(response.status, answer_headers(response))
             content = bytearray()
-            async for piece in response.aiter_bytes():
+            async for piece in response.content.iter_chunked(64 * 1024):
                 content += piece
                 if len(content) > limit:
                     got.error = "too large"
                     return got
             got.content = bytes(content)
             return got
-    except httpx.HTTPError as exc:
+    except TimeoutError:
+        return Fetched(error="transport: TimeoutError")
+    except aiohttp.ClientError as exc:
         return Fetched(error=f"transport: {exc.__class__.__name__}")

@@ -12,8 +12,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import httpx
-
 from emulator import media, outgoing
 from emulator.errors import (
     DELIVERY_ERRORS,
@@ -25,7 +23,7 @@ from emulator.errors import (
 )
 from emulator.models import Account, Backend, Message, PhoneNumber
 from emulator.recorder import Attempt, Delivery
-from emulator.transport import Fetched, Transport, fetch
+from emulator.transport import Answer, Fetched, Transport, fetch
 
 FETCH_HEADERS = {"User-Agent": outgoing.USER_AGENT, "Accept": "*/*"}  # Twilio fetching an outbound MediaUrl
 TWIML_MAX_BYTES = 64 * 1024  # a larger answer is 11750
@@ -263,11 +261,11 @@ class Dispatcher:
             )
 
 
-def twiml_problem(response: httpx.Response) -> int | None:
+def twiml_problem(answer: Answer) -> int | None:
     """11750 for an answer over 64 kB, 12300 for a body that is not TwiML by its Content-Type."""
-    if len(response.content) > TWIML_MAX_BYTES:
+    if len(answer.content) > TWIML_MAX_BYTES:
         return TWIML_TOO_LARGE
-    if response.content.strip() and media.mime_type(response.headers.get("content-type", "")) not in TWIML_TYPES:
+    if answer.content.strip() and media.mime_type(answer.headers.get("content-type", "")) not in TWIML_TYPES:
         return INVALID_CONTENT_TYPE
     return None
 
