@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 API_VERSION = "2010-04-01"
 Form = list[tuple[str, str]]
@@ -107,4 +109,6 @@ def _locality(seed: int, handset: str) -> dict[str, str]:
 @functools.cache
 def _local_faker() -> Faker:
     """One Faker, reseeded per handset: building one costs milliseconds, so not at import either."""
+    from faker import Faker
+
     return Faker("en_US")

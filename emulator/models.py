@@ -18,16 +18,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-from faker import Faker
 
 from emulator import forms, segments, signing
 from emulator.errors import ControlError, TwilioError
 from emulator.faults import FaultBook
 from emulator.media import API_HOST
 from emulator.recorder import CallRecord, Delivery, Recorder
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 TRIAL_PREFIX = "Sent from your Twilio trial account - "
@@ -237,15 +239,14 @@ class Backend:
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self.fake = Faker("en_US")
-        self.fake.seed_instance(seed)
+        for made_on_first_use in ("fake", "cdn_key"):  # reset() runs __init__ again: a fresh seed
+            self.__dict__.pop(made_on_first_use, None)
         self.accounts: dict[str, Account] = {}
         self.numbers: dict[str, PhoneNumber] = {}
         self.services: dict[str, MessagingService] = {}
         self.messages: dict[str, Message] = {}
         self.by_account: dict[str, list[Message]] = {}  # each account's messages, oldest first: pages need no scan
         self.media: dict[str, Media] = {}
-        self.cdn_key = self.fake.binary(16)  # signs mms.twiliocdn.com links
         self.records = Recorder(lambda: int(self.settings.get("max_records", 0)))
         self.routes: list[Route] = []
         self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
@@ -265,6 +266,22 @@ class Backend:
         self.message_records: dict[str, dict[str, Any]] = {}  # with a journal: each message as last journaled
         self.unjournaled = False  # a change the journal does not hold (media, opt-outs): a snapshot must
         self.journal_next = 0  # the journal segment to append to next (store.load sets it)
+
+    @functools.cached_property
+    def fake(self) -> Faker:
+        """The run's seeded Faker, made on first use: importing faker is a tenth of start-up."""
+        from faker import Faker
+
+        fake = Faker("en_US")
+        fake.seed_instance(self.seed)
+        self.__dict__.setdefault("cdn_key", fake.binary(16))  # its first draw, whether or not a snapshot set it
+        return fake
+
+    @functools.cached_property
+    def cdn_key(self) -> bytes:
+        """Signs mms.twiliocdn.com links: the seeded Faker's first draw, made with it."""
+        self.fake  # noqa: B018
+        return self.__dict__["cdn_key"]
 
     # -- bookkeeping ---------------------------------------------------------------
 

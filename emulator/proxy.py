@@ -17,10 +17,20 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import trustme
+from typing import TYPE_CHECKING
 
 from emulator.media import CDN_HOST
+
+if TYPE_CHECKING:
+    import trustme
+
+
+def new_ca() -> trustme.CA:
+    """A fresh CA; trustme (and cryptography under it) is imported only when a proxy is wanted."""
+    import trustme
+
+    return trustme.CA()
+
 
 TWILIO_HOSTS = ("api.twilio.com", "messaging.twilio.com", CDN_HOST)
 MAX_HEADER_BYTES = 16 * 1024
@@ -31,7 +41,7 @@ HEADER_TIMEOUT = 10.0
 class Authority:
     """The run's CA and the server certificate for the Twilio hosts."""
 
-    ca: trustme.CA = field(default_factory=trustme.CA)
+    ca: trustme.CA = field(default_factory=lambda: new_ca())
 
     def __post_init__(self) -> None:
         self.cert = self.ca.issue_cert(*TWILIO_HOSTS)

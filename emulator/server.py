@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
@@ -196,6 +195,8 @@ class BackgroundServer:
         return self.url
 
     def _wait_ready(self, timeout: float) -> None:
+        import httpx  # only a server started from Python waits this way; the CLI's start-up skips it
+
         deadline = time.monotonic() + timeout
         last: str = "no answer yet"
         with httpx.Client(trust_env=False, timeout=1.0) as client:

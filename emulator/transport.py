@@ -13,13 +13,14 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
-
-import aiohttp
-from yarl import URL
 
 from emulator.errors import BAD_HOST_NAME, CONNECTION_FAILURE, HTTP_RETRIEVAL_FAILURE
 from emulator.recorder import Attempt, Delivery
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_RECORDED_BODY = 64 * 1024
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -102,19 +103,12 @@ class Transport:
     """One aiohttp session for every webhook and file fetch, and the attempts of one request.
 
     aiohttp, not httpx: httpx (with httpcore and anyio under it) took 35 % of the CPU of an
-    inbound delivery; bench/emulator_throughput.py prints what the change bought.
+    inbound delivery; bench/emulator_throughput.py prints what the change bought. The session
+    (and aiohttp's import, a tenth of a second) waits for the first webhook, not for start-up.
     """
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None
-
-    async def open(self) -> None:
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=128, force_close=False),
-            trust_env=False,
-            auto_decompress=False,
-            skip_auto_headers=("Accept-Encoding",),
-        )
 
     async def close(self) -> None:
         if self.session:
@@ -123,7 +117,14 @@ class Transport:
     @property
     def client(self) -> aiohttp.ClientSession:
         if self.session is None:
-            raise RuntimeError("transport not opened")
+            import aiohttp
+
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=128),
+                trust_env=False,
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",),
+            )
         return self.session
 
     async def send(self, delivery: Delivery, outgoing: Outgoing, unusable: Callable[[Answer], int | None]) -> None:
@@ -131,6 +132,9 @@ class Transport:
 
         `unusable`: the error code of a 2xx answer Twilio cannot use (logged, never retried).
         """
+        import aiohttp
+        from yarl import URL
+
         overrides = outgoing.overrides
         if not is_loopback(urlsplit(outgoing.target).hostname or ""):
             delivery.attempts.append(Attempt(time.time(), outgoing.target, error="bad_host"))
@@ -199,6 +203,9 @@ class Fetched:
 
 async def fetch(transport: Transport, target: str, headers: dict[str, str], limit: int) -> Fetched:
     """GET `target` (loopback only), reading at most `limit` bytes of its body."""
+    import aiohttp
+    from yarl import URL
+
     if not is_loopback(urlsplit(target).hostname or ""):
         return Fetched(error="bad_host")
     try:

@@ -43,7 +43,6 @@ class Dispatcher:
 
     async def open(self) -> None:
         """Ready to deliver; from now on every outbound message the model makes starts its lifecycle."""
-        await self.transport.open()
         self.backend.on_outbound = self.start_lifecycle
 
     async def close(self, timeout: float = 5.0) -> None:
