@@ -8,6 +8,7 @@ calls) and each step definition's count and seconds.
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,12 @@ class SuiteRun:
     baseline: list[float]
     timings: dict[str, Any] = field(default_factory=dict)  # summed over workers
     steps: dict[str, list[float]] = field(default_factory=dict)  # step function -> [count, seconds]
+    cpu: float = 0.0  # CPU seconds of pytest and everything it started (emulator, gateways, CLIs)
+
+    @property
+    def waiting_share(self) -> float:
+        """The share of wall time in which nothing of the run computed (on one worker): waits."""
+        return max(0.0, 1 - self.cpu / self.wall) if self.wall else 0.0
 
     @property
     def median(self) -> float:
@@ -57,9 +64,9 @@ def run_suite(
         argv += ["-n", str(workers)] if workers else []
         if keyword:
             argv += ["-k", f"({keyword}) or start_and_stop" if baseline else keyword]
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), children_cpu()
         result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=max_seconds)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, children_cpu() - cpu_before
         try:
             data = json.loads((report / "report.json").read_text())
         except FileNotFoundError:
@@ -86,4 +93,11 @@ def run_suite(
         [s["duration"] for s in scenarios if BASELINE in s["scenario"]],
         timings,
         steps,
+        cpu,
     )
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished child so far, their own children included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
