@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 REPORT ?= report
 CHROMIUM ?= /usr/bin/chromium
+WRK    ?= /usr/bin/wrk
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: conformance conformance-openclaw test selfcheck selfcheck-openclaw bench clean
@@ -44,8 +45,16 @@ selfcheck: $(VENV)/.installed
 selfcheck-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness selfcheck --gateway openclaw --report $(REPORT)/selfcheck-openclaw
 
-bench: $(VENV)/.installed
+# the benchmarks' load comes from Debian's wrk, never from a Python loop on the server's cores
+$(WRK):
+	@if command -v apt-get >/dev/null; then \
+		echo "installing Debian's wrk for the benchmarks"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	else echo "no apt-get here: install wrk (or set WRK=path) for the benchmarks"; fi
+
+bench: $(VENV)/.installed $(WRK)
 	$(BIN)/python bench/emulator_throughput.py
+	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/suite_time.py
 
 clean:
