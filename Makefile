@@ -10,6 +10,14 @@ CHROMIUM ?= /usr/bin/chromium
 WRK    ?= /usr/bin/wrk
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# $(call debian,PACKAGE,WHAT-IF-NOT): install a Debian package with apt-get, or say what is missed without it
+define debian
+	@if command -v apt-get >/dev/null; then \
+		echo "installing Debian's $(1)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	else echo "no apt-get here: $(2)"; fi
+endef
+
 .PHONY: conformance conformance-openclaw test selfcheck selfcheck-openclaw bench clean
 
 $(BIN)/python:
@@ -29,10 +37,7 @@ conformance-openclaw: $(VENV)/.installed
 
 # the dev phone's tests drive Debian's chromium through Playwright (which never downloads a browser)
 $(CHROMIUM):
-	@if command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for the dev phone's browser tests"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	else echo "no apt-get here: the dev phone's browser tests will be skipped (install chromium, or set CHROMIUM=path)"; fi
+	$(call debian,chromium,the dev phone's browser tests will be skipped (install chromium or set CHROMIUM=path))
 
 test: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/ruff check .
@@ -47,10 +52,7 @@ selfcheck-openclaw: $(VENV)/.installed
 
 # the benchmarks' load comes from Debian's wrk, never from a Python loop on the server's cores
 $(WRK):
-	@if command -v apt-get >/dev/null; then \
-		echo "installing Debian's wrk for the benchmarks"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
-	else echo "no apt-get here: install wrk (or set WRK=path) for the benchmarks"; fi
+	$(call debian,wrk,the benchmarks need wrk (install it or set WRK=path))
 
 bench: $(VENV)/.installed $(WRK)
 	$(BIN)/python bench/emulator_throughput.py

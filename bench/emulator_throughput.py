@@ -16,6 +16,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,28 +31,27 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 CREATE = urlencode({"To": "+15557654321", "From": "+15551000001", "Body": "b"})
 
 
-def creates(server: str, account: Provisioned, count: int, seconds: float) -> wrk.Load:
-    """Messages.json creates for the account (number +15551000001)."""
+def messages(
+    server: str, account: Provisioned, count: int, seconds: float, query: str = "", **request: Any
+) -> wrk.Load:
+    """Load on the account's Messages.json: creates with `method="POST"`, list pages with a `query`."""
     return wrk.run(
-        f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json",
+        f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json{query}",
         seconds=seconds,
         count=count,
         connections=CONCURRENCY,
-        method="POST",
-        body=CREATE,
-        headers=FORM,
         auth=(account.sid, account.auth_token),
+        **request,
     )
+
+
+def creates(server: str, account: Provisioned, count: int, seconds: float) -> wrk.Load:
+    """Messages.json creates for the account (number +15551000001)."""
+    return messages(server, account, count, seconds, method="POST", body=CREATE, headers=FORM)
 
 
 def listing(server: str, account: Provisioned, count: int, seconds: float) -> wrk.Load:
-    return wrk.run(
-        f"{server}/2010-04-01/Accounts/{account.sid}/Messages.json?PageSize=50",
-        seconds=seconds,
-        count=count,
-        connections=CONCURRENCY,
-        auth=(account.sid, account.auth_token),
-    )
+    return messages(server, account, count, seconds, query="?PageSize=50")
 
 
 def inbound(server: str, count: int, seconds: float) -> wrk.Load:
@@ -68,8 +68,8 @@ def inbound(server: str, count: int, seconds: float) -> wrk.Load:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=3000, help="requests per measurement (bound)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="time per measurement (bound)")
+    parser.add_argument("--count", type=int, default=200_000, help="requests per measurement (a safety bound)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="time per measurement (bound)")
     parser.add_argument("--stored", type=int, default=10000, help="messages added before the second list measurement")
     args = parser.parse_args()
 
