@@ -77,6 +77,7 @@ class World(ForgedRequests, Expectations):
         self.admitted: list[str] = []  # inbound messages the gateway accepted since the last action
         self.answered = 0  # requests to the webhook since the last action, whatever their answer
         self.turns_before: int | None = None  # agent turns when the first of them went in
+        self.has_acted = False
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
@@ -281,6 +282,9 @@ class World(ForgedRequests, Expectations):
 
     def act(self) -> None:
         """An action starts here: replies are looked for after this point, quiet windows run from it."""
+        if not self.has_acted:
+            self.has_acted = True
+            self.driver.first_action()
         self.mark = self.emu.cursor()
         self.acted_at = time.monotonic()
         self.admitted = []

@@ -221,7 +221,12 @@ class GatewayDriver(abc.ABC):
 
     @abc.abstractmethod
     def agent_turns(self) -> int:
-        """How many agent turns have run since the last reset."""
+        """How many agent turns have run since the last reset (or the scenario's first action)."""
+
+    def first_action(self) -> None:
+        """The scenario acts for the first time: a gateway whose turns can outlive a scenario counts
+        its agent turns from here (a turn of the last scenario may land during this one's set-up)."""
+        return None  # the others count from reset
 
     def advance_clock(self, seconds: float) -> None:
         raise Unsupported(f"the {self.name} gateway offers no way to move its clock")

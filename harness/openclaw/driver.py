@@ -407,8 +407,13 @@ class OpenClawDriver(GuideCli, ProcessDriver):
             return None  # another OpenClaw whose tables differ: the quiet window decides
         return row is not None and row[0] in ("completed", "failed") and not queued - self._stale_deliveries
 
+    def first_action(self) -> None:
+        """OpenClaw's agent may call the model once more after its reply went out (seen once in
+        a run: the next scenario, which expected no turn, counted it during its hot reload)."""
+        self._turns_after = self.emu.cursor()
+
     def agent_turns(self) -> int:
-        """Agent turns = requests to the scripted model since the scenario began."""
+        """Agent turns = requests to the scripted model since the scenario's first action."""
         return len(self.emu.http.get("/_emulator/model_requests", params={"after": self._turns_after}).json())
 
     def advance_clock(self, seconds: float) -> None:
