@@ -137,3 +137,33 @@ def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanw
     assert [m["status"] for m in on_disk["messages"]] == ["queued"], "the snapshot is the state when it began"
     after = store.load(path, 3)  # as after a kill -9 now
     assert after.messages[first].status == "sent" and later in after.messages, after.messages
+
+
+def test_what_the_journal_does_not_hold_is_on_disk_before_the_answer(tmp_path: Path) -> None:
+    """An opt-out (STOP) and an inbound MMS's file live outside the message journal: each is
+    snapshotted before the handset's request is answered, so a kill -9 right after keeps them."""
+    state = tmp_path / "state.json"
+    out, url = start(state)
+    with httpx.Client(base_url=url, timeout=10, trust_env=False) as control:
+        control.post("/_emulator/accounts", json={"numbers": [{"phone_number": "+15551000001"}]})
+        control.post("/_emulator/inbound", json={"from": "+15557654321", "to": "+15551000001", "body": "STOP"})
+        mms = control.post(
+            "/_emulator/inbound",
+            json={
+                "from": "+15557654322",
+                "to": "+15551000001",
+                "body": "",
+                "media": [{"content_type": "image/png", "size": 2048}],
+            },
+        ).json()["message"]
+    out.proc.send_signal(signal.SIGKILL)  # at once: no coalesced snapshot has had its 0.5 s
+    out.proc.wait(10)
+    out, url = start(state)
+    try:
+        with httpx.Client(base_url=url, timeout=10, trust_env=False) as control:
+            optouts = control.get("/_emulator/state").json()["optouts"]
+            assert any("+15557654321" in entry for entry in optouts), optouts
+            kept = {m["sid"]: m for m in control.get("/_emulator/messages").json()}
+            assert [item["size"] for item in kept[mms["sid"]]["media"]] == [2048], kept.get(mms["sid"])
+    finally:
+        assert out.stop() == 0
