@@ -2,8 +2,9 @@
 
 Pure and synchronous, with no HTTP in it (the `moto` split): `responses.py`
 renders it as Twilio's REST API and `control.py` as the emulator's own API.
-Everything the emulator records (REST calls, webhook deliveries) lives here
-too, so one snapshot holds the whole run.
+The Backend also holds the `Recorder` (recorder.py: what the emulator saw), so
+one snapshot holds the whole run, and starts every outbound lifecycle through
+`on_outbound` (the dispatcher in webhooks.py runs it).
 """
 
 from __future__ import annotations
