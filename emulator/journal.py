@@ -6,7 +6,7 @@ line, and a REST write waits for `commit()`: one write and one fsync for everyth
 far (group commit, done in a thread, so the event loop never blocks on the disk).
 
 The journal is a run of numbered segments (`state.json.journal.<n>`). A snapshot starts a new
-segment (`rotate`) at the moment it takes its view of the state, is written off the event loop
+segment (`rotate`) at the moment it forks its image of the state, is written off the event loop
 while the loop carries on appending to the new segment, and once it is on disk the segments
 before it are deleted (`covered`). The snapshot names the first segment it does not hold, so a
 crash at any point leaves a snapshot plus exactly the segments to replay over it. Loading

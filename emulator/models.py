@@ -264,7 +264,6 @@ class Backend:
         self.on_record: Callable[[CallRecord | Delivery], None] | None = None  # the activity log
         self.journal: Callable[[dict[str, Any]], None] | None = None  # the state file's journal
         self.on_outbound: Callable[[Message], None] | None = None  # the dispatcher: a lifecycle to run
-        self.message_records: dict[str, dict[str, Any]] = {}  # with a journal: each message as last journaled
         self.unjournaled = False  # a change the journal does not hold (media, opt-outs): a snapshot must
         self.journal_next = 0  # the journal segment to append to next (store.load sets it)
 
@@ -299,8 +298,7 @@ class Backend:
         """A message changed: the journal (with --state) writes it down before a REST answer."""
         message.revision += 1
         if self.journal:
-            record = self.message_records[message.sid] = asdict(message)  # never changed: a snapshot may share it
-            self.journal({"message": record})
+            self.journal({"message": asdict(message)})
 
     def finished(self, record: CallRecord | Delivery) -> None:
         """A REST call answered or a webhook done: tell the activity log, if one listens."""
@@ -916,7 +914,6 @@ class Backend:
         message = self.messages.pop(sid, None)
         if message is not None:
             self.by_account[message.account_sid].remove(message)
-            self.message_records.pop(sid, None)
         return message
 
     def replay(self, records: list[dict[str, Any]]) -> None:
@@ -950,48 +947,25 @@ class Backend:
 
     # -- persistence -------------------------------------------------------------------
 
-    def snapshot(self) -> Callable[[], dict[str, Any]]:
-        """The state as it is now, taken cheaply on the event loop; the function returned renders it
-        as JSON data and may run in another thread, as it reads nothing the loop will change.
-
-        Resources are copied now (they are few); messages are the journal's records (replaced on
-        each change, never changed); media are never changed; the record lists are copied shallowly,
-        so a webhook still under way may show a later attempt than the rest, which is harmless.
-        """
-        self.unjournaled = False
-        small = {
+    def to_json(self) -> dict[str, Any]:
+        """Everything, as JSON data (a snapshot; store.py renders it in a forked child)."""
+        return {
             "seed": self.seed,
             "seq": self.seq,
-            "settings": dict(self.settings),
+            "settings": self.settings,
             "accounts": [asdict(a) for a in self.accounts.values()],
             "numbers": [asdict(n) for n in self.numbers.values()],
             "services": [asdict(s) for s in self.services.values()],
+            "messages": [asdict(m) for m in self.messages.values()],
+            "media": [dict(asdict(m), content=base64.b64encode(m.content).decode()) for m in self.media.values()],
             "cdn_key": self.cdn_key.hex(),
             "routes": [asdict(r) for r in self.routes],
             "optouts": sorted(list(o) for o in self.optouts),
             "sticky": [[s, t, f] for (s, t), f in self.sticky.items()],
             "faults": self.faults.to_json(),
             "fake_state": self.fake.random.getstate(),
+            **self.records.to_json(),
         }
-        if self.journal:
-            messages = [self.message_records.get(sid) or asdict(m) for sid, m in self.messages.items()]
-        else:
-            messages = [asdict(m) for m in self.messages.values()]
-        media = list(self.media.values())
-        records = self.records.view()
-
-        def render() -> dict[str, Any]:
-            return {
-                **small,
-                "messages": messages,
-                "media": [dict(asdict(m), content=base64.b64encode(m.content).decode()) for m in media],
-                **records(),
-            }
-
-        return render
-
-    def to_json(self) -> dict[str, Any]:
-        return self.snapshot()()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Backend:

@@ -133,11 +133,8 @@ class Recorder:
             records.clear()
         self.dropped = {}
 
-    def view(self) -> Callable[[], dict[str, Any]]:
-        """The lists as they are now (shallow copies); the function returned renders them, in any thread."""
-        lists = {kind: list(records) for kind, records in self.lists.items()}
-        dropped = dict(self.dropped)
-        return lambda: {**{kind: [asdict(r) for r in records] for kind, records in lists.items()}, "dropped": dropped}
+    def to_json(self) -> dict[str, Any]:
+        return {**{kind: [asdict(r) for r in records] for kind, records in self.lists.items()}, "dropped": self.dropped}
 
     def load(self, data: dict[str, Any]) -> None:
         """Records from a snapshot (`to_json`), tolerating lists an older snapshot lacks."""

@@ -1,7 +1,7 @@
 """The state file behind `--state FILE`: everything recorded survives a restart.
 
-Snapshots are coalesced (one per burst of changes), taken off the event loop (the loop only
-takes a cheap view; rendering, writing and fsync run in a forked child) and atomic (written to a
+Snapshots are coalesced (one per burst of changes), taken off the event loop (a forked child
+renders, writes and fsyncs its copy-on-write image of the state) and atomic (written to a
 temporary file, fsync'd, then renamed), readable by the owner only (mode 0600); the last one
 is written on shutdown. Between snapshots every change to a message goes to the journal
 (`emulator/journal.py`), which a REST write waits for.
@@ -14,8 +14,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +45,20 @@ def load(path: Path, seed: int) -> Backend:
     return backend
 
 
-def write(render: Callable[[], dict[str, Any]], journal_from: int, path: Path) -> None:
+def write(backend: Backend, journal_from: int, path: Path) -> None:
     """A snapshot that is whole on disk before it replaces the last one; only its owner may read it
     (it holds the accounts' auth tokens)."""
     tmp = path.with_name(path.name + ".tmp")
     with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), 0o600)  # a left-over .tmp of another mode keeps its mode through O_CREAT
-        for piece in pieces({**render(), "journal_from": journal_from}):
+        for piece in pieces({**backend.to_json(), "journal_from": journal_from}):
             file.write(piece)
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
 
 
-def write_in_child(render: Callable[[], dict[str, Any]], journal_from: int, path: Path) -> int:
+def write_in_child(backend: Backend, journal_from: int, path: Path) -> int:
     """Write a snapshot from a forked child, as Redis does, and return its pid.
 
     In a thread, rendering tens of thousands of records held the GIL against the event loop in
@@ -72,7 +71,7 @@ def write_in_child(render: Callable[[], dict[str, Any]], journal_from: int, path
         try:
             signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's loop
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-            write(render, journal_from, path)
+            write(backend, journal_from, path)
             code = 0
         finally:
             os._exit(code)
@@ -103,11 +102,10 @@ class StateFile:
         self.path = path
         self._pending: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
-        self._last_seconds = 0.0  # how long the last snapshot took, view to fsync
-        self._views = 0  # snapshots that have taken their view of the state
+        self._last_seconds = 0.0  # how long the last snapshot took, fork to fsync
+        self._forks = 0  # snapshots forked so far
         self.journal = journal.Journal(journal_path(path), backend.journal_next)
         backend.journal = self.journal.append
-        backend.message_records = {sid: asdict(m) for sid, m in backend.messages.items()}
 
     def changed(self) -> None:
         if self._pending is None:
@@ -117,20 +115,21 @@ class StateFile:
     def _due(self) -> None:
         self._pending = None
         task = asyncio.get_running_loop().create_task(self.snapshot())
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # errors surface in the next write
+        # a failed snapshot is taken again with the next change, and a write that needs one fails with it
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def snapshot(self) -> None:
-        """Return once a snapshot whose view was taken after this call began is on disk; the loop only
-        takes the view. Writers waiting together share one snapshot."""
-        wanted = self._views + 1
+        """Return once a snapshot forked after this call began is on disk; the loop only forks.
+        Writers waiting together share one snapshot."""
+        wanted = self._forks + 1
         async with self._lock:
-            if self._views >= wanted:
+            if self._forks >= wanted:
                 return
-            self._views += 1
+            self._forks += 1
             started = time.monotonic()
-            render = self.backend.snapshot()
-            first = self.journal.rotate()
-            pid = write_in_child(render, first, self.path)
+            self.backend.unjournaled = False
+            first = self.journal.rotate()  # the child's image holds every line before this segment
+            pid = write_in_child(self.backend, first, self.path)
             _, status = await asyncio.to_thread(os.waitpid, pid, 0)
             if status != 0:
                 raise RuntimeError(f"the snapshot process for {self.path} failed (wait status {status})")
@@ -143,5 +142,6 @@ class StateFile:
             self._pending.cancel()
         self._pending = None
         first = self.journal.rotate()
-        write(self.backend.snapshot(), first, self.path)
+        self.backend.unjournaled = False
+        write(self.backend, first, self.path)
         self.journal.covered(first)
