@@ -44,6 +44,7 @@ Feature: Webhook signatures
     And the webhook answers 403 with body "Invalid signature"
     And Twilio logs error 11200 on the inbound message
     And phone "A" gets no reply
+    And no agent turn has run
 
   @guide
   Scenario: Dropping the query from the signed URL breaks the signature
