@@ -784,9 +784,7 @@ class Backend:
             mms=bool(media),
         )
         for content_type, content in media:
-            item = self.add_media(message, content_type, content)
-            message.media_urls.append(API_HOST + item.path)
-            self.kept(message)
+            self.add_media(message, content_type, content)
         self._keywords(message, number, service)
         return message, number, url, method
 
@@ -821,10 +819,13 @@ class Backend:
     # -- media -------------------------------------------------------------------------------
 
     def add_media(self, message: Message, content_type: str, content: bytes, source: str | None = None) -> Media:
-        """Store a file for a message (an inbound MMS, or an outbound one's fetched MediaUrl)."""
+        """Store a file for a message: an outbound one's fetched MediaUrl (`source`), or a handset's
+        file, which Twilio then hosts at its own media URL."""
         item = Media("ME" + _hex(self.fake), message.account_sid, message.sid, content_type, content, source)
         self.media[item.sid] = item
         message.media_sids.append(item.sid)
+        if source is None:
+            message.media_urls.append(API_HOST + item.path)
         self.unjournaled = True  # the file itself is only in snapshots
         self.kept(message)
         self.changed()
