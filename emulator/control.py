@@ -137,13 +137,13 @@ def account_view(account: Any, reveal: bool = False) -> dict[str, Any]:
     }
 
 
-def number_view(number: Any) -> dict[str, Any]:
-    """Twilio's view of the number, plus what only the emulator knows (its SharedKey, if any)."""
-    return dict(
-        render.number_json(number),
-        messaging_service_sid=number.messaging_service_sid,
-        webhook_signing=number.shared_key,
-    )
+def number_view(number: Any, reveal: bool = False) -> dict[str, Any]:
+    """Twilio's view of the number, plus what only the emulator knows: its SharedKey, whose secret
+    (like an auth token) is shown only in the answer that made it or provisioned the number."""
+    key = number.shared_key
+    if key and not reveal:
+        key = dict(key, secret=render.REDACTED)
+    return dict(render.number_json(number), messaging_service_sid=number.messaging_service_sid, webhook_signing=key)
 
 
 def service_view(service: Any) -> dict[str, Any]:
@@ -301,7 +301,7 @@ async def provision_all() -> Response:
             "accounts": [
                 {
                     "account": account_view(c["account"], reveal=True),
-                    "numbers": [number_view(n) for n in c["numbers"]],
+                    "numbers": [number_view(n, reveal=True) for n in c["numbers"]],
                     "services": [service_view(s) for s in c["services"]],
                 }
                 for c in created["accounts"]
@@ -320,7 +320,7 @@ async def create_account() -> Response:
     response = jsonify(
         {
             "account": account_view(created["account"], reveal=True),
-            "numbers": [number_view(n) for n in created["numbers"]],
+            "numbers": [number_view(n, reveal=True) for n in created["numbers"]],
             "services": [service_view(s) for s in created["services"]],
         }
     )
@@ -336,7 +336,7 @@ async def list_accounts() -> Response:
 @control.post("/accounts/<sid>/numbers")
 async def add_number(sid: str) -> Response:
     number = backend().add_number(sid, **only(await body(), NUMBER_KEYS, "number"))
-    response = jsonify(number_view(number))
+    response = jsonify(number_view(number, reveal=True))
     response.status_code = 201
     return response
 
@@ -378,7 +378,7 @@ async def update_settings(kind: str, sid: str) -> Response:
             state.update_service(found, form)
     except TwilioError as exc:
         raise ControlError(exc.message) from None
-    return jsonify(number_view(found) if kind == "numbers" else service_view(found))
+    return jsonify(number_view(found, reveal=True) if kind == "numbers" else service_view(found))
 
 
 @control.route("/routes", methods=["GET", "POST"])

@@ -154,6 +154,8 @@ def test_a_number_that_opted_in_signs_with_its_shared_key(
     number = next(n for n in emu.state()["numbers"] if n["phone_number"] == NUMBER)
     key = emu.update_number(number["sid"], webhook_signing=algorithm)["webhook_signing"]
     assert key["key_sid"].startswith("webhooks_sharedkey_") and key["algorithm"] == algorithm
+    listed = next(n for n in emu.state()["numbers"] if n["sid"] == number["sid"])["webhook_signing"]
+    assert listed == dict(key, secret="[redacted]"), "the secret is shown once, as an auth token is"
     emu.send_inbound(FROM_HANDSET, NUMBER, "signed with a shared key")
     with httpx.Client(auth=(account.sid, account.auth_token)) as http:
         http.post(
