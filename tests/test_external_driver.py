@@ -94,7 +94,8 @@ def test_the_suite_runs_against_an_external_gateway(tmp_path: Path) -> None:
 
 
 def test_the_readmes_example_toml_drives_the_reference_gateway(tmp_path: Path) -> None:
-    """examples/refclaw-gateway.toml, as the README shows it, passes every signature scenario."""
+    """examples/refclaw-gateway.toml, as the README shows it, passes every signature scenario but
+    those that count agent turns, which it does not describe: they are skipped, saying so."""
     from tests.processes import ROOT, sms_harness
 
     config = ROOT / "examples" / "refclaw-gateway.toml"
@@ -113,4 +114,6 @@ def test_the_readmes_example_toml_drives_the_reference_gateway(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     report = json.loads((tmp_path / "report.json").read_text())
-    assert len(report["scenarios"]) >= 15 and report["totals"]["passed"] == len(report["scenarios"]), report["totals"]
+    others = [(s["scenario"], s["outcome"], s["message"]) for s in report["scenarios"] if s["outcome"] != "passed"]
+    assert report["totals"]["passed"] >= 15, report["totals"]
+    assert all(outcome == "skipped" and "agent_turns" in message for _, outcome, message in others), others
