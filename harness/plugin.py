@@ -84,6 +84,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     mark(items, load(), config.getoption("--openclaw-version") or DEFAULT_OPENCLAW)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With -n (xdist's `load`), the scenarios that set the gateway's environment share one worker."""
+    if config.getvalue("dist") != "load":
+        return None
+    from harness import layout, scheduling
+
+    return scheduling.EnvironmentGrouping(config, log, scheduling.environment_tests(layout.features_dir()))
+
+
 def keep_features(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
     """Deselect the scenarios of other feature files; an unknown name is a usage error."""
     files = {item: feature_file(item) for item in items}
