@@ -56,10 +56,10 @@ def test_the_suite_has_such_scenarios() -> None:
 @pytest.mark.slow
 def test_with_two_workers_they_all_run_on_one(tmp_path: Path) -> None:
     """Through pytest -n 2 against the reference gateway: every env scenario reports from the same worker."""
+    pytest_args = ["scenarios", "-p", "no:cacheprovider", "-n", "2", "-v", "--basetemp", str(tmp_path)]
     features = ["--sms-feature", "env_config", "--sms-feature", "messaging_service"]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "-n", "2", "-v", *features]
-        + ["--basetemp", str(tmp_path)],
+        [sys.executable, "-m", "pytest", *pytest_args, *features],
         cwd=ROOT,
         capture_output=True,
         text=True,
