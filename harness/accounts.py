@@ -3,14 +3,17 @@
 A scenario that gets the same account, number and token as the one before it gives the
 gateway the same channel config, so a real gateway need not reload between them (a reload
 costs OpenClaw about two seconds). An account goes back to the pool only if nothing the
-next scenario could see was left on it: no fault was injected, its number and services were
-not changed, and no inbound message to its number carries an error code (the probe reads
-recent ones). Phones are new in every scenario, so nothing else carries over.
+next scenario could see is left on it: the scenario's faults are removed when it ends, its
+number and services must not have been changed, and the inbound messages to its number that
+carry an error code are deleted (the probe reports recent ones). Phones are new in every
+scenario, so nothing else carries over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import httpx
 
 from emulator.client import EmulatorClient, Provisioned
 
@@ -46,8 +49,18 @@ class AccountPool:
         )
 
     def give_back(self, shape: Shape, account: Provisioned, since: int) -> None:
-        """Keep the account for a later scenario unless messages since `since` left an error on it."""
-        for number in account.numbers:
-            if any(m.get("error_code") for m in self.emu.messages(after=since, to=number, direction="inbound")):
-                return
+        """Keep the account for a later scenario, with the inbound messages since `since` that carry
+        an error code deleted (as Twilio's API deletes a Message): the probe reports the recent ones."""
+        failed = [
+            message["sid"]
+            for number in account.numbers
+            for message in self.emu.messages(after=since, to=number, direction="inbound")
+            if message.get("error_code")
+        ]
+        if failed:
+            with httpx.Client(auth=(account.sid, account.auth_token), trust_env=False, timeout=10) as http:
+                for sid in failed:
+                    response = http.delete(f"{self.emu.base_url}/2010-04-01/Accounts/{account.sid}/Messages/{sid}.json")
+                    if response.status_code != 204:
+                        return  # not clean: a later scenario gets a new account instead
         self.free.setdefault(shape, []).append(account)

@@ -63,7 +63,8 @@ class World(ForgedRequests, Expectations):
     ) -> None:
         self.emu, self.driver, self.sender, self.fake, self.pool = emu, driver, sender, fake, pool
         self.taken: list[tuple[Shape, Provisioned]] = []  # accounts from the pool, given back by close()
-        self.dirty = False  # a fault or a changed number/service: the accounts are not reused
+        self.dirty = False  # a changed number or service, or a moved clock: the accounts are not reused
+        self.faults: set[str] = set()  # the faults this scenario injected (close removes those still active)
         # How long a message that must not come is waited for, and one that must: the gateway's pace.
         self.quiet_seconds = max(quiet_seconds, driver.quiet_seconds)
         self.reply_timeout = driver.reply_timeout
@@ -98,9 +99,13 @@ class World(ForgedRequests, Expectations):
         self.emu.settings(**values)
 
     def close(self) -> None:
-        """Put back the emulator settings the scenario changed, and its accounts if it left them clean."""
+        """Put back the emulator settings the scenario changed, remove the faults it left active, and
+        give back its accounts unless it changed their numbers or services."""
         if self.changed_settings:
             self.emu.settings(**self.changed_settings)
+        for fault in self.emu.faults():
+            if fault["id"] in self.faults:
+                self.emu.remove_fault(fault["id"])
         if not self.dirty:
             for shape, made in self.taken:
                 self.pool.give_back(shape, made, self.start_seq)
@@ -124,9 +129,8 @@ class World(ForgedRequests, Expectations):
         return account
 
     def add_fault(self, kind: str, params: dict[str, Any] | None = None, **scope: Any) -> None:
-        """Inject an emulator fault; the scenario's accounts are not reused after it."""
-        self.dirty = True
-        self.emu.add_fault(kind, params, **scope)
+        """Inject an emulator fault for this scenario only (close removes it if it is still active)."""
+        self.faults.add(self.emu.add_fault(kind, params, **scope)["id"])
 
     def account(self, name: str = "main") -> TwilioAccount:
         if name not in self.accounts:
@@ -278,6 +282,10 @@ class World(ForgedRequests, Expectations):
         return self.run(self.driver.capabilities())
 
     def advance_clock(self, seconds: float) -> None:
+        """The gateway's clock runs ahead for the rest of the scenario. What the gateway records about
+        the scenario's accounts meanwhile is dated in the future (OpenClaw's probe then reports that
+        as the most recent outbound status for good), so the accounts are not reused."""
+        self.dirty = True
         self.driver.advance_clock(seconds)
 
     def act(self) -> None:
