@@ -4,8 +4,10 @@ Runs the suite against the reference gateway and then against OpenClaw (two pyte
 processes, one after the other, so they never share the 2 cores) and prints, side
 by side: wall time, scenario count and median, provisioning and plugin install,
 gateway starts (count, seconds), hot reloads (count, seconds), CLI calls (count,
-median, sum), and the step definitions that took the most time. Every change to
-the OpenClaw driver shows here what it bought. Bounded by --max-seconds per run.
+median, sum), the CPU time of every process of the run and the wall time that CPU
+alone needs on this machine's cores (no parallel run can be faster), and the step
+definitions that took the most time. Every change to the OpenClaw driver shows here
+what it bought. Bounded by --max-seconds per run.
 
     python bench/openclaw_time.py [-k EXPR] [--workers 0,2] [--max-seconds 3600] [--top 12]
 
@@ -17,6 +19,7 @@ Timings of several workers are summed (CPU-side figures); wall time is the run's
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -24,6 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.suite_run import SuiteRun, run_suite
+
+CORES = os.cpu_count() or 1
 
 
 def rows(run: SuiteRun) -> dict[str, str]:
@@ -40,6 +45,9 @@ def rows(run: SuiteRun) -> dict[str, str]:
         "gateway starts": f"{int(t.get('starts', 0))} in {t.get('gateway_starts', 0):.1f} s",
         "hot reloads waited for": f"{int(t.get('reloads', 0))} in {t.get('reload_seconds', 0):.1f} s",
         "CLI calls": f"{len(cli)}, median {statistics.median(cli):.2f} s, {sum(cli):.1f} s" if cli else "-",
+        "CPU, every process of the run": f"{run.cpu:.0f} s",
+        "  of it pytest and the emulator": f"{t.get('harness_cpu', 0):.0f} s",
+        f"wall floor on {CORES} cores (CPU / cores)": f"{run.cpu / CORES:.0f} s",
     }
 
 

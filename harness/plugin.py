@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import signal
 import time
 from collections.abc import Iterator
@@ -173,7 +174,12 @@ def sms_gateway(
     finally:
         signal.signal(signal.SIGTERM, previous)
         driver.stop()
-    timings = dict(getattr(driver, "timings", {}), steps=request.config.stash.get(STEP_TIMES, {}))
+    own = resource.getrusage(resource.RUSAGE_SELF)  # this worker's pytest and emulator, not the gateway's
+    timings = dict(
+        getattr(driver, "timings", {}),
+        steps=request.config.stash.get(STEP_TIMES, {}),
+        harness_cpu=own.ru_utime + own.ru_stime,
+    )
     report_dir = request.config.getoption("--sms-report")
     if report_dir:  # read by bench/suite_time.py and bench/openclaw_time.py
         Path(report_dir).mkdir(parents=True, exist_ok=True)
