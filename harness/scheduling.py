@@ -8,8 +8,8 @@ Run together, each restarts it once, and the last one once more.
 
 xdist's own `loadgroup` would do this from an `xdist_group` mark, but xdist 3.8 renames the test
 ids to carry the group, which pytest 9.2 no longer allows (its node ids are derived), so the mark
-is silently ignored. The controller here reads the feature files itself instead: it knows a
-scenario by the test name pytest-bdd derives from the scenario's name.
+is silently ignored (pytest-dev/pytest-xdist#1386, open). The controller here reads the feature
+files itself instead: it knows a scenario by the test name pytest-bdd derives from its name.
 """
 
 from __future__ import annotations
