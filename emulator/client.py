@@ -54,6 +54,10 @@ class EmulatorClient:
     def close(self) -> None:
         self.http.close()
 
+    def twilio(self, account_sid: str, auth_token: str) -> httpx.Client:
+        """A client of the emulator's Twilio REST API, logged in as the account (paths from /2010-04-01)."""
+        return httpx.Client(base_url=self.base_url, auth=(account_sid, auth_token), timeout=10, trust_env=False)
+
     def __enter__(self) -> EmulatorClient:
         return self
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import httpx
-
 from emulator.client import EmulatorClient, Provisioned
 
 
@@ -58,9 +56,8 @@ class AccountPool:
             if message.get("error_code")
         ]
         if failed:
-            with httpx.Client(auth=(account.sid, account.auth_token), trust_env=False, timeout=10) as http:
+            with self.emu.twilio(account.sid, account.auth_token) as http:
                 for sid in failed:
-                    response = http.delete(f"{self.emu.base_url}/2010-04-01/Accounts/{account.sid}/Messages/{sid}.json")
-                    if response.status_code != 204:
+                    if http.delete(f"/2010-04-01/Accounts/{account.sid}/Messages/{sid}.json").status_code != 204:
                         return  # not clean: a later scenario gets a new account instead
         self.free.setdefault(shape, []).append(account)

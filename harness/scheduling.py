@@ -35,9 +35,9 @@ def environment_tests(features: Path) -> frozenset[str]:
     return frozenset(names)
 
 
-def test_name(nodeid: str) -> str:
-    """`scenarios/test_features.py::test_x[a-b]` -> `test_x`."""
-    return nodeid.rpartition("::")[2].partition("[")[0]
+def work_unit(nodeid: str, grouped: frozenset[str]) -> str:
+    """The group for a grouped scenario (`scenarios/test_features.py::test_x[a-b]` is `test_x`), else itself."""
+    return ENVIRONMENT_GROUP if nodeid.rpartition("::")[2].partition("[")[0] in grouped else nodeid
 
 
 class EnvironmentGrouping(LoadScopeScheduling):
@@ -48,4 +48,4 @@ class EnvironmentGrouping(LoadScopeScheduling):
         self.grouped = grouped
 
     def _split_scope(self, nodeid: str) -> str:
-        return ENVIRONMENT_GROUP if test_name(nodeid) in self.grouped else nodeid
+        return work_unit(nodeid, self.grouped)

@@ -39,12 +39,14 @@ def test_the_scenarios_that_set_the_environment_are_found_by_their_steps(tmp_pat
 
 def test_one_work_unit_holds_them_and_every_other_scenario_is_its_own(tmp_path: Path) -> None:
     (tmp_path / "f.feature").write_text(FEATURE)
-    grouping = scheduling.EnvironmentGrouping.__new__(scheduling.EnvironmentGrouping)
-    grouping.grouped = scheduling.environment_tests(tmp_path)
-    scope = grouping._split_scope
-    assert scope("scenarios/test_features.py::test_from_the_environment") == scheduling.ENVIRONMENT_GROUP
-    assert scope("scenarios/test_features.py::test_outline_from_the_environment[10]") == scheduling.ENVIRONMENT_GROUP
-    assert scope("scenarios/test_features.py::test_plain") == "scenarios/test_features.py::test_plain"
+    grouped = scheduling.environment_tests(tmp_path)
+    unit = scheduling.work_unit
+    assert unit("scenarios/test_features.py::test_from_the_environment", grouped) == scheduling.ENVIRONMENT_GROUP
+    assert (
+        unit("scenarios/test_features.py::test_outline_from_the_environment[10]", grouped)
+        == scheduling.ENVIRONMENT_GROUP
+    )
+    assert unit("scenarios/test_features.py::test_plain", grouped) == "scenarios/test_features.py::test_plain"
 
 
 def test_the_suite_has_such_scenarios() -> None:
