@@ -2,6 +2,7 @@
 Feature: Allowlist, open and disabled access
   allowlist: only numbers in allowFrom (E.164; an sms: prefix is accepted and
   normalised). open: needs "*". disabled: nobody.
+  Specification: docs/specification.md#allowlist-open-and-disabled
 
   Background:
     Given a Twilio account with an SMS number

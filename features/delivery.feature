@@ -3,6 +3,7 @@ Feature: Replays, status callbacks and rate limits
   A replayed MessageSid gets 200 but is not dispatched again; a form with
   MessageStatus is a delivery status callback, accepted only from the
   account's AccountSid and once; rate limits answer 429.
+  Specification: docs/specification.md#replays-status-callbacks-and-rate-limits
 
   Background:
     Given a Twilio account with an SMS number

@@ -4,6 +4,7 @@ Feature: Configuration from the environment and SecretRef tokens
   the config then needs only {enabled: true, dmPolicy: "pairing"}.
   TWILIO_SMS_FROM is an alias of TWILIO_PHONE_NUMBER. authToken may be a
   SecretRef resolved in the gateway's runtime.
+  Specification: docs/specification.md#environment-and-secretref
 
   Background:
     Given a Twilio account with an SMS number

@@ -4,6 +4,7 @@ Feature: End to end from a Mac with imsg
   --service sms --text ... --json` plays the phone against a real Twilio
   number: the first message creates a pairing request; after approval,
   "reply exactly SMS pong" gets the agent's reply.
+  Specification: docs/specification.md#end-to-end-with-imsg
 
   @guide @real_twilio
   Scenario: Pairing and a reply through real Twilio, driven by imsg

@@ -1,11 +1,12 @@
 @webhook @inbound_forms
 Feature: Which inbound forms reach the agent
   The plugin answers every validly signed message form 200 and decides afterwards whether
-  to dispatch it (CONTRACT.md B2): the sender must be a number (any spelling the plugin
+  to dispatch it (the plugin's code): the sender must be a number (any spelling the plugin
   normalises, or rcs:+number; any other "xxx:" address is not an SMS sender), the form must
   be for the account's AccountSid and To its number, carry a body or media, and a NumMedia
   that is a whole number. "Answered 200" is never the whole story: each example says
   whether an agent turn ran and what the phone got.
+  Specification: docs/specification.md#inbound-forms
 
   Background:
     Given a Twilio account with an SMS number

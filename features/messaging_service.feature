@@ -2,6 +2,7 @@
 Feature: Messaging Service sender and fromNumber precedence
   A Messaging Service (messagingServiceSid) may replace the fixed number;
   when both fromNumber and messagingServiceSid resolve, fromNumber is used.
+  Specification: docs/specification.md#messaging-service-sender
 
   Background:
     Given a Twilio account with an SMS number

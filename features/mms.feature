@@ -2,10 +2,11 @@
 Feature: MMS: pictures and files in and out
   Twilio hands a gateway an MMS as Media URLs on api.twilio.com. The file behind each one needs
   the account's credentials and is answered with a redirect to a short-lived link on
-  mms.twiliocdn.com (CONTRACT.md C). The plugin fetches at most 10 files and 5 MiB in all, and
+  mms.twiliocdn.com (Twilio's documentation). The plugin fetches at most 10 files and 5 MiB in all, and
   tells the agent how many it could not have: "[N Twilio MMS attachment(s) unavailable]". Out,
   the operator's file is re-hosted on the public webhook URL under a one-time token, and
-  Twilio fetches it from there (CONTRACT.md B2). The guide says nothing of MMS.
+  Twilio fetches it from there (the plugin's code). The guide says nothing of MMS.
+  Specification: docs/specification.md#mms
 
   Background:
     Given a Twilio account with an SMS number

@@ -2,6 +2,7 @@
 Feature: Several Twilio accounts, each on its own webhookPath
   channels.sms.accounts.<id>, each with its own credentials and a distinct
   webhookPath; each replies from its own sender.
+  Specification: docs/specification.md#several-accounts
 
   Background:
     Given a Twilio account "support" with an SMS number on path "/webhooks/sms/support"

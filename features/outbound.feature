@@ -3,6 +3,7 @@ Feature: Sending SMS from the CLI and from automation
   `message send --channel sms --target sms:+1…`; with implicit channel
   selection `twilio-sms:+1…` selects this channel (plain sms: is iMessage's).
   The CLI always needs --target; defaultTo serves automation and agent sends.
+  Specification: docs/specification.md#sending-from-the-cli-and-automation
 
   Background:
     Given a Twilio account with an SMS number

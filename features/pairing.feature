@@ -3,6 +3,7 @@ Feature: Pairing (the default dmPolicy)
   A first message from an unknown number creates a pairing request and the
   sender gets a code; the operator lists and approves it; codes expire after
   one hour; no agent turn runs before approval.
+  Specification: docs/specification.md#pairing
 
   Background:
     Given a Twilio account with an SMS number

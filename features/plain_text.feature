@@ -2,13 +2,14 @@
 Feature: Replies arrive as exactly this plain text, in exactly these chunks
   The guide: output is plain text (markdown stripped, fenced code flattened, links kept
   readable, long replies split into chunks). What that means character for character is
-  the plugin's (CONTRACT.md B2): OpenClaw's markdown-it projection, bullets as "• ",
+  the plugin's code (@openclaw/sms 2026.9.4): OpenClaw's markdown-it projection, bullets as "• ",
   ordered items renumbered, a table as one label line per row plus "• header: value"
   lines, images as their alt text, links as "label (url)", autolinks and raw HTML kept,
   then CRLF/CR to LF, 3+ newlines to 2, trimmed. Chunks count UTF-16 code units (an emoji
   is 2), break at the last newline outside parentheses, else the last space, never
   inside a character, and keep their edge whitespace. Each example's answer and messages
   are JSON strings: what the agent answers, and the SMS bodies that must arrive, in order.
+  Specification: docs/specification.md#plain-text-and-chunks
 
   Background:
     Given a Twilio account with an SMS number

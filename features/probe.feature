@@ -3,6 +3,7 @@ Feature: Capabilities and the Twilio-side probe
   `channels capabilities --channel sms`; `channels status --channel sms
   --probe --json` checks the number's (or service's) inbound webhook against
   publicWebhookUrl and turns a recent 11200 into an error with a hint.
+  Specification: docs/specification.md#capabilities-and-the-probe
 
   Background:
     Given a Twilio account with an SMS number

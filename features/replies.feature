@@ -3,6 +3,7 @@ Feature: Replies: plain text, chunked, through the configured sender
   Agent replies go back to the sender through the Twilio REST API: markdown
   stripped, fenced code flattened, links kept as "label (url)", chunks of at
   most textChunkLimit (default 1500, never above 1600), order kept.
+  Specification: docs/specification.md#replies
 
   Background:
     Given a Twilio account with an SMS number

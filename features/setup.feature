@@ -2,6 +2,7 @@
 Feature: Setting up the channel with config patches
   Config lives under channels.sms (JSON5); `config patch --file X.json5
   [--dry-run]` applies a patch, and a dry run changes nothing.
+  Specification: docs/specification.md#setup
 
   Background:
     Given a Twilio account with an SMS number

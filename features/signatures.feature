@@ -3,6 +3,7 @@ Feature: Webhook signatures
   X-Twilio-Signature is verified with publicWebhookUrl and authToken; the URL
   must match what Twilio signs byte for byte (scheme, host, path, query).
   Anything else gets 403 "Invalid signature", which Twilio logs as 11200.
+  Specification: docs/specification.md#signatures
 
   Background:
     Given a Twilio account with an SMS number

@@ -2,6 +2,7 @@
 Feature: The webhook endpoint
   POST <webhookPath> (default /webhooks/sms); other methods 405, bodies over
   32 KiB 413, no message id 400. Which forms are dispatched: inbound_forms.feature.
+  Specification: docs/specification.md#the-webhook-endpoint
 
   Background:
     Given a Twilio account with an SMS number

@@ -1,11 +1,12 @@
 """`channels status --probe`: read the Twilio side and say whether it points at this gateway.
 
-As the plugin probes (CONTRACT.md B2): the number's SMS webhook (or the Messaging Service's
-inbound webhook) is compared with publicWebhookUrl as written, fragment and all: no URL is
-`missing`, a method other than POST is `method-mismatch` (checked before the URL), another
-URL is `url-mismatch`; a service that defers to its numbers' webhooks is `unavailable`. Any
-such state, a failed read, or a recent inbound with 11200 makes `ok` false, with the reasons
-in `error`. A `.ts.net` host gets the Tailscale Funnel hint.
+As the plugin probes (its code, src/status.ts; docs/specification.md#capabilities-and-the-probe):
+the number's SMS webhook (or the Messaging Service's inbound webhook) is compared with
+publicWebhookUrl as written, fragment and all: no URL is `missing`, a method other than POST is
+`method-mismatch` (checked before the URL), another URL is `url-mismatch`; a service that defers
+to its numbers' webhooks is `unavailable`. Any such state, a failed read, or a recent inbound
+with 11200 makes `ok` false, with the reasons in `error`. A `.ts.net` host gets the Tailscale
+Funnel hint.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The guide promises plain text (markdown stripped, code flattened, links kept as "label (url)",
 3+ newlines collapsed) and chunks of at most textChunkLimit. What that means character for
-character is the plugin's (CONTRACT.md B2), built on OpenClaw's markdown-it projection:
+character is the plugin's code (@openclaw/sms 2026.9.4; docs/specification.md#plain-text-and-chunks),
+built on OpenClaw's markdown-it projection:
 - CommonMark with GFM tables and strikethrough, no autolinks or linkify, raw HTML kept
   literally; emphasis and headings lose their markers; bullets become "• ", ordered items are
   renumbered "N. ", nested items indent by two spaces; a table becomes one label line per row

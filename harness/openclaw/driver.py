@@ -1,6 +1,6 @@
 """Driver for the real OpenClaw gateway with the official @openclaw/sms plugin, fully offline.
 
-The shape that works (../shared/OPENCLAW.md): a fresh state directory per
+The shape that works (docs/openclaw-offline.md): a fresh state directory per
 session, the plugin installed the official way before the proxy block is
 written, a config with the emulator as CONNECT proxy (Twilio's hosts) and as
 the model provider (the scripted agent), and the CA trusted through
