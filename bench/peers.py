@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import wrk
 from bench.common import process
+from harness import cache
 from harness.openclaw import install
 
 PEER_PACKAGES = ["emulate@0.12.2", "twillio-sms-mock@1.0.0", "@stoplight/prism-cli@5.16.0"]
@@ -69,27 +70,23 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def peers_dir() -> Path:
-    return install.cache_root().parent / "peers"
-
 
 def provision_peers() -> Path:
-    """npm packages of the peers and the spec Prism mocks, into the cache; returns the folder."""
-    folder = peers_dir()
-    installation = install.install()  # Node and npm, as the OpenClaw runs use them
-    env = {**os.environ, "PATH": installation.path_env(), "npm_config_fund": "false", "npm_config_audit": "false"}
-    if not (folder / "node_modules" / ".bin" / "prism").exists():
+    """npm packages of the peers and the spec Prism mocks, one cache entry; returns its folder."""
+    env = install.npm_env(f"{install.node()}{os.pathsep}{os.environ.get('PATH', '')}")  # the Node the OpenClaw runs use
+
+    def build(folder: Path) -> dict[str, object]:
         install.npm(["install", "--prefix", str(folder), "--no-save", *PEER_PACKAGES], env, "installing the peers")
-    spec = folder / "twilio_api_v2010.json"
-    if not spec.exists():
         with tempfile.TemporaryDirectory() as tmp:
             install.npm(["pack", "--pack-destination", tmp, SPEC_PACKAGE], env, "fetching Twilio's OpenAPI spec")
             with tarfile.open(next(Path(tmp).glob("*.tgz"))) as archive:
                 member = archive.extractfile("package/twilio-oai/spec/json/twilio_api_v2010.json")
                 if member is None:
                     raise SystemExit(f"{SPEC_PACKAGE} no longer carries twilio_api_v2010.json")
-                spec.write_bytes(member.read())
-    return folder
+                (folder / "twilio_api_v2010.json").write_bytes(member.read())
+        return {"peers": PEER_PACKAGES, "spec": SPEC_PACKAGE}
+
+    return cache.provide(cache.Entry(cache.cache_home() / "peers", "the benchmark peers", build))
 
 
 def free_port() -> int:
@@ -99,7 +96,7 @@ def free_port() -> int:
 
 
 def servers(folder: Path, sink: str, only: set[str]) -> list[Server]:
-    node = str(install.install().node_bin / "node")
+    node = str(install.node() / "node")
     seed = folder / "emulate-seed.json"
     seed.write_text(
         json.dumps(

@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.errors import ControlError
+from harness.cache import ProvisionError, cache_home
 
 if TYPE_CHECKING:
     from harness.runner import RunOptions
+
+
+PROVISION_FAILED = 3  # not 1 (a scenario failed) nor 2 (a usage mistake): nothing could be installed
 
 
 class UsageError(Exception):
@@ -164,6 +168,8 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
+    if args.divergences and not Path(args.divergences).is_file():
+        raise UsageError(f"--divergences {args.divergences} does not exist")
     from harness import layout
 
     for name in args.features or []:
@@ -214,6 +220,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         shard=args.shard,
         features=args.features,
         sms_plugin_from=str(Path(args.sms_plugin_from).resolve()) if args.sms_plugin_from else None,
+        divergences=str(Path(args.divergences).resolve()) if args.divergences else None,
     )
 
 
@@ -230,6 +237,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return runner.run(options)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
+    except ProvisionError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
     except runner.Interrupted as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 130
@@ -244,6 +254,9 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         return runner.selfcheck(suite_options(args), args.mutant or None)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
+    except ProvisionError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
     except runner.Interrupted as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 130
@@ -323,10 +336,18 @@ def add_selfcheck(sub: argparse._SubParsersAction) -> None:
 def cmd_openclaw_install(args: argparse.Namespace) -> int:
     from harness.openclaw import install
 
+    if args.check:
+        found = install.problems(args.openclaw_version)
+        for problem in found:
+            print(f"sms-harness: {problem}", file=sys.stderr)
+        if not found:
+            print(f"openclaw@{args.openclaw_version} and Node {install.NODE_MAJOR} are sound in {cache_home()}")
+        return 1 if found else 0
     try:
         target = install.install(args.openclaw_version, force=args.force)
-    except install.InstallError as exc:
-        raise UsageError(str(exc)) from None
+    except ProvisionError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
     print(target.openclaw)
     return 0
 
@@ -338,7 +359,9 @@ def add_openclaw(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="verb", required=True)
     inst = verbs.add_parser("install", help="Node 24 and openclaw from the npm registry, into the cache")
     inst.add_argument("--openclaw-version", default=DEFAULT_OPENCLAW)
-    inst.add_argument("--force", action="store_true", help="install again even if cached")
+    how = inst.add_mutually_exclusive_group()
+    how.add_argument("--force", action="store_true", help="install again even if the cache is sound")
+    how.add_argument("--check", action="store_true", help="only say whether the cache is sound (exit 0) or not (1)")
     inst.set_defaults(func=cmd_openclaw_install)
     par = verbs.add_parser("parity", help="refclaw's channel functions side by side with the published plugin's")
     par.add_argument("--openclaw-version", default=DEFAULT_OPENCLAW)
@@ -356,8 +379,9 @@ def cmd_openclaw_parity(args: argparse.Namespace) -> int:
         target = install.install(args.openclaw_version)
         package = parity.plugin_package(target, args.sms_plugin_version)
         lines = parity.compare(target, package, args.count, args.seed, args.show)
-    except install.InstallError as exc:
-        raise UsageError(str(exc)) from None
+    except ProvisionError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
     print(
         f"refclaw against @openclaw/sms@{args.sms_plugin_version} in openclaw@{args.openclaw_version}, "
         f"{args.count} inputs per area (seed {args.seed})"

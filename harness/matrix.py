@@ -115,12 +115,11 @@ def provisioning_facts(openclaw: str, directory: Path) -> dict[str, Any]:
     """What the header says of a pair: Node, provisioning time, gateway starts and CLI calls."""
     from harness.openclaw.install import installation
 
-    facts: dict[str, Any] = {}
-    marker = installation(openclaw).marker
-    if marker.exists():
-        installed = json.loads(marker.read_text())
-        facts["node"] = installed.get("node")
-        facts["provisioning_seconds"] = installed.get("seconds")
+    node, openclaw_entry = installation(openclaw).entries()
+    facts: dict[str, Any] = {
+        "node": node.facts().get("node"),
+        "provisioning_seconds": sum(float(str(e.facts().get("seconds", 0))) for e in (node, openclaw_entry)),
+    }
     timings = [json.loads(path.read_text()) for path in sorted(directory.glob("gateway-timings-*.json"))]
     cli = [seconds for t in timings for seconds in t.get("cli", [])]
     facts["gateway_starts"] = sum(t.get("starts", 0) for t in timings)

@@ -10,7 +10,6 @@ channel does" is measured rather than claimed.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import tarfile
@@ -19,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation, InstallError, cache_root, npm
+from harness.cache import Entry, ProvisionError, cache_home, provide
+from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation, npm, npm_env
 from refclaw import callback, config, inbound, numbers, signature, text
 
 ORACLE = Path(__file__).with_name("oracle.mjs")
@@ -31,29 +31,28 @@ def plugin_package(installation: Installation, version: str = DEFAULT_SMS_PLUGIN
     package = published_package(version)
     link = package / "node_modules" / "openclaw"
     link.parent.mkdir(parents=True, exist_ok=True)
-    target = installation.root / "openclaw" / "node_modules" / "openclaw"
     if link.is_symlink() or link.exists():
         link.unlink()
-    link.symlink_to(target)
+    link.symlink_to(installation.package)
     return package
 
 
 def published_package(version: str = DEFAULT_SMS_PLUGIN) -> Path:
     """The published @openclaw/sms package as npm packs it, unpacked into the cache (npm only, no OpenClaw)."""
-    root = cache_root() / "plugins" / version
-    package = root / "package"
-    if not (package / "dist").is_dir():
-        root.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("npm_config_")}
-        npm(
-            ["pack", f"@openclaw/sms@{version}", "--pack-destination", str(root)],
-            env,
-            f"npm pack @openclaw/sms@{version}",
-        )
-        archive = next(root.glob("openclaw-sms-*.tgz"))
+
+    def build(folder: Path) -> dict[str, object]:
+        npm(["pack", f"@openclaw/sms@{version}", "--pack-destination", str(folder)], npm_env(), f"npm pack @openclaw/sms@{version}")
+        archive = next(folder.glob("openclaw-sms-*.tgz"))
         with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
-    return package
+            tar.extractall(folder, filter="data")
+        archive.unlink()
+        return {"sms_plugin": version}
+
+    def check(folder: Path) -> str | None:
+        return None if (folder / "package" / "dist").is_dir() else "it has no package/dist"
+
+    root = provide(Entry(cache_home() / "plugins" / version, f"@openclaw/sms@{version} (npm pack)", build, check))
+    return root / "package"
 
 
 def run_oracle(installation: Installation, package: Path, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,12 +66,12 @@ def run_oracle(installation: Installation, package: Path, cases: list[dict[str, 
             timeout=ORACLE_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
-        raise InstallError(
+        raise ProvisionError(
             f"the plugin oracle did not answer {len(cases)} cases within {ORACLE_TIMEOUT:.0f}s"
         ) from None
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or len(answers) != len(cases):
-        raise InstallError(f"the plugin oracle failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+        raise ProvisionError(f"the plugin oracle failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return answers
 
 
