@@ -1,4 +1,12 @@
-"""The per-gateway list of known divergences from the guide, run as strict expected failures."""
+"""Known divergences of a real gateway from the guide, each pinned to one step and one observation.
+
+A gateway's list (`divergences.toml` beside its driver) names, per divergence, the scenario, the
+step where the gateway departs from the guide, and fragments of that step's failure message that
+show what the gateway does there. The scenario counts as an expected failure only when it fails at
+that step with every fragment in its message. A failure anywhere else (the gateway did not start,
+provisioning, a timeout in another step) stays a failure, a new observation at the pinned step
+fails and shows both, and a scenario that now passes fails the run: the entry must go.
+"""
 
 from __future__ import annotations
 
@@ -9,47 +17,90 @@ from pathlib import Path
 
 import pytest
 
-FILE = Path(__file__).with_name("divergences.toml")
+FIELDS = ("test", "scenario", "step", "guide", "seen")
 
 
 @dataclass(frozen=True)
 class Divergence:
-    test: str
+    test: str  # the pytest test name (fnmatch pattern)
     scenario: str
-    guide: str
-    openclaw: str
-    versions: tuple[str, ...] = ()  # the openclaw versions it was seen on; none listed: every version
+    step: str  # the step's text as the scenario writes it, without its keyword
+    guide: str  # what the guide (or the specification) says
+    gateway: str  # what the gateway was seen to do, in words
+    seen: tuple[str, ...]  # exact fragments of the step's failure message: the observation as data
+    gateway_name: str = "openclaw"
+    versions: tuple[str, ...] = ()  # the versions it was seen on; none listed: every version
 
     @property
     def reason(self) -> str:
-        seen = f" (openclaw {', '.join(self.versions)})" if self.versions else ""
-        return f"OpenClaw divergence{seen}: the guide says {self.guide}; OpenClaw {self.openclaw}"
+        """The report's text: the step, both sides, and what is pinned."""
+        seen = f" ({self.gateway_name} {', '.join(self.versions)})" if self.versions else ""
+        return (
+            f"{self.gateway_name} diverges{seen} at step «{self.step}»\n"
+            f"  the guide: {self.guide}\n"
+            f"  {self.gateway_name}: {self.gateway}\n"
+            f"  pinned observation: {' … '.join(repr(s) for s in self.seen)}"
+        )
 
-    def applies(self, openclaw_version: str) -> bool:
-        return not self.versions or openclaw_version in self.versions
+    def applies(self, version: str) -> bool:
+        return not self.versions or version in self.versions
+
+    def judge(self, passed: bool, failed_step: str | None, message: str) -> str | None:
+        """None when the scenario diverged exactly as pinned; otherwise why this is a failure."""
+        if passed:
+            return (
+                f"listed divergence now passes: {self.gateway_name} does what the guide says at «{self.step}»; "
+                "remove its entry from divergences.toml"
+            )
+        if failed_step != self.step:
+            where = f"at step «{failed_step}»" if failed_step else "outside any step (set-up or teardown)"
+            return f"failed {where}, not at the divergence's step «{self.step}»: this is a failure, not the divergence"
+        missing = [fragment for fragment in self.seen if fragment not in message]
+        if missing:
+            return (
+                f"failed at the divergence's step «{self.step}», but not as pinned: the message lacks "
+                f"{', '.join(repr(m) for m in missing)}\n  pinned: {self.gateway_name} {self.gateway}"
+            )
+        return None
 
 
-def load(path: Path = FILE) -> list[Divergence]:
+def load(path: Path, gateway_name: str) -> list[Divergence]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     entries = []
     for i, raw in enumerate(data.get("divergence", [])):
-        missing = {"test", "scenario", "guide", "openclaw"} - set(raw)
+        missing = {*FIELDS, gateway_name} - set(raw)
         if missing:
             raise pytest.UsageError(f"{path}: divergence #{i + 1} lacks {', '.join(sorted(missing))}")
-        versions = raw.get("versions", [])
+        versions, seen = raw.get("versions", []), raw["seen"]
         if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
             raise pytest.UsageError(f"{path}: divergence #{i + 1}: versions must be a list of version strings")
-        entries.append(Divergence(raw["test"], raw["scenario"], raw["guide"], raw["openclaw"], tuple(versions)))
+        if not isinstance(seen, list) or not seen or not all(isinstance(s, str) and s for s in seen):
+            raise pytest.UsageError(f"{path}: divergence #{i + 1}: seen must list the failure's exact fragments")
+        entries.append(
+            Divergence(
+                raw["test"],
+                raw["scenario"],
+                raw["step"],
+                raw["guide"],
+                raw[gateway_name],
+                tuple(seen),
+                gateway_name,
+                tuple(versions),
+            )
+        )
     return entries
 
 
-def mark(items: list[pytest.Item], divergences: list[Divergence], openclaw_version: str) -> list[Divergence]:
-    """Mark matching items xfail(strict); returns the entries that matched nothing (stale or filtered out)."""
+KEY = pytest.StashKey[Divergence]()
+
+
+def attach(items: list[pytest.Item], divergences: list[Divergence], version: str) -> list[Divergence]:
+    """Give each matching item its divergence (judged after its call); returns the entries that matched nothing."""
     unmatched = []
-    for divergence in (d for d in divergences if d.applies(openclaw_version)):
+    for divergence in (d for d in divergences if d.applies(version)):
         hits = [item for item in items if fnmatch.fnmatchcase(item.name, divergence.test)]
         for item in hits:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=divergence.reason))
+            item.stash[KEY] = divergence
         if not hits:
             unmatched.append(divergence)
     return unmatched

@@ -71,6 +71,13 @@ OPTIONS: tuple[Option, ...] = (
         "directory of state directories prepared ahead, one per worker (main, gw0, …), plugin installed",
         pytest="--openclaw-state",
     ),
+    Option(
+        "divergences",
+        "a TOML list of the gateway's known divergences, each pinned to its step and observation "
+        "(default: OpenClaw's own list with --gateway openclaw, none otherwise)",
+        "--divergences",
+        "--divergences",
+    ),
     Option("mutant", "reference gateway only: run with this deliberate defect (refclaw/mutants.py)", pytest="--mutant"),
     Option("report", "write report.json, report.html and junit.xml to this directory", pytest="--sms-report"),
     Option("keyword", "only scenarios matching this pytest -k expression (names)", "-k", "-k", plugin=False),

@@ -26,6 +26,7 @@ from emulator.models import Backend
 from emulator.server import EmulatorServer
 from harness import options, redaction, sequence
 from harness.accounts import AccountPool
+from harness.cache import ProvisionError
 from harness.drivers.base import GatewayDriver, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.world import World
@@ -62,7 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--feature and --shard keep their part; with --gateway openclaw, divergences run as strict expected failures."""
+    """--feature and --shard keep their part; scenarios this machine cannot run skip before any set-up;
+    with a real gateway, its listed divergences are attached to their scenarios (judged after each call)."""
     if config.getoption("--sms-feature"):
         keep_features(config, items, set(config.getoption("--sms-feature")))
     if config.getoption("--shard"):
@@ -74,15 +76,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(str(exc)) from None
         config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in kept])
         items[:] = [item for item in items if item.nodeid in kept]
-    if config.getoption("--gateway") != "openclaw":
-        return
-    from harness.openclaw.divergences import load, mark
+    skip_what_cannot_run(config, items)
+    gateway = config.getoption("--gateway")
+    if gateway == "openclaw":
+        for item in items:  # the first scenario starts OpenClaw; CLI calls take seconds each
+            item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
+    attach_divergences(config, items, gateway)
 
-    for item in items:  # the first scenario provisions and starts OpenClaw; CLI calls take seconds each
-        item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
+
+def attach_divergences(config: pytest.Config, items: list[pytest.Item], gateway: str) -> None:
+    """The gateway's known divergences (--divergences, or OpenClaw's own list), each on its scenarios."""
+    from harness import divergences
+    from harness.openclaw import DIVERGENCES
     from harness.openclaw.install import DEFAULT_OPENCLAW
 
-    mark(items, load(), config.getoption("--openclaw-version") or DEFAULT_OPENCLAW)
+    given = config.getoption("--divergences")
+    path = Path(given) if given else DIVERGENCES if gateway == "openclaw" else None
+    if path is None:
+        return
+    if not path.is_file():
+        raise pytest.UsageError(f"--divergences {path}: no such file")
+    version = config.getoption("--openclaw-version") or DEFAULT_OPENCLAW if gateway == "openclaw" else ""
+    divergences.attach(items, divergences.load(path, gateway), version)
+
+
+def skip_what_cannot_run(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The Mac's `imsg` scenarios skip, with the reason, before any gateway or provisioning step."""
+    reason = (
+        "needs --sender imsg (a Mac that sends carrier SMS through Messages, and a real Twilio number)"
+        if config.getoption("--sender") != "imsg"
+        else ImsgSender.availability()
+    )
+    if reason:
+        for item in items:
+            if item.get_closest_marker("imsg"):
+                item.add_marker(pytest.mark.skip(reason=f"imsg: {reason}"))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -202,9 +230,9 @@ def openclaw_driver(config: pytest.Config, workdir: Path, emulator: EmulatorClie
     binary = config.getoption("--openclaw-bin")
     version = config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW
     started = time.monotonic()
-    try:
+    try:  # the controller provisioned before the workers started: here it is only verified
         installation = install.installation(version) if binary else install.install(version)
-    except install.InstallError as exc:
+    except ProvisionError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = config.getoption("--sms-plugin-version") or install.DEFAULT_SMS_PLUGIN
     prepared = config.getoption("--openclaw-state")
@@ -288,6 +316,26 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step_func: Any, except
     _step_outcome(request, "skipped" if isinstance(exception, Unsupported | pytest.skip.Exception) else "failed")
 
 
+def judge_divergence(item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> None:
+    """A listed divergence is expected only at its own step with its own observation."""
+    from harness import divergences
+
+    divergence = item.stash.get(divergences.KEY, None)
+    if divergence is None or report.skipped:
+        return
+    failed = next((f"{s[1]}" for s in item.stash.get(STEPS, []) if s[2] == "failed"), None)
+    message = str(call.excinfo.value) if call.excinfo is not None else ""
+    why = divergence.judge(report.passed, failed, message)
+    if why is None:
+        report.outcome, report.wasxfail = "skipped", divergence.reason  # type: ignore[attr-defined]
+        return
+    report.outcome = "failed"
+    seen = f"\n\n{call.excinfo.exconly()}" if call.excinfo is not None else ""
+    report.user_properties.append(("failure", redaction.redact(f"{why}\n{divergence.reason}{seen}")))
+    seen = f"\n\n{report.longreprtext}" if report.longrepr else ""
+    report.longrepr = f"{why}\n{divergence.reason}{seen}"  # type: ignore[assignment]
+
+
 def _step_outcome(request: pytest.FixtureRequest, outcome: str) -> None:
     """The first step not yet done takes `outcome` (steps run in order, so that is the current one)."""
     for step in request.node.stash.get(STEPS, []):
@@ -351,5 +399,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.user_properties.append(("gateway_log", gateway_log))
     if report.failed and call.excinfo is not None:
         report.user_properties.append(("failure", redaction.redact(call.excinfo.exconly())))
+    if call.when == "call":
+        judge_divergence(item, call, report)
     if report.longrepr is not None and report.failed:
         report.longrepr = redaction.redact(str(report.longrepr))  # type: ignore[assignment]
