@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness import isolation, layout
+from harness import children, isolation, layout
 from harness import options as option_table
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.report import UNFINISHED, summary_table
@@ -55,6 +55,7 @@ class RunOptions:
     shard: str | None = None
     features: list[str] | None = None
     sms_plugin_from: str | None = None
+    divergences: str | None = None
 
 
 def suite_root() -> Path:
@@ -110,7 +111,7 @@ def private_plugin(options: RunOptions, names: tuple[str, ...] = ("main",)) -> I
         openclaw = options.openclaw_version or DEFAULT_OPENCLAW
         installation = install.installation(openclaw) if options.openclaw_bin else install.install(openclaw)
         plugin = private.PrivatePlugin.install(installation, version, options.openclaw_bin, names)
-    except (install.InstallError, DriverError) as exc:
+    except DriverError as exc:
         raise PreparationError(str(exc).splitlines()[0]) from None
     try:
         if options.sms_plugin_from:
@@ -139,12 +140,22 @@ def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOpt
         yield replace(options, openclaw_state=str(plugin.root))
 
 
+def provision(options: RunOptions) -> None:
+    """Node and OpenClaw made sound in the cache before pytest starts, so its workers only verify
+    them (one install, not one per worker). Raises ProvisionError, one line."""
+    if options.gateway == "openclaw" and not options.openclaw_bin:
+        from harness.openclaw import install
+
+        install.install(options.openclaw_version or DEFAULT_OPENCLAW)
+
+
 def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:
     """Run pytest; returns its exit code and the report document (None if none was written)."""
     options.report.mkdir(parents=True, exist_ok=True)
     report = options.report / "report.json"
     report.unlink(missing_ok=True)
     out = subprocess.DEVNULL if quiet else None
+    provision(options)
     with prepared_state(options) as ready:
         argv = pytest_argv(ready)
         argv = isolation.wrap(argv) if ready.isolate else argv
@@ -184,8 +195,10 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
     group (xdist workers included), so each scenario stops, each gateway is stopped by its fixture
     and the report is written; after GRACE_SECONDS, or at a second signal, the group is killed.
     Returns the exit code and the signal that interrupted the run, if one did."""
+    token = children.new_token()
     proc = subprocess.Popen(
         argv,
+        env={**os.environ, children.MARK: token},
         cwd=cwd,
         stdout=out,
         stderr=out,
@@ -220,6 +233,9 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
         if proc.poll() is None:  # an exception of our own: never leave the suite running
             kill(signal.SIGKILL)
             proc.wait()
+        left = children.sweep(token)  # whatever a killed worker could not stop
+        if left:
+            print(f"sms-harness: stopped {len(left)} process(es) the run left behind", file=sys.stderr, flush=True)
     return code, caught[0] if caught else None
 
 

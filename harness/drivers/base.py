@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import children
 from harness.redaction import redact
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def run_cli(
     try:
         proc = subprocess.run(
             list(argv),
-            env=dict(env),
+            env=children.marked(env),
             capture_output=True,
             text=True,
             timeout=timeout,

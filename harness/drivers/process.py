@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from harness import children
 from harness.drivers.base import DriverError
 from harness.redaction import redact
 
@@ -30,7 +31,7 @@ class GatewayProcess:
         port: int | None = None,
     ) -> None:
         """With `port`, the gateway was told its port and need not print its URL."""
-        self.argv, self.env, self.log_path = list(argv), dict(env), log_path
+        self.argv, self.env, self.log_path = list(argv), children.marked(env), log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")  # noqa: SIM115 - kept open for the process's life
         self.proc = subprocess.Popen(
@@ -42,8 +43,12 @@ class GatewayProcess:
             start_new_session=True,
         )
         self.ready_path = ready_path
-        self.url = f"http://127.0.0.1:{port}" if port else self._read_url(timeout)
-        self.wait_ready(timeout)
+        try:  # Ctrl-C while it starts: nobody holds this object yet, so it stops itself
+            self.url = f"http://127.0.0.1:{port}" if port else self._read_url(timeout)
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def _read_url(self, timeout: float) -> str:
         lines: queue.Queue[str] = queue.Queue()
