@@ -111,6 +111,17 @@ def skip_what_cannot_run(config: pytest.Config, items: list[pytest.Item]) -> Non
         for item in items:
             if item.get_closest_marker("imsg"):
                 item.add_marker(pytest.mark.skip(reason=f"imsg: {reason}"))
+                describe(item)
+
+
+def describe(item: pytest.Item) -> None:
+    """The report's names for a scenario that will not reach pytest-bdd's hooks (skipped before set-up)."""
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    if template is not None:
+        item.user_properties.append(("feature", template.feature.name))
+        item.user_properties.append(("feature_file", os.path.basename(template.feature.filename)))
+        item.user_properties.append(("scenario", template.name))
+        item.user_properties.append(("tags", sorted(set(template.tags) | set(template.feature.tags))))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -148,11 +159,24 @@ def pytest_configure(config: pytest.Config) -> None:
     for tag, doc in TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {doc}")
     config.addinivalue_line("markers", "sms_keep_state: sms_twilio keeps the emulator's state from earlier tests")
+    controller = not hasattr(config, "workerinput")
+    if controller and config.getoption("--gateway", None) == "openclaw" and not config.getoption("--openclaw-bin"):
+        provision_openclaw(config)
     report_dir = config.getoption("--sms-report", None)
-    if report_dir and not hasattr(config, "workerinput"):
+    if report_dir and controller:
         from harness.report import ReportWriter
 
         config.pluginmanager.register(ReportWriter(Path(report_dir), config), "sms-harness-report")
+
+
+def provision_openclaw(config: pytest.Config) -> None:
+    """Before any xdist worker starts: one install (or one cheap check), so workers only verify."""
+    from harness.openclaw import install
+
+    try:
+        install.install(config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW)
+    except ProvisionError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -329,11 +353,11 @@ def judge_divergence(item: pytest.Item, call: pytest.CallInfo[Any], report: pyte
     if why is None:
         report.outcome, report.wasxfail = "skipped", divergence.reason  # type: ignore[attr-defined]
         return
-    report.outcome = "failed"
-    seen = f"\n\n{call.excinfo.exconly()}" if call.excinfo is not None else ""
-    report.user_properties.append(("failure", redaction.redact(f"{why}\n{divergence.reason}{seen}")))
-    seen = f"\n\n{report.longreprtext}" if report.longrepr else ""
-    report.longrepr = f"{why}\n{divergence.reason}{seen}"  # type: ignore[assignment]
+    report.outcome = "failed"  # why first, then what failed (its expected and seen), then the entry
+    seen = f"{call.excinfo.exconly()}\n\n" if call.excinfo is not None else ""
+    report.user_properties.append(("failure", redaction.redact(f"{why}\n{seen}{divergence.reason}")))
+    seen = f"{report.longreprtext}\n\n" if report.longrepr else ""
+    report.longrepr = f"{why}\n{seen}{divergence.reason}"  # type: ignore[assignment]
 
 
 def _step_outcome(request: pytest.FixtureRequest, outcome: str) -> None:

@@ -64,6 +64,11 @@ class CliResult:
     def command(self) -> str:
         return redact(shlex.join(self.argv))
 
+    def summary(self) -> str:
+        """One line: the command, its exit code and the last thing it said."""
+        said = [line.strip() for line in (self.stderr or self.stdout).splitlines() if line.strip()]
+        return f"`{self.command}` exit {self.code}: {redact(said[-1]) if said else 'no output'}"
+
     def describe(self) -> str:
         return (
             f"$ {self.command}\nexit {self.code} after {self.seconds:.1f}s\n"

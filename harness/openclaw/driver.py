@@ -106,7 +106,7 @@ def install_plugin(openclaw: str, installation: Installation, state_dir: Path, w
         if result.code != 124:
             break
     if not result.ok:
-        raise DriverError(f"installing @openclaw/sms@{version} failed:\n{result.describe()}")
+        raise DriverError(f"installing @openclaw/sms@{version} failed: {result.summary()}\n{result.describe()}")
     (state_dir / PLUGIN_MARKER).write_text(version)
 
 
