@@ -2,7 +2,9 @@
 
 `POST /v1/chat/completions` (streaming or not) answers the last user message
 by the rules of `agent_script`; the directive may sit anywhere in that message
-(gateways wrap the user's text in context). Every request is recorded.
+(gateways wrap the user's text in context). Every request is recorded. A request
+an OpenAI-compatible server would refuse gets its 400 `invalid_request_error`
+shape, which clients such as the `openai` package parse.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from emulator import agent_script
-from emulator.errors import ControlError
 
 model = Blueprint("model", __name__)
 STREAM_PIECE = 48
@@ -32,16 +33,52 @@ def user_texts(messages: list[dict[str, Any]]) -> list[str]:
     return [text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"]
 
 
+MODEL = {"id": "fake-model", "object": "model", "created": 0, "owned_by": "sms-harness"}
+
+
+def invalid(message: str, param: str | None = None) -> Response:
+    """OpenAI's error shape for a request it refuses."""
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": None}
+    response = jsonify({"error": error})
+    response.status_code = 400
+    return response
+
+
+def malformed(body: Any) -> Response | None:
+    """Why an OpenAI-compatible server would refuse this body, or None."""
+    if not isinstance(body, dict):
+        return invalid("We could not parse the JSON body of your request: expected a JSON object.")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return invalid("'messages' must be a non-empty array of message objects.", "messages")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            return invalid(f"messages[{i}] must be an object with a string 'role'.", f"messages[{i}]")
+    if not isinstance(body.get("model", ""), str):
+        return invalid("'model' must be a string.", "model")
+    return None
+
+
 @model.get("/v1/models")
 async def models() -> Response:
-    return jsonify({"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "sms-harness"}]})
+    return jsonify({"object": "list", "data": [MODEL]})
+
+
+@model.get("/v1/models/<name>")
+async def one_model(name: str) -> Response:
+    """Any model name is served (the scripted agent answers whatever model a gateway asks for)."""
+    return jsonify({**MODEL, "id": name})
 
 
 @model.post("/v1/chat/completions")
 async def completions() -> Response:
-    body = await request.get_json(force=True, silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        raise ControlError("chat completions need a JSON body with a messages list")
+    try:
+        body = json.loads(await request.get_data(as_text=False))
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
+        body = None
+    refused = malformed(body)
+    if refused is not None:
+        return refused
     texts = user_texts(body["messages"])
     text = "\n\n".join(texts[:2])  # the newest turn and what came just before it, for the record
     reply = agent_script.reply_for_conversation(texts)

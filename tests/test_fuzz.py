@@ -129,6 +129,13 @@ def test_no_input_gets_a_5xx(fuzz_server: EmulatorServer) -> None:
         def check(response: httpx.Response, what: str) -> None:
             if response.status_code >= 500:
                 problems.append(f"{what} -> {response.status_code} {response.text[:300]!r}")
+            elif response.status_code >= 400 and response.request.url.path.startswith("/v1/chat"):
+                try:  # the scripted model answers as an OpenAI-compatible server
+                    ok = response.json()["error"]["type"] == "invalid_request_error"
+                except (ValueError, KeyError, TypeError):
+                    ok = False
+                if not ok:
+                    problems.append(f"{what} -> {response.status_code}, not OpenAI's error: {response.text[:200]!r}")
             elif response.status_code >= 400 and not response.request.url.path.startswith("/_emulator"):
                 try:
                     shape = response.json()
@@ -172,6 +179,23 @@ def test_no_input_gets_a_5xx(fuzz_server: EmulatorServer) -> None:
                 if response.status_code == 201:
                     normal_traffic(f"#{i} after fault {json.dumps(body)[:200]}")
                 send("DELETE", "/_emulator/faults")
+            elif choice < 0.38:  # the scripted model, with what a broken client could send it
+                if rng.random() < 0.4:
+                    content, content_type = raw_body(rng)
+                    response = send(
+                        "POST", "/v1/chat/completions", content=content, headers={"content-type": "application/json"}
+                    )
+                    what = f"#{i} POST /v1/chat/completions raw {content[:40]!r}"
+                else:
+                    data = odd_object(rng, ["model", "messages", "stream", "tools", "temperature"])
+                    if rng.random() < 0.6:
+                        data["messages"] = [
+                            rng.choice([odd(rng), {"role": odd(rng), "content": odd(rng)}])
+                            for _ in range(rng.randint(0, 3))
+                        ]
+                    response = send("POST", "/v1/chat/completions", json=data)
+                    what = f"#{i} POST /v1/chat/completions {json.dumps(data)[:200]}"
+                check(response, what)
             elif choice < 0.55:  # control endpoints with wrong types or broken bodies
                 path = rng.choice(
                     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from emulator import agent_script
 from emulator.client import EmulatorClient
@@ -44,9 +45,31 @@ def test_streaming_answer_reassembles(emu: EmulatorClient) -> None:
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
-def test_bad_body_is_a_clear_400(emu: EmulatorClient) -> None:
-    response = httpx.post(f"{emu.base_url}/v1/chat/completions", json={"model": "x"})
-    assert response.status_code == 400 and "messages" in response.json()["message"]
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (b"{not json", None),
+        (b"[1, 2]", None),
+        (json.dumps({"model": "x"}).encode(), "messages"),
+        (json.dumps({"model": "x", "messages": []}).encode(), "messages"),
+        (json.dumps({"model": "x", "messages": ["hi"]}).encode(), "messages[0]"),
+        (json.dumps({"model": "x", "messages": [{"role": "user"}, {"content": "no role"}]}).encode(), "messages[1]"),
+        (json.dumps({"model": 5, "messages": [{"role": "user", "content": "hi"}]}).encode(), "model"),
+    ],
+)
+def test_a_malformed_request_gets_openais_400(emu: EmulatorClient, body: bytes, param: str | None) -> None:
+    response = httpx.post(
+        f"{emu.base_url}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param and error["message"]
+
+
+def test_the_model_listing_answers_as_openai_does(emu: EmulatorClient) -> None:
+    listed = httpx.get(f"{emu.base_url}/v1/models").json()
+    assert listed["object"] == "list" and listed["data"][0]["object"] == "model"
+    assert httpx.get(f"{emu.base_url}/v1/models/test-model").json()["id"] == "test-model"
 
 
 def test_an_older_turn_does_not_answer_for_a_newer_one(emu: EmulatorClient) -> None:
