@@ -221,6 +221,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         features=args.features,
         sms_plugin_from=str(Path(args.sms_plugin_from).resolve()) if args.sms_plugin_from else None,
         divergences=str(Path(args.divergences).resolve()) if args.divergences else None,
+        hermes_version=args.hermes_version,
     )
 
 

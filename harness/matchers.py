@@ -263,7 +263,9 @@ class Expectations:
         header: tuple[str, str] | None = None,
     ) -> None:
         """The gateway's answer: `of="webhook"` to the emulator's last inbound delivery, else to the
-        request the scenario sent itself; its status, body (stripped), Content-Type and a header."""
+        request the scenario sent itself; its status, body (stripped), Content-Type and a header.
+        A body or type the gateway's profile spells its own way is compared as it spells it."""
+        body, content_type = self.driver.profile.answer(body), self.driver.profile.answer(content_type)
         if of == "webhook":
             attempt = self.delivery()["attempts"][-1]
             seen = (attempt.get("status"), (attempt.get("body") or "").strip())

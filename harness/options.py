@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.hermes.install import DEFAULT_HERMES
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 
 if TYPE_CHECKING:
@@ -40,7 +41,13 @@ OPTIONS: tuple[Option, ...] = (
         "--gateway",
         "--gateway",
         default="reference",
-        choices=("reference", "openclaw", "external"),
+        choices=("reference", "openclaw", "hermes", "external"),
+    ),
+    Option(
+        "hermes_version",
+        f"for --gateway hermes: the hermes-agent version (default {DEFAULT_HERMES})",
+        "--hermes-version",
+        "--hermes-version",
     ),
     Option(
         "gateway_config",

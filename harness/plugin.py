@@ -27,7 +27,7 @@ from emulator.server import EmulatorServer
 from harness import options, redaction, sequence
 from harness.accounts import AccountPool
 from harness.cache import ProvisionError
-from harness.drivers.base import GatewayDriver, Unsupported
+from harness.drivers.base import GatewayDriver, NotApplicable, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.world import World
 
@@ -78,25 +78,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item.nodeid in kept]
     skip_what_cannot_run(config, items)
     gateway = config.getoption("--gateway")
-    if gateway == "openclaw":
-        for item in items:  # the first scenario starts OpenClaw; CLI calls take seconds each
+    if gateway in ("openclaw", "hermes"):
+        for item in items:  # the first scenario starts the gateway; CLI calls take seconds each
             item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
+    mark_not_applicable(items, driver_class(gateway).lacks)
     attach_divergences(config, items, gateway)
+
+
+def driver_class(gateway: str) -> type[GatewayDriver]:
+    """The driver of a gateway, for what it declares (its profile, what it lacks) before it runs."""
+    if gateway == "openclaw":
+        from harness.openclaw.driver import OpenClawDriver
+
+        return OpenClawDriver
+    if gateway == "hermes":
+        from harness.hermes.driver import HermesDriver
+
+        return HermesDriver
+    return GatewayDriver  # the reference lacks nothing; an external gateway says what it lacks per step
+
+
+def mark_not_applicable(items: list[pytest.Item], lacks: frozenset[str]) -> None:
+    """A scenario of an area the gateway cannot express is not applicable, before any set-up."""
+    from harness.drivers.base import CAPABILITIES, TAG_NEEDS
+
+    for item in items:
+        missing = sorted({TAG_NEEDS[m.name] for m in item.iter_markers() if m.name in TAG_NEEDS} & lacks)
+        if missing:
+            why = "; ".join(f"{c} ({CAPABILITIES[c]})" for c in missing)
+            item.add_marker(pytest.mark.skip(reason=f"not applicable: needs {why}"))
+            item.user_properties.append(("not_applicable", f"not applicable: needs {why}"))
+            describe(item)
 
 
 def attach_divergences(config: pytest.Config, items: list[pytest.Item], gateway: str) -> None:
     """The gateway's known divergences (--divergences, or OpenClaw's own list), each on its scenarios."""
     from harness import divergences
+    from harness.hermes import DIVERGENCES as HERMES_DIVERGENCES
+    from harness.hermes.install import DEFAULT_HERMES
     from harness.openclaw import DIVERGENCES
     from harness.openclaw.install import DEFAULT_OPENCLAW
 
     given = config.getoption("--divergences")
-    path = Path(given) if given else DIVERGENCES if gateway == "openclaw" else None
+    own = {"openclaw": DIVERGENCES, "hermes": HERMES_DIVERGENCES}
+    path = Path(given) if given else own.get(gateway)
     if path is None:
         return
     if not path.is_file():
         raise pytest.UsageError(f"--divergences {path}: no such file")
-    version = config.getoption("--openclaw-version") or DEFAULT_OPENCLAW if gateway == "openclaw" else ""
+    versions = {
+        "openclaw": config.getoption("--openclaw-version") or DEFAULT_OPENCLAW,
+        "hermes": config.getoption("--hermes-version") or DEFAULT_HERMES,
+    }
+    version = versions.get(gateway, "")
     divergences.attach(items, divergences.load(path, gateway), version)
 
 
@@ -160,8 +194,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: {doc}")
     config.addinivalue_line("markers", "sms_keep_state: sms_twilio keeps the emulator's state from earlier tests")
     controller = not hasattr(config, "workerinput")
-    if controller and config.getoption("--gateway", None) == "openclaw" and not config.getoption("--openclaw-bin"):
-        provision_openclaw(config)
+    if controller:
+        provision(config)
     report_dir = config.getoption("--sms-report", None)
     if report_dir and controller:
         from harness.report import ReportWriter
@@ -169,12 +203,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportWriter(Path(report_dir), config), "sms-harness-report")
 
 
-def provision_openclaw(config: pytest.Config) -> None:
-    """Before any xdist worker starts: one install (or one cheap check), so workers only verify."""
-    from harness.openclaw import install
-
+def provision(config: pytest.Config) -> None:
+    """A real gateway, before any xdist worker starts: one install (or one cheap check), so workers only verify."""
+    gateway = config.getoption("--gateway", None)
     try:
-        install.install(config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW)
+        if gateway == "openclaw" and not config.getoption("--openclaw-bin"):
+            from harness.openclaw import install
+
+            install.install(config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW)
+        elif gateway == "hermes":
+            from harness.hermes import install as hermes
+
+            hermes.install(config.getoption("--hermes-version") or hermes.DEFAULT_HERMES)
     except ProvisionError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -191,7 +231,7 @@ def sms_emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorClient]:
             client.health()
             yield client
         return
-    proxy = request.config.getoption("--gateway") == "openclaw"  # OpenClaw reaches "Twilio" through it
+    proxy = request.config.getoption("--gateway") in ("openclaw", "hermes")  # they reach "Twilio" through it
     with (
         EmulatorServer(Backend(seed=request.config.getoption("--faker-seed")), proxy=proxy) as server,
         EmulatorClient(server.url) as client,
@@ -216,6 +256,15 @@ def sms_gateway(
         driver = ExternalDriver.from_file(Path(path), workdir)
     elif kind == "openclaw":
         driver = openclaw_driver(request.config, workdir, sms_emulator)
+    elif kind == "hermes":
+        from harness.hermes import install
+        from harness.hermes.driver import HermesDriver
+
+        try:  # the controller provisioned before the workers started: here it is only verified
+            hermes = install.install(request.config.getoption("--hermes-version") or install.DEFAULT_HERMES)
+        except ProvisionError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        driver = HermesDriver(workdir, sms_emulator, hermes)
     else:
         from harness.drivers.reference import ReferenceDriver
 
@@ -400,6 +449,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(Unsupported):
+        if call.excinfo.errisinstance(NotApplicable):
+            report.user_properties.append(("not_applicable", str(call.excinfo.value)))
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
         return

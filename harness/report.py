@@ -18,7 +18,7 @@ import pytest
 
 from harness import redaction
 
-ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3}
+ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3, "na": 4}  # na: not applicable to the gateway
 UNFINISHED = "interrupted before it finished (Ctrl-C or SIGTERM)"  # the message of a scenario a signal cut short
 
 
@@ -64,8 +64,9 @@ class ReportWriter:
             entry["gateway_log"] = redaction.redact(props.get("gateway_log", entry["gateway_log"]))
         elif report.skipped and entry["outcome"] != "failed":
             divergence = getattr(report, "wasxfail", None)
-            entry["outcome"] = "divergence" if divergence is not None else "skipped"
-            entry["message"] = redaction.redact(divergence or _skip_reason(report))
+            missing = props.get("not_applicable")
+            entry["outcome"] = "divergence" if divergence is not None else "na" if missing else "skipped"
+            entry["message"] = redaction.redact(divergence or missing or _skip_reason(report))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def totals(scenarios: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {"passed": 0, "failed": 0, "skipped": 0, "divergence": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "divergence": 0, "na": 0}
     for scenario in scenarios:
         counts[scenario["outcome"]] += 1
     return counts
@@ -124,6 +125,7 @@ def summarize(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "failed": 0,
                 "skipped": 0,
                 "divergence": 0,
+                "na": 0,
             },
         )
         entry[scenario["outcome"]] += 1
@@ -132,11 +134,12 @@ def summarize(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def summary_table(data: dict[str, Any]) -> str:
     """The per-feature table `sms-harness run` prints."""
-    columns = ("passed", "failed", "skipped", "divergence")
+    columns = ("passed", "failed", "skipped", "divergence", "na")
     rows = [(f["feature"], *(str(f.get(c, 0)) for c in columns)) for f in data["features"]]
     rows.append(("total", *(str(data["totals"].get(c, 0)) for c in columns)))
     width = max(len("feature"), *(len(r[0]) for r in rows))
-    header = f"{'feature':<{width}}" + "".join(f"  {c:>10}" for c in columns)
+    names = {"na": "n/a"}
+    header = f"{'feature':<{width}}" + "".join(f"  {names.get(c, c):>10}" for c in columns)
     rule = "-" * width + "".join("  " + "-" * 10 for _ in columns)
     body = [f"{r[0]:<{width}}" + "".join(f"  {v:>10}" for v in r[1:]) for r in rows]
     return "\n".join([header, rule, *body[:-1], rule, body[-1]])
@@ -146,7 +149,7 @@ CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b;max-width:1200px}
 h1{font-size:1.5em}h4{margin:.8em 0 .3em}table{border-collapse:collapse;margin:1em 0}
 td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}
-.passed{color:#17692f}.failed{color:#b3261e;font-weight:600}.skipped{color:#8a6d00}.divergence{color:#6a1b9a}
+.passed{color:#17692f}.failed{color:#b3261e;font-weight:600}.skipped{color:#8a6d00}.divergence{color:#6a1b9a}.na{color:#555}
 details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.4em .8em}summary{cursor:pointer}
 pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em;border-radius:4px;font-size:12px;max-height:40em;overflow:auto}
 .tag{font-size:11px;background:#eef;border-radius:3px;padding:0 .3em;margin-left:.3em}
@@ -192,7 +195,7 @@ def _scenario_html(s: dict[str, Any]) -> str:
     parts = []
     if s["outcome"] == "failed":
         parts.append(f"<h4>What was expected and what was seen</h4><pre>{e(_failure_text(s))}</pre>")
-    elif s["outcome"] in ("skipped", "divergence"):
+    elif s["outcome"] in ("skipped", "divergence", "na"):
         parts.append(f"<pre>{e(s['message'])}</pre>")
     parts.append(_steps_html(s.get("steps", [])))
     if s.get("sequence"):
@@ -216,7 +219,7 @@ def render_html(data: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{e(f['feature'])}</td><td>{e(f['file'])}</td><td class=passed>{f['passed']}</td>"
         f"<td class=failed>{f['failed'] or ''}</td><td class=skipped>{f['skipped'] or ''}</td>"
-        f"<td class=divergence>{f['divergence'] or ''}</td></tr>"
+        f"<td class=divergence>{f['divergence'] or ''}</td><td class=na>{f.get('na') or ''}</td></tr>"
         for f in data["features"]
     )
     ordered = sorted(data["scenarios"], key=lambda s: (ORDER[s["outcome"]], s["feature"], s["scenario"]))
@@ -228,6 +231,7 @@ def render_html(data: dict[str, Any]) -> str:
             ("failed", f"Failed ({t['failed']})"),
             ("divergence", f"Divergences ({t['divergence']})"),
             ("skipped", f"Skipped ({t['skipped']})"),
+            ("na", f"Not applicable ({t.get('na', 0)})"),
             ("passed", f"Passed ({t['passed']})"),
         )
     )
@@ -241,9 +245,10 @@ def render_html(data: dict[str, Any]) -> str:
         f"<p><span class=passed>{t['passed']} passed</span>, <span class=failed>{t['failed']} failed</span>, "
         f"<span class=skipped>{t['skipped']} skipped</span>, "
         f"<span class=divergence>{t['divergence']} known divergences</span> (expected failures, listed "
-        "with what the guide says and what the gateway does).</p>"
+        "with what the guide says and what the gateway does), "
+        f"<span class=na>{t.get('na', 0)} not applicable</span> (the gateway lacks what they need).</p>"
         f"<table><tr><th>Feature</th><th>File</th><th>Passed</th><th>Failed</th><th>Skipped</th>"
-        f"<th>Divergences</th></tr>{rows}</table><h2>Scenarios</h2>"
+        f"<th>Divergences</th><th>Not applicable</th></tr>{rows}</table><h2>Scenarios</h2>"
         f"<div class=filter role=search>{choices}<input type=search id=q placeholder='filter: a name, a tag, a number, "
         f"any text' aria-label='filter the scenarios'></div>"
         f"{''.join(_scenario_html(s) for s in ordered)}<script>{FILTER_JS}apply();</script></body></html>"

@@ -56,6 +56,7 @@ class RunOptions:
     features: list[str] | None = None
     sms_plugin_from: str | None = None
     divergences: str | None = None
+    hermes_version: str | None = None
 
 
 def suite_root() -> Path:
@@ -141,12 +142,16 @@ def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOpt
 
 
 def provision(options: RunOptions) -> None:
-    """Node and OpenClaw made sound in the cache before pytest starts, so its workers only verify
-    them (one install, not one per worker). Raises ProvisionError, one line."""
+    """The real gateway made sound in the cache before pytest starts, so its workers only verify
+    it (one install, not one per worker). Raises ProvisionError, one line."""
     if options.gateway == "openclaw" and not options.openclaw_bin:
         from harness.openclaw import install
 
         install.install(options.openclaw_version or DEFAULT_OPENCLAW)
+    elif options.gateway == "hermes":
+        from harness.hermes import install as hermes
+
+        hermes.install(options.hermes_version or hermes.DEFAULT_HERMES)
 
 
 def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:

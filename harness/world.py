@@ -30,7 +30,6 @@ from harness.matchers import Expectations, _short
 from harness.senders import Sender
 
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
-DEFAULT_PATH = "/webhooks/sms"
 MEDIA_FILE = re.compile(r"/Messages/\w+/Media/ME\w+$")
 CDN_FILE = re.compile(r"^/AC\w+/ME\w+$")  # a short-lived mms.twiliocdn.com link (whatever Host it came in on)
 
@@ -110,16 +109,22 @@ class World(ForgedRequests, Expectations):
             for shape, made in self.taken:
                 self.pool.give_back(shape, made, self.start_seq)
 
+    @property
+    def default_path(self) -> str:
+        """The webhook path the gateway serves unless told otherwise."""
+        return self.driver.profile.webhook_path[0]
+
     def add_account(
         self,
         name: str = "main",
         *,
-        path: str = DEFAULT_PATH,
+        path: str | None = None,
         trial: bool = False,
         verified: tuple[str, ...] = (),
         number: bool = True,
         sms_method: str = "POST",
     ) -> TwilioAccount:
+        path = path or self.default_path
         shape = Shape(PUBLIC_BASE + path, sms_method, trial, verified, number)
         made = self.pool.take(shape, self.fake.numerify("+1555%######"))
         self.taken.append((shape, made))
@@ -171,7 +176,7 @@ class World(ForgedRequests, Expectations):
         """A complete channels.sms block for a Twilio account, as the guide's example."""
         acct = self.account(account)
         block = guide_block(acct.sid, acct.token, acct.public_url, acct.number)
-        if acct.path != DEFAULT_PATH:
+        if acct.path != self.default_path:
             block["webhookPath"] = acct.path
         block.update(overrides)
         return block
@@ -226,11 +231,13 @@ class World(ForgedRequests, Expectations):
         untouched limits and leaves the next scenario's path untouched too, with no restart.
         """
         acct = self.account(account)
-        if not acct.path.startswith(f"{DEFAULT_PATH}-"):
-            acct.path = f"{DEFAULT_PATH}-{self.fake.hexify('^' * 8)}"
+        if "webhook_path" in self.driver.lacks:
+            return  # one fixed path: the gateway's limits are its own business, not the path's
+        if not acct.path.startswith(f"{self.default_path}-"):
+            acct.path = f"{self.default_path}-{self.fake.hexify('^' * 8)}"
             self.set_number_webhook(acct.public_url, account=account)
         self.channel["webhookPath"] = acct.path
-        if self.channel.get("publicWebhookUrl") == PUBLIC_BASE + DEFAULT_PATH:
+        if self.channel.get("publicWebhookUrl") == PUBLIC_BASE + self.default_path:
             self.channel["publicWebhookUrl"] = acct.public_url
 
     def set_channel(self, block: dict[str, Any]) -> None:

@@ -31,6 +31,59 @@ class Unsupported(Exception):
     """This gateway cannot do what the step asks; the scenario is skipped with this reason."""
 
 
+# What a gateway may be unable to express; a driver names those it lacks, and a scenario that needs
+# one is "not applicable" to it: reported as such, with the capability, never passed or skipped.
+CAPABILITIES = {
+    "accounts": "several Twilio accounts in one channel (channels.sms.accounts)",
+    "webhook_path": "a webhook path of the operator's choosing (webhookPath)",
+    "chunk_limit": "a configurable chunk size (textChunkLimit)",
+    "messaging_service": "sending through a Messaging Service",
+    "automation_send": "an agent-initiated delivery to a default target (defaultTo)",
+    "disabled_channel": "a channel switched off in its config (enabled: false)",
+    "disabled_policy": 'dmPolicy "disabled"',
+    "config_patch": "the channel changed through `config patch`",
+    "probe": "`channels capabilities` and `channels status --probe`",
+    "mms": "pictures and files, in and out",
+    "status_callbacks": "Twilio's status callbacks, asked for and recorded",
+    "pairing_list": "`pairing list` that shows each pending code",
+    "pairing_notify": "`pairing approve --notify`",
+    "clock": "a way to move the gateway's clock",
+    "env_config": "OpenClaw's environment variables and SecretRefs for the channel",
+}
+# Tags of whole areas and the capability each needs: such a scenario is not applicable before any set-up.
+TAG_NEEDS = {
+    "mms": "mms",
+    "multi_account": "accounts",
+    "messaging_service": "messaging_service",
+    "setup": "config_patch",
+    "probe": "probe",
+    "env": "env_config",
+}
+
+
+class NotApplicable(Unsupported):
+    """The gateway lacks a capability the scenario needs: "not applicable", with the capability."""
+
+    def __init__(self, gateway: str, capability: str, what: str) -> None:
+        self.capability = capability
+        super().__init__(
+            f"not applicable to {gateway}: needs {capability} ({CAPABILITIES[capability]}); {what} has no equivalent"
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A gateway's exact values where they differ from OpenClaw's by design, each (value…, source)."""
+
+    webhook_path: tuple[str, str] = ("/webhooks/sms", "the guide: the default webhookPath")
+    #: (the specification's answer body or content type, this gateway's, source) where they differ
+    answers: tuple[tuple[str, str, str], ...] = ()
+
+    def answer(self, spec: str | None) -> str | None:
+        """This gateway's body (or content type) for the one the specification names."""
+        return next((mine for theirs, mine, _ in self.answers if theirs == spec), spec)
+
+
 class DriverError(Exception):
     """The gateway could not be started or driven; the message says what was expected and seen."""
 
@@ -157,6 +210,9 @@ class GatewayDriver(abc.ABC):
     """Start/attach, configure, and drive one gateway through its CLI and HTTP."""
 
     name: str = "gateway"
+    #: its exact values where they differ from OpenClaw's by design, and the capabilities it lacks
+    profile: Profile = Profile()
+    lacks: frozenset[str] = frozenset()
     #: the gateway's local base URL, where a tunnel would deliver the public URL
     local_url: str = ""
     #: how long to wait for a message that must not come, and at most for one that must

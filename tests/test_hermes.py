@@ -1,0 +1,99 @@
+"""The Hermes driver's translation of a scenario's channel, its profile, and "not applicable".
+
+The translation is checked on a real driver object over a real emulator (with its CONNECT proxy);
+the whole-run checks need Hermes provisioned (`sms-harness run --gateway hermes` does that) and
+skip otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator.client import EmulatorClient
+from emulator.models import Backend
+from emulator.server import EmulatorServer
+from harness.cache import cache_home
+from harness.drivers.base import NotApplicable, Profile, Setup
+from harness.hermes import install
+from harness.hermes.driver import EMPTY_TWIML, HermesDriver
+from tests.processes import sms_harness
+
+CHANNEL = {
+    "accountSid": "AC" + "1" * 32,
+    "authToken": "t" * 32,
+    "fromNumber": "+15551230000",
+    "publicWebhookUrl": "https://gateway.example.test/webhooks/twilio",
+    "dmPolicy": "pairing",
+}
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HermesDriver]:
+    with EmulatorServer(Backend(seed=5), proxy=True) as server, EmulatorClient(server.url) as emu:
+        hermes = install.Hermes(tmp_path_factory.mktemp("venv"), install.DEFAULT_HERMES)  # never run here
+        yield HermesDriver(tmp_path_factory.mktemp("hermes"), emu, hermes)
+
+
+def env(driver: HermesDriver, **channel: object) -> dict[str, str]:
+    return driver.environment(Setup({**CHANNEL, **channel}), "http://127.0.0.1:1")
+
+
+def test_the_channel_becomes_hermes_variables(driver: HermesDriver) -> None:
+    seen = env(driver)
+    assert (seen["TWILIO_ACCOUNT_SID"], seen["TWILIO_PHONE_NUMBER"]) == (CHANNEL["accountSid"], "+15551230000")
+    assert seen["SMS_WEBHOOK_URL"] == CHANNEL["publicWebhookUrl"]
+    assert (seen["SMS_WEBHOOK_HOST"], seen["SMS_WEBHOOK_PORT"]) == ("127.0.0.1", str(driver.port))
+    assert seen["HTTPS_PROXY"] == driver.proxy_url and seen["NO_PROXY"] == "127.0.0.1,localhost"
+    assert Path(seen["SSL_CERT_FILE"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert "SMS_ALLOWED_USERS" not in seen and "SMS_ALLOW_ALL_USERS" not in seen  # pairing: Hermes's default
+    assert env(driver, dmPolicy="allowlist", allowFrom=["sms:+15550001111", "+15550002222"])[
+        "SMS_ALLOWED_USERS"
+    ] == "+15550001111,+15550002222"
+    assert env(driver, dmPolicy="open", allowFrom=["*"])["SMS_ALLOW_ALL_USERS"] == "true"
+    unsigned = env(driver, dangerouslyDisableSignatureValidation=True)
+    assert unsigned["SMS_INSECURE_NO_SIGNATURE"] == "true" and "SMS_WEBHOOK_URL" not in unsigned
+
+
+@pytest.mark.parametrize(
+    ("channel", "capability"),
+    [
+        ({"accounts": {"sales": {}}}, "accounts"),
+        ({"webhookPath": "/webhooks/sms-x"}, "webhook_path"),
+        ({"textChunkLimit": 10}, "chunk_limit"),
+        ({"messagingServiceSid": "MG" + "0" * 32}, "messaging_service"),
+        ({"enabled": False}, "disabled_channel"),
+        ({"dmPolicy": "disabled"}, "disabled_policy"),
+    ],
+)
+def test_what_hermes_cannot_express_is_not_applicable(
+    driver: HermesDriver, channel: dict[str, object], capability: str
+) -> None:
+    with pytest.raises(NotApplicable) as caught:
+        env(driver, **channel)
+    assert caught.value.capability == capability
+    assert str(caught.value).startswith(f"not applicable to hermes: needs {capability} (")
+
+
+def test_a_profile_spells_the_specifications_answers_its_own_way(driver: HermesDriver) -> None:
+    assert driver.profile.answer("Invalid signature") == EMPTY_TWIML
+    assert driver.profile.answer("text/xml") == "application/xml"
+    assert driver.profile.answer("Forbidden") == "Forbidden" and driver.profile.answer(None) is None
+    assert Profile().answer("Invalid signature") == "Invalid signature"  # OpenClaw's own words
+    assert all(source.startswith("hermes-agent 0.19.0 ") for _, _, source in driver.profile.answers)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (cache_home() / "hermes" / install.DEFAULT_HERMES).is_dir(), reason="Hermes is not provisioned here"
+)
+def test_a_whole_area_hermes_cannot_express_is_not_applicable_before_set_up(tmp_path: Path) -> None:
+    done = sms_harness("run", "--gateway", "hermes", "--feature", "mms", "--report", str(tmp_path))
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["totals"]["na"] == len(data["scenarios"]) > 0, data["totals"]
+    assert all(s["message"] == "not applicable: needs mms (pictures and files, in and out)" for s in data["scenarios"])
+    assert not list(tmp_path.glob("gateway-timings-*.json")), "the gateway was not even set up for them"
+    assert done.returncode == 0, done.stderr[-2000:]
