@@ -248,7 +248,8 @@ def print_summary(data: dict[str, Any], report_dir: Path) -> None:
     print()
     print(summary_table(data))
     for scenario in (s for s in data["scenarios"] if s["outcome"] == "divergence"):
-        print(f"\nDIVERGENCE {scenario['feature']} — {scenario['scenario']}\n    {scenario['message']}")
+        print(f"\nDIVERGENCE {scenario['feature']} — {scenario['scenario']}")
+        print("\n".join("    " + line for line in scenario["message"].splitlines()))
     for scenario in (s for s in data["scenarios"] if s["outcome"] == "skipped"):
         print(f"\nSKIPPED {scenario['feature']} — {scenario['scenario']}\n    {scenario['message']}")
     failed = [s for s in data["scenarios"] if s["outcome"] == "failed"]
