@@ -304,6 +304,41 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 1 if merged["totals"]["failed"] else 0
 
 
+def cmd_grid(args: argparse.Namespace) -> int:
+    import time
+
+    from harness import grid
+
+    started = time.time()
+    try:
+        if args.reports:
+            columns = [grid.read(folder) for folder in args.reports]
+        else:
+            gateways = [g.strip() for g in args.gateways.split(",") if g.strip()]
+            unknown = sorted(set(gateways) - {"reference", "openclaw", "hermes"})
+            if unknown or not gateways:
+                raise UsageError(f"--gateways {args.gateways!r}: choose from reference, openclaw, hermes")
+            columns = grid.run(suite_options(args), gateways)
+    except grid.GridError as exc:
+        raise UsageError(str(exc)) from None
+    except ProvisionError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
+    return grid.write(columns, started, args.report)
+
+
+def add_grid(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("grid", help="several gateways side by side: a row per scenario, a cell per gateway")
+    add_suite_options(p, "report-grid")
+    p.add_argument(
+        "--gateways",
+        default="reference,openclaw,hermes",
+        help="run the suite against each, in this order (default: reference,openclaw,hermes)",
+    )
+    p.add_argument("--from", dest="reports", nargs="+", type=Path, help="use these report folders; run nothing")
+    p.set_defaults(func=cmd_grid)
+
+
 def add_merge(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="combine the reports of shards (--shard K/N) into one")
     p.add_argument("reports", nargs="+", type=Path, help="the shards' report directories")
@@ -397,6 +432,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_run,
     add_selfcheck,
     add_merge,
+    add_grid,
     add_openclaw,
 ]
 

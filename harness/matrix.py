@@ -44,18 +44,10 @@ def wanted(options: runner.RunOptions) -> bool:
     )
 
 
-@dataclass
-class Column:
-    openclaw: str
-    plugin: str
-    directory: Path
-    facts: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, Any] | None = None
-    error: str = ""
+class Outcomes:
+    """A run's scenarios by node id and each one's outcome: a column of a grid (here, or `harness.grid`)."""
 
-    @property
-    def label(self) -> str:
-        return f"openclaw@{self.openclaw} + @openclaw/sms@{self.plugin}"
+    data: dict[str, Any] | None
 
     @functools.cached_property
     def scenarios(self) -> dict[str, dict[str, Any]]:
@@ -73,6 +65,20 @@ class Column:
             return ""
         lines = (scenario.get("message") or "").strip().splitlines()
         return lines[0][:300] if lines else ""
+
+
+@dataclass
+class Column(Outcomes):
+    openclaw: str
+    plugin: str
+    directory: Path
+    facts: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | None = None
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"openclaw@{self.openclaw} + @openclaw/sms@{self.plugin}"
 
 
 def run(options: runner.RunOptions) -> int:
@@ -130,25 +136,7 @@ def provisioning_facts(openclaw: str, directory: Path) -> dict[str, Any]:
 
 def grid(columns: list[Column], started: float) -> dict[str, Any]:
     """The matrix document: a row per scenario (in the first column's order), a cell per pair."""
-    order: dict[str, dict[str, Any]] = {}
-    for column in columns:
-        for nodeid, scenario in column.scenarios.items():
-            order.setdefault(nodeid, scenario)
-    rows = []
-    for nodeid, scenario in order.items():
-        outcomes = [column.outcome(nodeid) for column in columns]
-        ran = [outcome for outcome in outcomes if outcome is not None]
-        rows.append(
-            {
-                "nodeid": nodeid,
-                "feature": scenario["feature"],
-                "scenario": scenario["scenario"],
-                "example": scenario.get("example", ""),
-                "outcomes": outcomes,
-                "changed": len(set(ran)) > 1,
-                "messages": [column.message(nodeid) for column in columns],
-            }
-        )
+    rows = scenario_rows(columns)
     return {
         "kind": "matrix",
         "gateway": "openclaw",
@@ -170,6 +158,30 @@ def grid(columns: list[Column], started: float) -> dict[str, Any]:
         "rows": rows,
         "changed": [row["nodeid"] for row in rows if row["changed"]],
     }
+
+
+def scenario_rows(columns: list[Any]) -> list[dict[str, Any]]:
+    """A row per scenario (in the first column's order) with each column's outcome and why."""
+    order: dict[str, dict[str, Any]] = {}
+    for column in columns:
+        for nodeid, scenario in column.scenarios.items():
+            order.setdefault(nodeid, scenario)
+    rows = []
+    for nodeid, scenario in order.items():
+        outcomes = [column.outcome(nodeid) for column in columns]
+        ran = [outcome for outcome in outcomes if outcome is not None]
+        rows.append(
+            {
+                "nodeid": nodeid,
+                "feature": scenario["feature"],
+                "scenario": scenario["scenario"],
+                "example": scenario.get("example", ""),
+                "outcomes": outcomes,
+                "changed": len(set(ran)) > 1,
+                "messages": [column.message(nodeid) for column in columns],
+            }
+        )
+    return rows
 
 
 def title(row: dict[str, Any]) -> str:
