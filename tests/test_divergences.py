@@ -16,6 +16,7 @@ from pytest_bdd.parser import FeatureParser
 
 from harness import divergences, layout
 from harness.divergences import Divergence
+from harness.hermes import DIVERGENCES as HERMES_DIVERGENCES
 from harness.openclaw import DIVERGENCES
 from tests.processes import run_python, sms_harness
 
@@ -55,24 +56,32 @@ def test_a_list_without_a_step_or_an_observation_is_refused(tmp_path: Path) -> N
         divergences.load(path, "openclaw")
 
 
+def label(example: dict[str, str]) -> str:
+    """An outline example's name as the report gives it: its "id" column, else its values."""
+    return example.get("id") or " · ".join(map(str, example.values()))
+
+
 def scenario_steps() -> dict[str, list[str]]:
     """Each scenario's steps as they run, by title ("Title [example id]" for an outline's example)."""
     steps = {}
     for path in layout.features_dir().glob("*.feature"):
         for template in FeatureParser(str(path.parent), path.name).parse().scenarios.values():
-            contexts = [(f" [{c.get('id')}]", c) for e in template.examples for c in e.as_contexts()] or [("", {})]
+            contexts = [(f" [{label(c)}]", c) for e in template.examples for c in e.as_contexts()] or [("", {})]
             for suffix, context in contexts:
                 steps[template.name + suffix] = [step.name for step in template.render(context).steps]
     return steps
 
 
-def test_every_openclaw_divergence_names_a_scenario_and_one_of_its_steps() -> None:
+@pytest.mark.parametrize(("gateway", "path"), [("openclaw", DIVERGENCES), ("hermes", HERMES_DIVERGENCES)])
+def test_every_listed_divergence_names_a_scenario_and_one_of_its_steps(gateway: str, path: Path) -> None:
     """A renamed scenario or an edited step would leave an entry that can never match."""
     listed = run_python("-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider", timeout=120)
     names = [line.split("::", 1)[1] for line in listed.stdout.splitlines() if "::" in line]
     steps = scenario_steps()
     assert names and steps
-    for d in divergences.load(DIVERGENCES, "openclaw"):
+    listed_divergences = divergences.load(path, gateway)
+    assert listed_divergences
+    for d in listed_divergences:
         assert any(fnmatch.fnmatchcase(name, d.test) for name in names), d.test
         assert d.scenario in steps, d.scenario
         assert d.step in steps[d.scenario], f"{d.scenario}: no step {d.step!r} in {steps[d.scenario]}"
