@@ -18,7 +18,7 @@ define debian
 	else echo "no apt-get here: $(2)"; fi
 endef
 
-.PHONY: conformance conformance-openclaw test selfcheck selfcheck-openclaw bench clean
+.PHONY: conformance conformance-openclaw conformance-hermes test selfcheck selfcheck-openclaw bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ conformance: $(VENV)/.installed
 # the same suite against the real OpenClaw gateway, provisioned from npm (see README)
 conformance-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway openclaw -n 2 --report $(REPORT)-openclaw
+
+# the same suite against Hermes Agent's SMS platform, provisioned from PyPI (a first step: see README)
+conformance-hermes: $(VENV)/.installed
+	$(BIN)/sms-harness run --gateway hermes -n 2 --report $(REPORT)-hermes
 
 # the dev phone's tests drive Debian's chromium through Playwright (which never downloads a browser)
 $(CHROMIUM):
