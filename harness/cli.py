@@ -238,9 +238,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return runner.run(options)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
-    except ProvisionError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
     except runner.Interrupted as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 130
@@ -255,9 +252,6 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         return runner.selfcheck(suite_options(args), args.mutant or None)
     except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
         raise UsageError(str(exc)) from None
-    except ProvisionError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
     except runner.Interrupted as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 130
@@ -321,9 +315,6 @@ def cmd_grid(args: argparse.Namespace) -> int:
             columns = grid.run(suite_options(args), gateways)
     except grid.GridError as exc:
         raise UsageError(str(exc)) from None
-    except ProvisionError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
     return grid.write(columns, started, args.report)
 
 
@@ -379,12 +370,7 @@ def cmd_openclaw_install(args: argparse.Namespace) -> int:
         if not found:
             print(f"openclaw@{args.openclaw_version} and Node {install.NODE_MAJOR} are sound in {cache_home()}")
         return 1 if found else 0
-    try:
-        target = install.install(args.openclaw_version, force=args.force)
-    except ProvisionError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
-    print(target.openclaw)
+    print(install.install(args.openclaw_version, force=args.force).openclaw)
     return 0
 
 
@@ -411,13 +397,9 @@ def add_openclaw(sub: argparse._SubParsersAction) -> None:
 def cmd_openclaw_parity(args: argparse.Namespace) -> int:
     from harness.openclaw import install, parity
 
-    try:
-        target = install.install(args.openclaw_version)
-        package = parity.plugin_package(target, args.sms_plugin_version)
-        lines = parity.compare(target, package, args.count, args.seed, args.show)
-    except ProvisionError as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
+    target = install.install(args.openclaw_version)
+    package = parity.plugin_package(target, args.sms_plugin_version)
+    lines = parity.compare(target, package, args.count, args.seed, args.show)
     print(
         f"refclaw against @openclaw/sms@{args.sms_plugin_version} in openclaw@{args.openclaw_version}, "
         f"{args.count} inputs per area (seed {args.seed})"
@@ -452,6 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ControlError) as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 2
+    except ProvisionError as exc:  # nothing could be installed: not a usage mistake, not a failed scenario
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return PROVISION_FAILED
     except KeyboardInterrupt:
         return 130
 
