@@ -70,7 +70,6 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-
 def provision_peers() -> Path:
     """npm packages of the peers and the spec Prism mocks, one cache entry; returns its folder."""
     env = install.npm_env(f"{install.node()}{os.pathsep}{os.environ.get('PATH', '')}")  # the Node the OpenClaw runs use

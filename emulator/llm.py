@@ -56,6 +56,8 @@ def malformed(body: Any) -> Response | None:
             return invalid(f"messages[{i}] must be an object with a string 'role'.", f"messages[{i}]")
     if not isinstance(body.get("model", ""), str):
         return invalid("'model' must be a string.", "model")
+    if not isinstance(body.get("tools") or [], list):
+        return invalid("'tools' must be an array of tool objects.", "tools")
     return None
 
 

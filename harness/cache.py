@@ -114,15 +114,20 @@ def provide(entry: Entry, force: bool = False) -> Path:
     """The entry's folder, sound: used as it is, or (re)built under its lock. Raises ProvisionError."""
     if not force and entry.problem() is None:
         return entry.path
-    entry.path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(entry.lock)
     try:
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=LOCK_TIMEOUT)
     except Timeout:
         raise ProvisionError(
             f"{entry.what}: another process held the cache lock {entry.lock} for {LOCK_TIMEOUT:.0f}s"
         ) from None
+    except OSError as exc:  # an unwritable or read-only cache folder
+        raise ProvisionError(
+            f"{entry.what}: cannot use the cache at {entry.path.parent}: {exc.strerror or exc}"
+        ) from None
     try:
+        restore_moved_aside(entry)
         if not force:
             problem = entry.problem()  # another process may have built it while this one waited
             if problem is None:
@@ -135,8 +140,17 @@ def provide(entry: Entry, force: bool = False) -> Path:
         lock.release()
 
 
+def restore_moved_aside(entry: Entry) -> None:
+    """An install killed between its two renames left the previous entry aside: put it back (the lock is held)."""
+    if not entry.path.exists():
+        aside = sorted(entry.path.parent.glob(f".{entry.path.name}.old-*"))
+        if aside:
+            os.rename(aside[0], entry.path)
+
+
 def build_aside(entry: Entry) -> None:
-    """Build into a hidden sibling, check it, then rename it into place (the lock is held)."""
+    """Build into a hidden sibling, check it, rename it into place and check it there (the lock is
+    held). Whatever fails, the entry that was in place before is put back."""
     parent, name = entry.path.parent, entry.path.name
     for stale in [*parent.glob(f".{name}.part-*"), *parent.glob(f".{name}.old-*")]:
         shutil.rmtree(stale, ignore_errors=True)  # left by an install that was killed: nobody else builds now
@@ -154,8 +168,16 @@ def build_aside(entry: Entry) -> None:
         if entry.path.exists():
             os.rename(entry.path, old)
         os.rename(part, entry.path)
-    except OSError as exc:
-        raise ProvisionError(f"{entry.what}: could not install into {parent}: {exc.strerror or exc}") from None
+        problem = entry.check(entry.path)  # an install that names the folder it was built in fails here
+        if problem:
+            os.rename(entry.path, part)
+            raise ProvisionError(f"{entry.what}: the install does not work once in place: {problem}")
+    except BaseException as exc:
+        if old.exists() and not entry.path.exists():
+            os.rename(old, entry.path)  # the previous entry, as it was
+        if isinstance(exc, OSError):
+            raise ProvisionError(f"{entry.what}: could not install into {parent}: {exc.strerror or exc}") from None
+        raise
     finally:
         shutil.rmtree(part, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)

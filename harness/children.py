@@ -43,10 +43,16 @@ def carrying(token: str) -> list[int]:
     return found
 
 
-def sweep(token: str) -> list[int]:
-    """Kill every process left with this run's mark; returns their pids."""
-    left = carrying(token)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    return left
+def sweep(token: str, passes: int = 5) -> list[int]:
+    """Kill every process left with this run's mark, again while any appear (one may fork as the
+    sweep runs); returns their pids."""
+    killed: list[int] = []
+    for _ in range(passes):
+        left = [pid for pid in carrying(token) if pid not in killed]
+        if not left:
+            break
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        killed += left
+    return killed

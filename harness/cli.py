@@ -168,8 +168,17 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--gateway external needs --gateway-config FILE (its base URL and CLI commands)")
     if args.gateway_config and not Path(args.gateway_config).exists():
         raise UsageError(f"--gateway-config {args.gateway_config} does not exist")
-    if args.divergences and not Path(args.divergences).is_file():
-        raise UsageError(f"--divergences {args.divergences} does not exist")
+    if args.divergences:
+        import pytest
+
+        from harness import divergences
+
+        if not Path(args.divergences).is_file():
+            raise UsageError(f"--divergences {args.divergences} does not exist")
+        try:
+            divergences.load(Path(args.divergences), args.gateway)
+        except pytest.UsageError as exc:
+            raise UsageError(str(exc)) from None
     from harness import layout
 
     for name in args.features or []:
@@ -226,7 +235,7 @@ def suite_options(args: argparse.Namespace) -> RunOptions:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness import isolation, preflight, runner
+    from harness import preflight, runner
 
     options = suite_options(args)
     try:
@@ -234,27 +243,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except preflight.PreflightError as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 2
-    try:
-        return runner.run(options)
-    except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
-        raise UsageError(str(exc)) from None
-    except runner.Interrupted as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return 130
+    return runner.run(options)
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    from harness import isolation, runner
+    from harness import runner
 
     if any("," in (value or "") for value in (args.openclaw_version, args.sms_plugin_version)):
         raise UsageError("selfcheck takes one --openclaw-version and one --sms-plugin-version")
-    try:
-        return runner.selfcheck(suite_options(args), args.mutant or None)
-    except (runner.SuiteNotFound, runner.PreparationError, isolation.IsolationError) as exc:
-        raise UsageError(str(exc)) from None
-    except runner.Interrupted as exc:
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return 130
+    return runner.selfcheck(suite_options(args), args.mutant or None)
 
 
 def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
@@ -437,6 +434,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProvisionError as exc:  # nothing could be installed: not a usage mistake, not a failed scenario
         print(f"sms-harness: {exc}", file=sys.stderr)
         return PROVISION_FAILED
+    except Exception as exc:  # a suite's own one-line errors (imported only when one comes)
+        from harness import isolation, runner
+
+        if isinstance(exc, runner.Interrupted):
+            print(f"sms-harness: {exc}", file=sys.stderr)
+            return 130
+        if isinstance(exc, runner.SuiteNotFound | runner.PreparationError | isolation.IsolationError):
+            print(f"sms-harness: {exc}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
 

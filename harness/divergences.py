@@ -65,7 +65,11 @@ class Divergence:
 
 
 def load(path: Path, gateway_name: str) -> list[Divergence]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    """The list in `path`, each entry checked; a list that cannot be read is a usage error in one line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise pytest.UsageError(f"{path}: not a readable TOML list of divergences ({exc})") from None
     entries = []
     for i, raw in enumerate(data.get("divergence", [])):
         missing = {*FIELDS, gateway_name} - set(raw)
@@ -94,13 +98,10 @@ def load(path: Path, gateway_name: str) -> list[Divergence]:
 KEY = pytest.StashKey[Divergence]()
 
 
-def attach(items: list[pytest.Item], divergences: list[Divergence], version: str) -> list[Divergence]:
-    """Give each matching item its divergence (judged after its call); returns the entries that matched nothing."""
-    unmatched = []
+def attach(items: list[pytest.Item], divergences: list[Divergence], version: str) -> None:
+    """Give each matching item its divergence, judged after its call (tests/test_divergences.py checks
+    that every entry of our own lists names a scenario and one of its steps)."""
     for divergence in (d for d in divergences if d.applies(version)):
-        hits = [item for item in items if fnmatch.fnmatchcase(item.name, divergence.test)]
-        for item in hits:
-            item.stash[KEY] = divergence
-        if not hits:
-            unmatched.append(divergence)
-    return unmatched
+        for item in items:
+            if fnmatch.fnmatchcase(item.name, divergence.test):
+                item.stash[KEY] = divergence

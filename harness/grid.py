@@ -1,8 +1,8 @@
 """`sms-harness grid`: several gateways side by side, as wpt.fyi shows browsers.
 
 A row per scenario, a cell per gateway (passed, divergence, not applicable, failed, skipped), and
-each gateway's totals, from the gateways' own runs: `--gateway reference --gateway openclaw
---gateway hermes` runs the suite against each in turn (one after another: each is a gateway on the
+each gateway's totals, from the gateways' own runs: `--gateways reference,openclaw,hermes` runs
+the suite against each in turn (one after another: each is a gateway on the
 same cores), `--from DIR …` takes reports already written. It writes grid.json and grid.html; each
 column links to that gateway's own report.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import runner
+from harness.cache import ProvisionError
 from harness.matrix import MATRIX_CSS, Outcomes, scenario_rows, title
 from harness.report import CSS, ORDER
 
@@ -54,9 +55,12 @@ class Column(Outcomes):
 def read(directory: Path) -> Column:
     path = directory / "report.json"
     try:
-        return Column(directory, json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise GridError(f"{path}: no readable report ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise GridError(f"{path}: not a report of sms-harness run (no scenarios)")
+    return Column(directory, data)
 
 
 def run(options: runner.RunOptions, gateways: list[str]) -> list[Column]:
@@ -65,7 +69,12 @@ def run(options: runner.RunOptions, gateways: list[str]) -> list[Column]:
     for gateway in gateways:
         print(f"\n== {gateway}", flush=True)
         directory = options.report / gateway
-        _code, data = runner.run_suite(replace(options, gateway=gateway, report=directory))
+        try:
+            _code, data = runner.run_suite(replace(options, gateway=gateway, report=directory))
+        except ProvisionError as exc:  # the other gateways still run
+            print(f"sms-harness: {exc}", file=sys.stderr, flush=True)
+            columns.append(Column(directory, None, f"{gateway}: {exc}"))
+            continue
         columns.append(Column(directory, data, "" if data else f"{gateway}: the run wrote no report"))
     return columns
 

@@ -81,7 +81,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "divergences",
         "a TOML list of the gateway's known divergences, each pinned to its step and observation "
-        "(default: OpenClaw's own list with --gateway openclaw, none otherwise)",
+        "(default: the built-in list of --gateway openclaw or hermes, none otherwise)",
         "--divergences",
         "--divergences",
     ),

@@ -24,14 +24,15 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness import options, redaction, sequence
+from harness import gateways, options, redaction, sequence
 from harness.accounts import AccountPool
 from harness.cache import ProvisionError
+from harness.divergences import KEY as DIVERGENCE
 from harness.drivers.base import GatewayDriver, NotApplicable, Unsupported
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.world import World
 
-OPENCLAW_SCENARIO_TIMEOUT = 600
+REAL_GATEWAY_SCENARIO_TIMEOUT = 600
 
 # Tags used in features/ become markers; registering them keeps --strict-markers happy.
 TAGS = {
@@ -80,22 +81,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     gateway = config.getoption("--gateway")
     if gateway in ("openclaw", "hermes"):
         for item in items:  # the first scenario starts the gateway; CLI calls take seconds each
-            item.add_marker(pytest.mark.timeout(OPENCLAW_SCENARIO_TIMEOUT))
-    mark_not_applicable(items, driver_class(gateway).lacks)
+            item.add_marker(pytest.mark.timeout(REAL_GATEWAY_SCENARIO_TIMEOUT))
+    mark_not_applicable(items, gateways.driver_class(gateway).lacks)
     attach_divergences(config, items, gateway)
-
-
-def driver_class(gateway: str) -> type[GatewayDriver]:
-    """The driver of a gateway, for what it declares (its profile, what it lacks) before it runs."""
-    if gateway == "openclaw":
-        from harness.openclaw.driver import OpenClawDriver
-
-        return OpenClawDriver
-    if gateway == "hermes":
-        from harness.hermes.driver import HermesDriver
-
-        return HermesDriver
-    return GatewayDriver  # the reference lacks nothing; an external gateway says what it lacks per step
 
 
 def mark_not_applicable(items: list[pytest.Item], lacks: frozenset[str]) -> None:
@@ -205,16 +193,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def provision(config: pytest.Config) -> None:
     """A real gateway, before any xdist worker starts: one install (or one cheap check), so workers only verify."""
-    gateway = config.getoption("--gateway", None)
     try:
-        if gateway == "openclaw" and not config.getoption("--openclaw-bin"):
-            from harness.openclaw import install
-
-            install.install(config.getoption("--openclaw-version") or install.DEFAULT_OPENCLAW)
-        elif gateway == "hermes":
-            from harness.hermes import install as hermes
-
-            hermes.install(config.getoption("--hermes-version") or hermes.DEFAULT_HERMES)
+        gateways.provision(
+            config.getoption("--gateway", None),
+            config.getoption("--openclaw-version"),
+            config.getoption("--openclaw-bin"),
+            config.getoption("--hermes-version"),
+        )
     except ProvisionError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -389,24 +374,23 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step_func: Any, except
     _step_outcome(request, "skipped" if isinstance(exception, Unsupported | pytest.skip.Exception) else "failed")
 
 
-def judge_divergence(item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> None:
-    """A listed divergence is expected only at its own step with its own observation."""
-    from harness import divergences
-
-    divergence = item.stash.get(divergences.KEY, None)
+def judge_divergence(item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> str | None:
+    """A listed divergence is expected only at its own step with its own observation: the report
+    becomes the divergence, or a failure; returns why it is a failure (None otherwise)."""
+    divergence = item.stash.get(DIVERGENCE, None)
     if divergence is None or report.skipped:
-        return
-    failed = next((f"{s[1]}" for s in item.stash.get(STEPS, []) if s[2] == "failed"), None)
+        return None
+    # a step ended by pytest.fail or a timeout never reaches pytest_bdd_step_error: it stays "running"
+    failed = next((s[1] for s in item.stash.get(STEPS, []) if s[2] in ("failed", "running")), None)
     message = str(call.excinfo.value) if call.excinfo is not None else ""
     why = divergence.judge(report.passed, failed, message)
     if why is None:
         report.outcome, report.wasxfail = "skipped", divergence.reason  # type: ignore[attr-defined]
-        return
+        return None
     report.outcome = "failed"  # why first, then what failed (its expected and seen), then the entry
-    seen = f"{call.excinfo.exconly()}\n\n" if call.excinfo is not None else ""
-    report.user_properties.append(("failure", redaction.redact(f"{why}\n{seen}{divergence.reason}")))
     seen = f"{report.longreprtext}\n\n" if report.longrepr else ""
     report.longrepr = f"{why}\n{seen}{divergence.reason}"  # type: ignore[assignment]
+    return why
 
 
 def _step_outcome(request: pytest.FixtureRequest, outcome: str) -> None:
@@ -454,6 +438,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
         return
+    why = judge_divergence(item, call, report) if call.when == "call" else None
     world: World | None = getattr(item, "_sms_world", None)
     if world is not None and call.when == "call" and world.started:
         report.user_properties.append(("channel", world.applied_channel()))
@@ -474,7 +459,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.user_properties.append(("gateway_log", gateway_log))
     if report.failed and call.excinfo is not None:
         report.user_properties.append(("failure", redaction.redact(call.excinfo.exconly())))
-    if call.when == "call":
-        judge_divergence(item, call, report)
+    if why is not None:  # after the plain failure, so the report shows why it is no divergence
+        seen = f"{call.excinfo.exconly()}\n\n" if call.excinfo is not None else ""
+        report.user_properties.append(("failure", redaction.redact(f"{why}\n{seen}{item.stash[DIVERGENCE].reason}")))
     if report.longrepr is not None and report.failed:
         report.longrepr = redaction.redact(str(report.longrepr))  # type: ignore[assignment]

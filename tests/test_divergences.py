@@ -26,7 +26,12 @@ STEP = f'phone "A" gets the messages {WORDS}'
 
 def entry(**changes: object) -> Divergence:
     fields = dict(
-        test="t", scenario="s", step=STEP, guide="g", gateway="o", seen=("expected: 4 messages", "'one two three four five six'")
+        test="t",
+        scenario="s",
+        step=STEP,
+        guide="g",
+        gateway="o",
+        seen=("expected: 4 messages", "'one two three four five six'"),
     )
     fields.update(changes)
     return Divergence(**fields)  # type: ignore[arg-type]
@@ -128,12 +133,12 @@ def test_only_the_pinned_step_and_observation_count_as_the_divergence(tmp_path: 
     )
     k = "test_a_long_answer_arrives_in_exactly_these_chunks and (words or newline or abcdefghij)"
     report = tmp_path / "mutated"
-    done = sms_harness(
-        "run", "--mutant", "no_chunking", "--divergences", str(listed), "-k", k, "--report", str(report)
+    done = sms_harness(  # on two workers: the judged reports cross xdist's serialization
+        "run", "--mutant", "no_chunking", "--divergences", str(listed), "-k", k, "-n", "2", "--report", str(report)
     )
     seen = outcomes(report)
     assert seen["words keep their spaces"][0] == "divergence", seen
-    assert "reference diverges at step «phone \"A\" gets the messages" in seen["words keep their spaces"][1]
+    assert 'reference diverges at step «phone "A" gets the messages' in seen["words keep their spaces"][1]
     assert seen["newline preferred"][0] == "failed"
     assert "not as pinned: the message lacks 'something the gateway never said'" in seen["newline preferred"][1]
     assert seen["no break at all"][0] == "failed"
@@ -163,7 +168,10 @@ def test_a_gateway_that_cannot_start_diverges_nowhere(tmp_path: Path) -> None:
     data = json.loads((report / "report.json").read_text())
     imsg = [s for s in data["scenarios"] if "imsg" in s["tags"]]
     assert [(s["outcome"], s["message"]) for s in imsg] == [
-        ("skipped", "imsg: needs --sender imsg (a Mac that sends carrier SMS through Messages, and a real Twilio number)")
+        (
+            "skipped",
+            "imsg: needs --sender imsg (a Mac that sends carrier SMS through Messages, and a real Twilio number)",
+        )
     ]
     others = [s for s in data["scenarios"] if s not in imsg]
     assert data["totals"]["divergence"] == 0, data["totals"]

@@ -145,9 +145,9 @@ def test_report_summary_and_html(capsys: pytest.CaptureFixture[str]) -> None:
         "features": summarize(scenarios),
         "scenarios": scenarios,
     }
-    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 1, "divergence": 1}
+    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 1, "divergence": 1, "na": 0}
     table = summary_table(data)
-    assert "Pairing" in table and table.splitlines()[-1].split() == ["total", "1", "1", "1", "1"]
+    assert "Pairing" in table and table.splitlines()[-1].split() == ["total", "1", "1", "1", "1", "0"]
     page = render_html(data)
     assert "bad &lt;b&gt;" in page and "expected: x" in page and "#1 REST" in page and "needs macOS" in page
     assert "the guide says A; OpenClaw B" in page

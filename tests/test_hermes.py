@@ -39,20 +39,25 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HermesDriver]:
 
 
 def env(driver: HermesDriver, **channel: object) -> dict[str, str]:
-    return driver.environment(Setup({**CHANNEL, **channel}), "http://127.0.0.1:1")
+    return driver.environment(Setup({**CHANNEL, **channel}))
 
 
-def test_the_channel_becomes_hermes_variables(driver: HermesDriver) -> None:
+def test_the_channel_becomes_hermes_variables(driver: HermesDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GATEWAY_ALLOW_ALL_USERS", "OPENROUTER_API_KEY", "https_proxy", "HERMES_HOME"):
+        monkeypatch.setenv(name, "from the user's shell")
     seen = env(driver)
+    assert "GATEWAY_ALLOW_ALL_USERS" not in seen and "OPENROUTER_API_KEY" not in seen and "https_proxy" not in seen
+    assert seen["HERMES_HOME"] == str(driver.home)
     assert (seen["TWILIO_ACCOUNT_SID"], seen["TWILIO_PHONE_NUMBER"]) == (CHANNEL["accountSid"], "+15551230000")
     assert seen["SMS_WEBHOOK_URL"] == CHANNEL["publicWebhookUrl"]
     assert (seen["SMS_WEBHOOK_HOST"], seen["SMS_WEBHOOK_PORT"]) == ("127.0.0.1", str(driver.port))
     assert seen["HTTPS_PROXY"] == driver.proxy_url and seen["NO_PROXY"] == "127.0.0.1,localhost"
     assert Path(seen["SSL_CERT_FILE"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert "SMS_ALLOWED_USERS" not in seen and "SMS_ALLOW_ALL_USERS" not in seen  # pairing: Hermes's default
-    assert env(driver, dmPolicy="allowlist", allowFrom=["sms:+15550001111", "+15550002222"])[
-        "SMS_ALLOWED_USERS"
-    ] == "+15550001111,+15550002222"
+    assert (
+        env(driver, dmPolicy="allowlist", allowFrom=["sms:+15550001111", "+15550002222"])["SMS_ALLOWED_USERS"]
+        == "+15550001111,+15550002222"
+    )
     assert env(driver, dmPolicy="open", allowFrom=["*"])["SMS_ALLOW_ALL_USERS"] == "true"
     unsigned = env(driver, dangerouslyDisableSignatureValidation=True)
     assert unsigned["SMS_INSECURE_NO_SIGNATURE"] == "true" and "SMS_WEBHOOK_URL" not in unsigned
@@ -67,6 +72,7 @@ def test_the_channel_becomes_hermes_variables(driver: HermesDriver) -> None:
         ({"messagingServiceSid": "MG" + "0" * 32}, "messaging_service"),
         ({"enabled": False}, "disabled_channel"),
         ({"dmPolicy": "disabled"}, "disabled_policy"),
+        ({"dmPolicy": "disabled", "allowFrom": ["+15550001111"]}, "disabled_policy"),
     ],
 )
 def test_what_hermes_cannot_express_is_not_applicable(

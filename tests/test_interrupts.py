@@ -87,14 +87,17 @@ def test_twenty_interrupts_of_a_reference_run_leave_no_process(tmp_path: Path) -
         result = interrupt(argv, moment)
         seen.append((moment, result["code"], result["left"]))
         assert result["left"] == {}, f"interrupted at {moment}s, left running: {result['left']}\n{result['stderr']}"
-    assert {code for _, code, _ in seen} <= {0, 1, 130}, seen
+    # 130: the run said it was interrupted; 0 or 1: it had ended; -2: Ctrl-C came while Python was still
+    # importing the command, before it could say anything (nothing had been started yet)
+    assert {code for _, code, _ in seen} <= {0, 1, 130, -2}, seen
     assert any(code == 130 for _, code, _ in seen), f"no moment fell inside the run: {seen}"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.skipif(bool(install.problems()), reason="OpenClaw is not provisioned here (sms-harness openclaw install)")
 def test_interrupts_of_an_openclaw_run_leave_no_process(tmp_path: Path) -> None:
+    if install.problems():
+        pytest.skip("OpenClaw is not provisioned here (sms-harness openclaw install)")
     argv = [
         sys.executable, "-m", "harness.cli", "run", "--gateway", "openclaw", "--feature", "env_config",
         "--report", str(tmp_path),
@@ -102,4 +105,4 @@ def test_interrupts_of_an_openclaw_run_leave_no_process(tmp_path: Path) -> None:
     for moment in moments(seed=7, count=4, end=40.0):
         result = interrupt(argv, moment, {**os.environ})
         assert result["left"] == {}, f"interrupted at {moment}s, left running: {result['left']}\n{result['stderr']}"
-        assert result["code"] in (0, 1, 130), result
+        assert result["code"] in (0, 1, 130, -2), result

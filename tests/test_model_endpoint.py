@@ -55,6 +55,7 @@ def test_streaming_answer_reassembles(emu: EmulatorClient) -> None:
         (json.dumps({"model": "x", "messages": ["hi"]}).encode(), "messages[0]"),
         (json.dumps({"model": "x", "messages": [{"role": "user"}, {"content": "no role"}]}).encode(), "messages[1]"),
         (json.dumps({"model": 5, "messages": [{"role": "user", "content": "hi"}]}).encode(), "model"),
+        (json.dumps({"model": "x", "messages": [{"role": "user", "content": "hi"}], "tools": 5}).encode(), "tools"),
     ],
 )
 def test_a_malformed_request_gets_openais_400(emu: EmulatorClient, body: bytes, param: str | None) -> None:

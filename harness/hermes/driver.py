@@ -38,6 +38,19 @@ from harness.openclaw.driver import free_port
 WEBHOOK_PATH = "/webhooks/twilio"  # fixed in Hermes's SMS adapter
 HOME_CHANNEL = "+15005550006"  # a number no scenario texts: Hermes notices about its home channel go there
 START_TIMEOUT = 60.0
+# the user's own settings Hermes would read from the environment: its access lists, its home, other
+# model providers (a fallback that would leave loopback), proxies in either case
+FOREIGN = (
+    "GATEWAY_",
+    "HERMES_",
+    "OPENROUTER_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+)
 PAIRING_FILES = ("sms-pending.json", "sms-approved.json", "_rate_limits.json")
 # channels.sms keys Hermes has nothing for, and the capability each would need
 UNEXPRESSIBLE = {
@@ -108,7 +121,7 @@ class HermesDriver(ProcessDriver):
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def environment(self, setup: Setup, twilio_base: str) -> dict[str, str]:
+    def environment(self, setup: Setup) -> dict[str, str]:
         """The scenario's channel as Hermes's variables; what it cannot express is not applicable."""
         channel = setup.channel
         for key, capability in UNEXPRESSIBLE.items():
@@ -133,16 +146,17 @@ class HermesDriver(ProcessDriver):
         elif channel.get("publicWebhookUrl"):
             env["SMS_WEBHOOK_URL"] = str(channel["publicWebhookUrl"])
         allow = [str(a).removeprefix("sms:") for a in channel.get("allowFrom", [])]
+        if policy == "disabled":
+            raise NotApplicable(self.name, "disabled_policy", 'dmPolicy "disabled"')
         if policy == "open" or "*" in allow:
             env["SMS_ALLOW_ALL_USERS"] = "true"
         elif policy == "allowlist" or (allow and policy != "pairing"):
             env["SMS_ALLOWED_USERS"] = ",".join(allow)
-        elif policy == "disabled":
-            raise NotApplicable(self.name, "disabled_policy", 'dmPolicy "disabled"')
-        return clean_env({**env, **setup.env})
+        inherited = {k: v for k, v in clean_env({}).items() if not k.upper().startswith(FOREIGN)}
+        return {**inherited, **env, **setup.env}
 
     def apply(self, setup: Setup, twilio_base: str) -> None:
-        env = self.environment(setup, twilio_base)
+        env = self.environment(setup)
         if self.running_with(env, setup.fresh):
             return
         self.stop()

@@ -37,7 +37,8 @@ class Hermes:
         return [str(self.python), "-m", "hermes_cli.main", *args]
 
 
-def run(argv: list[str], what: str, timeout: float = INSTALL_TIMEOUT) -> str:
+def checked_run(argv: list[str], what: str, timeout: float = INSTALL_TIMEOUT) -> str:
+    """Its output, or a ProvisionError naming `what` and the command's own reason."""
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -51,14 +52,15 @@ def run(argv: list[str], what: str, timeout: float = INSTALL_TIMEOUT) -> str:
 
 def entry(version: str) -> Entry:
     def build(folder: Path) -> dict[str, object]:
-        run([sys.executable, "-m", "venv", str(folder)], "making a venv for Hermes Agent")
+        checked_run([sys.executable, "-m", "venv", str(folder)], "making a venv for Hermes Agent")
         pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        run([*pip, f"hermes-agent[sms]=={version}"], f"installing hermes-agent[sms]=={version}")
+        pip += ["--retries", "1", "--timeout", "15"]  # no registry: one line within a minute, not after many
+        checked_run([*pip, f"hermes-agent[sms]=={version}"], f"installing hermes-agent[sms]=={version}")
         return {"hermes": version}
 
     def check(folder: Path) -> str | None:
         try:
-            found = run([str(folder / "bin" / "python"), "-c", CHECK], "importing Hermes Agent", timeout=120)
+            found = checked_run([str(folder / "bin" / "python"), "-c", CHECK], "importing Hermes Agent", timeout=120)
         except ProvisionError as exc:
             return str(exc)
         return None if found == version else f"hermes-agent {found} is installed, expected {version}"

@@ -159,6 +159,8 @@ def openclaw_entry(root: Path, version: str, node_root: Path) -> Entry:
 def install(openclaw_version: str = DEFAULT_OPENCLAW, force: bool = False) -> Installation:
     """Node 24 and openclaw in the cache, sound (a cheap check when they already are)."""
     target = installation(openclaw_version)
+    if not force and not problems(openclaw_version):
+        return target  # a sound cache needs neither npm nor this platform's check
     if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
         raise ProvisionError(
             f"automatic provisioning supports Linux x86_64 only (this is {platform.system()} "

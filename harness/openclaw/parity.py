@@ -41,7 +41,11 @@ def published_package(version: str = DEFAULT_SMS_PLUGIN) -> Path:
     """The published @openclaw/sms package as npm packs it, unpacked into the cache (npm only, no OpenClaw)."""
 
     def build(folder: Path) -> dict[str, object]:
-        npm(["pack", f"@openclaw/sms@{version}", "--pack-destination", str(folder)], npm_env(), f"npm pack @openclaw/sms@{version}")
+        npm(
+            ["pack", f"@openclaw/sms@{version}", "--pack-destination", str(folder)],
+            npm_env(),
+            f"npm pack @openclaw/sms@{version}",
+        )
         archive = next(folder.glob("openclaw-sms-*.tgz"))
         with tarfile.open(archive) as tar:
             tar.extractall(folder, filter="data")
