@@ -22,6 +22,7 @@ from harness import children
 from harness.redaction import redact
 
 if TYPE_CHECKING:
+    from emulator.client import EmulatorClient
     from harness.drivers.process import GatewayProcess
 
 CLI_TIMEOUT = 60.0
@@ -321,6 +322,17 @@ class ProcessDriver(GatewayDriver):
         path = self.workdir / "patch.json5"
         path.write_text(json.dumps(patch), encoding="utf-8")
         return path
+
+
+def emulator_proxy(emulator: EmulatorClient, workdir: Path, gateway: str) -> tuple[str, Path]:
+    """The emulator's CONNECT proxy for a real gateway that calls the real Twilio's hosts: its URL,
+    and the run's CA written where the gateway can be told to trust it."""
+    proxy = emulator.http.get("/_emulator/proxy")
+    if proxy.status_code != 200:
+        raise DriverError(f"the {gateway} driver needs the emulator's CONNECT proxy (start it with a proxy port)")
+    ca_path = workdir / "emulator-ca.pem"
+    ca_path.write_text(proxy.json()["ca_pem"])
+    return proxy.json()["proxy_url"], ca_path
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:

@@ -22,13 +22,13 @@ from emulator.client import EmulatorClient
 from harness import redaction
 from harness.drivers.base import (
     CliResult,
-    DriverError,
     NotApplicable,
     PairingEntry,
     ProcessDriver,
     Profile,
     Setup,
     clean_env,
+    emulator_proxy,
     run_cli,
 )
 from harness.drivers.process import GatewayProcess
@@ -109,12 +109,7 @@ class HermesDriver(ProcessDriver):
         self.home = workdir / "hermes-home"
         self.port = free_port()
         self.local_url = f"http://127.0.0.1:{self.port}"
-        proxy = emulator.http.get("/_emulator/proxy")
-        if proxy.status_code != 200:
-            raise DriverError("the Hermes driver needs the emulator's CONNECT proxy (start it with a proxy port)")
-        self.proxy_url = proxy.json()["proxy_url"]
-        self.ca_path = workdir / "emulator-ca.pem"
-        self.ca_path.write_text(proxy.json()["ca_pem"])
+        self.proxy_url, self.ca_path = emulator_proxy(emulator, workdir, self.name)
         self.process: GatewayProcess | None = None
         self._turns_after = 0
         self.timings: dict[str, Any] = {"gateway_starts": 0.0, "starts": 0, "cli": []}

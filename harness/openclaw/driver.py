@@ -30,6 +30,7 @@ from harness.drivers.base import (
     Setup,
     Unsupported,
     clean_env,
+    emulator_proxy,
     run_cli,
 )
 from harness.drivers.process import GatewayProcess
@@ -149,12 +150,7 @@ class OpenClawDriver(GuideCli, ProcessDriver):
         redaction.register(self.token)  # the gateway's own auth token stays out of reports too
         self.port = free_port()
         self.local_url = f"http://127.0.0.1:{self.port}"
-        proxy = emulator.http.get("/_emulator/proxy")
-        if proxy.status_code != 200:
-            raise DriverError("the OpenClaw driver needs the emulator's CONNECT proxy (start it with a proxy port)")
-        self.proxy_url = proxy.json()["proxy_url"]
-        self.ca_path = workdir / "emulator-ca.pem"
-        self.ca_path.write_text(proxy.json()["ca_pem"])
+        self.proxy_url, self.ca_path = emulator_proxy(emulator, workdir, self.name)
         self.process: GatewayProcess | None = None
         self._channel: dict[str, Any] | None = None
         self._plugin_ready = plugin_installed(self.state_dir, sms_plugin_version)
