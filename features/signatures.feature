@@ -105,6 +105,15 @@ Feature: Webhook signatures
     And the gateway warns about "signature validation is disabled"
 
   @observed
+  Scenario: With signature validation off, Twilio's status callbacks are still accepted
+    Given the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When phone "A" texts "reply exactly callbacks still count"
+    Then phone "A" gets the reply "callbacks still count"
+    When a signed status callback "delivered" for the reply to phone "A" is posted to the webhook
+    Then the gateway answers 200
+
+  @observed
   Scenario Outline: The signed URL is publicWebhookUrl as written, cut at "#", with the request's query only when it has no "?"
     Given the Twilio number's webhook is "<number webhook>" with method POST
     And the channel's publicWebhookUrl is "<publicWebhookUrl>"
