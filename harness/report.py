@@ -19,6 +19,7 @@ import pytest
 from harness import redaction
 
 ORDER = {"failed": 0, "divergence": 1, "passed": 2, "skipped": 3, "na": 4}  # na: not applicable to the gateway
+LABEL = {"na": "N/A"}  # a badge that reads as "not applicable"
 UNFINISHED = "interrupted before it finished (Ctrl-C or SIGTERM)"  # the message of a scenario a signal cut short
 
 
@@ -207,7 +208,7 @@ def _scenario_html(s: dict[str, Any]) -> str:
         parts.append(f"<h4>Gateway log</h4><pre>{e(s['gateway_log'] or '(none)')}</pre>")
     opened = " open" if s["outcome"] == "failed" else ""
     return (
-        f"<details{opened} data-outcome={s['outcome']}><summary><span class={s['outcome']}>{s['outcome'].upper()}"
+        f"<details{opened} data-outcome={s['outcome']}><summary><span class={s['outcome']}>{LABEL.get(s['outcome'], s['outcome'].upper())}"
         f"</span> {e(s['feature'])} — {e(s['scenario'])}{example} ({s['duration']:.1f}s){tags}</summary>"
         f"{''.join(parts)}</details>"
     )

@@ -144,7 +144,9 @@ def test_an_install_killed_half_way_is_recovered_by_the_next_run(fake: dict[str,
     deadline = time.monotonic() + 30
     while f"openclaw@{VERSION}" not in installs(fake) and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.0)  # some of the package's files are written
+    parts = Path(fake["SMS_HARNESS_CACHE"]) / "openclaw"
+    while len(list(parts.glob(f".{VERSION}.part-*/node_modules/openclaw/dist/*"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until some of the package's files are written
     os.killpg(proc.pid, signal.SIGKILL)  # the install and its npm, as kill -9 of a run's group would
     proc.wait(10)
     assert not entry_dir(fake).exists(), "nothing half-built was put in place"
