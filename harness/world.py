@@ -99,7 +99,12 @@ class World(ForgedRequests, Expectations):
 
     def close(self) -> None:
         """Put back the emulator settings the scenario changed, remove the faults it left active, and
-        give back its accounts unless it changed their numbers or services."""
+        give back its accounts unless it changed their numbers or services.
+
+        A scenario that ends on the webhook's answer may leave an agent turn running: its reply
+        would land in the next scenario that takes these accounts, so that ends first."""
+        if self.admitted and not self.dirty:
+            self.wait_quiet()
         if self.changed_settings:
             self.emu.settings(**self.changed_settings)
         for fault in self.emu.faults() if self.faults else []:  # most scenarios inject none: no request
