@@ -79,6 +79,11 @@ OPTIONS: tuple[Option, ...] = (
         pytest="--openclaw-state",
     ),
     Option(
+        "hermes_overlay",
+        "a folder put first on Hermes's PYTHONPATH: a mutated copy of one of its packages (selfcheck)",
+        pytest="--hermes-overlay",
+    ),
+    Option(
         "divergences",
         "a TOML list of the gateway's known divergences, each pinned to its step and observation "
         "(default: the built-in list of --gateway openclaw or hermes, none otherwise)",

@@ -56,6 +56,11 @@ TAGS = {
     "imsg": "macOS imsg flow",
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",
+    "status_callbacks": "needs Twilio's status callbacks (a capability)",
+    "pairing_rate_limit": "needs a per-sender pairing rate limit (a capability)",
+    "pairing_lockout": "needs an approval lockout (a capability)",
+    "plain_text_retry": "needs the plain-text retry of a refused reply (a capability)",
+    "webhook_url_required": "needs a refusal to start without a webhook URL (a capability)",
 }
 
 
@@ -249,7 +254,8 @@ def sms_gateway(
             hermes = install.install(request.config.getoption("--hermes-version") or install.DEFAULT_HERMES)
         except ProvisionError as exc:
             raise pytest.UsageError(str(exc)) from None
-        driver = HermesDriver(workdir, sms_emulator, hermes)
+        overlay = request.config.getoption("--hermes-overlay")
+        driver = HermesDriver(workdir, sms_emulator, hermes, Path(overlay) if overlay else None)
     else:
         from harness.drivers.reference import ReferenceDriver
 

@@ -57,6 +57,7 @@ class RunOptions:
     sms_plugin_from: str | None = None
     divergences: str | None = None
     hermes_version: str | None = None
+    hermes_overlay: str | None = None
 
 
 def suite_root() -> Path:
@@ -293,8 +294,10 @@ def selfcheck(options: RunOptions, only: list[str] | None = None) -> int:
     """The unmutated gateway must pass; each mutant must make at least one scenario fail."""
     if options.gateway == "openclaw":
         return selfcheck_openclaw(options, only)
+    if options.gateway == "hermes":
+        return selfcheck_hermes(options, only)
     if options.gateway != "reference":
-        print("sms-harness: selfcheck runs against the reference gateway or OpenClaw", file=sys.stderr)
+        print("sms-harness: selfcheck runs against the reference gateway, OpenClaw or Hermes", file=sys.stderr)
         return 2
     from refclaw.mutants import MUTANTS
 
@@ -329,6 +332,32 @@ def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
         except mutants.MutationError as exc:
             print(f"sms-harness: {exc}", file=sys.stderr)
             return 2
+
+
+def selfcheck_hermes(options: RunOptions, only: list[str] | None) -> int:
+    """Each defect of hermes.mutants.MUTANTS in an overlay copy of Hermes's package, one at a time."""
+    from harness.hermes import install, mutants
+
+    names = known_mutants(only, list(mutants.MUTANTS))
+    if names is None:
+        return 2
+    features = sorted({feature for name in names for feature in mutants.MUTANTS[name][1].features})
+    version = options.hermes_version or install.DEFAULT_HERMES
+    hermes = install.install(version)
+    folder = options.report.resolve() / "hermes-overlay"
+
+    def setup(name: str | None) -> dict[str, Any]:
+        if not name:
+            return {"hermes_overlay": None, "features": features, "workers": 0}
+        where = mutants.overlay(name, hermes.site_packages, folder)
+        print(f"  {name}: {mutants.MUTANTS[name][1].what} ({where.name})", flush=True)
+        return {"hermes_overlay": str(folder), "features": list(mutants.MUTANTS[name][1].features), "workers": 0}
+
+    try:
+        return kill_matrix(options, names, setup, f"the unmutated hermes-agent {version} ({', '.join(features)})")
+    except mutants.MutationError as exc:
+        print(f"sms-harness: {exc}", file=sys.stderr)
+        return 2
 
 
 def known_mutants(only: list[str] | None, known: list[str]) -> list[str] | None:

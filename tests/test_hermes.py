@@ -61,6 +61,26 @@ def test_the_channel_becomes_hermes_variables(driver: HermesDriver, monkeypatch:
     assert env(driver, dmPolicy="open", allowFrom=["*"])["SMS_ALLOW_ALL_USERS"] == "true"
     unsigned = env(driver, dangerouslyDisableSignatureValidation=True)
     assert unsigned["SMS_INSECURE_NO_SIGNATURE"] == "true" and "SMS_WEBHOOK_URL" not in unsigned
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/of/ours")
+    assert "PYTHONPATH" not in env(driver)  # the harness's own import path is not Hermes's
+
+
+@pytest.mark.parametrize(
+    ("channel", "allowed", "ignored"),
+    [
+        ({"dmPolicy": "pairing"}, {}, False),  # strangers get a pairing code: Hermes's default
+        ({"dmPolicy": "allowlist", "allowFrom": []}, {}, True),  # nobody listed, and no pairing codes either
+        ({"dmPolicy": "allowlist", "allowFrom": ["+15550001111"]}, {"SMS_ALLOWED_USERS": "+15550001111"}, True),
+        ({"dmPolicy": "disabled", "allowFrom": ["*", "+15550001111"]}, {}, True),  # nobody, even listed
+        ({"dmPolicy": "open", "allowFrom": ["*"]}, {"SMS_ALLOW_ALL_USERS": "true"}, False),
+    ],
+)
+def test_dm_policies_become_an_allowlist_and_hermess_unauthorized_dm_behaviour(
+    channel: dict[str, object], allowed: dict[str, str], ignored: bool
+) -> None:
+    assert HermesDriver.access(channel) == allowed
+    block = HermesDriver.platform_config(channel)
+    assert block == ({"sms": {"unauthorized_dm_behavior": "ignore"}} if ignored else {})
 
 
 @pytest.mark.parametrize(
@@ -71,8 +91,6 @@ def test_the_channel_becomes_hermes_variables(driver: HermesDriver, monkeypatch:
         ({"textChunkLimit": 10}, "chunk_limit"),
         ({"messagingServiceSid": "MG" + "0" * 32}, "messaging_service"),
         ({"enabled": False}, "disabled_channel"),
-        ({"dmPolicy": "disabled"}, "disabled_policy"),
-        ({"dmPolicy": "disabled", "allowFrom": ["+15550001111"]}, "disabled_policy"),
     ],
 )
 def test_what_hermes_cannot_express_is_not_applicable(
@@ -85,11 +103,43 @@ def test_what_hermes_cannot_express_is_not_applicable(
 
 
 def test_a_profile_spells_the_specifications_answers_its_own_way(driver: HermesDriver) -> None:
-    assert driver.profile.answer("Invalid signature") == EMPTY_TWIML
-    assert driver.profile.answer("text/xml") == "application/xml"
-    assert driver.profile.answer("Forbidden") == "Forbidden" and driver.profile.answer(None) is None
+    profile = driver.profile
+    assert profile.answer("Invalid signature") == EMPTY_TWIML
+    assert profile.answer("text/xml") == "application/xml"
+    assert profile.answer("text/xml; charset=utf-8", 405) == "text/plain; charset=utf-8"  # aiohttp's own 405
+    assert profile.answer("Forbidden") == "Forbidden" and profile.answer(None) is None
     assert Profile().answer("Invalid signature") == "Invalid signature"  # OpenClaw's own words
-    assert all(source.startswith("hermes-agent 0.19.0 ") for _, _, source in driver.profile.answers)
+    assert profile.phrase("Approved sms sender +15550001111") == "Approved! User +15550001111"
+    assert profile.phrase("Approved someone else") == "Approved someone else"
+    assert profile.rendering("- milk", ["• milk"]) == ["• milk"]  # not in its list: the specification's
+    assert profile.rendering("> quoted line\n> second line\n\nafter the quote", []) == [
+        "> quoted line\n> second line\n\nafter the quote"
+    ]
+    assert profile.header("x-openclaw-delivery-accepted", "durable") is None
+    assert profile.body_limit[0] == 65536 and Profile().body_limit[0] == 32768
+    sources = [a[-1] for a in profile.answers] + [p[-1] for p in profile.phrases] + [r[-1] for r in profile.renders]
+    assert all(source.startswith(("hermes-agent 0.19.0 ", "aiohttp")) for source in sources)
+
+
+def test_each_hermes_mutant_changes_one_place_in_a_copy(tmp_path: Path) -> None:
+    """Over a stand-in of Hermes's packages holding each mutant's text once: the copy is mutated,
+    the original is not; a text that is not there is refused in one line."""
+    from harness.hermes import mutants
+
+    site = tmp_path / "site-packages"
+    for relative, mutant in mutants.MUTANTS.values():
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((path.read_text() if path.exists() else "") + mutant.old + "\n# end\n")
+    assert len(mutants.MUTANTS) >= 10
+    for name, (relative, mutant) in mutants.MUTANTS.items():
+        changed = mutants.overlay(name, site, tmp_path / "overlay")
+        assert changed == tmp_path / "overlay" / relative
+        original = (site / relative).read_text()  # the install is never touched
+        assert changed.read_text() == original.replace(mutant.old, mutant.new) != original
+    (site / mutants.ADAPTER).write_text("nothing of the kind\n")
+    with pytest.raises(mutants.MutationError, match="occurs 0 times"):
+        mutants.overlay("markdown_kept", site, tmp_path / "overlay")
 
 
 @pytest.mark.slow

@@ -33,6 +33,11 @@ class Hermes:
     def python(self) -> Path:
         return self.root / "bin" / "python"
 
+    @property
+    def site_packages(self) -> Path:
+        """Where its packages are (the selfcheck copies one from here to mutate it)."""
+        return next((self.root / "lib").glob("python3*/site-packages"))
+
     def argv(self, *args: str) -> list[str]:
         return [str(self.python), "-m", "hermes_cli.main", *args]
 

@@ -16,20 +16,11 @@ plugin (pairing codes and their expiry, replay dedupe by MessageSid in the ingre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from harness.defects import MutationError, PluginMutant, write_once
 
-class MutationError(Exception):
-    """A mutant cannot be applied to this plugin version; one line for the user."""
-
-
-@dataclass(frozen=True)
-class PluginMutant:
-    what: str  # the defect, in words, for the kill matrix
-    old: str  # exact text in the published dist/*.js, once
-    new: str
-    features: tuple[str, ...]  # the feature files that concern it (their stems)
+__all__ = ["MUTANTS", "MutationError", "apply"]
 
 
 MUTANTS: dict[str, PluginMutant] = {
@@ -194,14 +185,4 @@ MUTANTS: dict[str, PluginMutant] = {
 
 def apply(name: str, package: Path) -> Path:
     """Write mutant `name` into the package's dist/ and return the file it changed."""
-    mutant = MUTANTS[name]
-    files = sorted((package / "dist").rglob("*.js"))
-    hits = {path: path.read_text(encoding="utf-8").count(mutant.old) for path in files}
-    if sum(hits.values()) != 1:
-        raise MutationError(
-            f"{name}: its text occurs {sum(hits.values())} times in {package}/dist, not once "
-            "(a plugin version this mutant was not written for?)"
-        )
-    path = next(path for path, count in hits.items() if count)
-    path.write_text(path.read_text(encoding="utf-8").replace(mutant.old, mutant.new), encoding="utf-8")
-    return path
+    return write_once(name, MUTANTS[name], sorted((package / "dist").rglob("*.js")), package / "dist")
