@@ -32,7 +32,7 @@ Feature: Replays, status callbacks and rate limits
     Then the gateway answers 200
     And the status probe's recent outbound status is "delivered"
 
-  @observed
+  @observed @status_callbacks
   Scenario: Status callbacks out of order leave the message at its furthest status
     Given the gateway is running
     And Twilio will send the next message's status callbacks in reverse order
@@ -42,7 +42,7 @@ Feature: Replays, status callbacks and rate limits
     And the operator runs the status probe
     Then the probe's recent outbound status is "delivered"
 
-  @observed
+  @observed @status_callbacks
   Scenario: Two different final statuses for one message leave it conflicted
     Given the gateway is running
     When phone "A" texts "reply exactly twice final"

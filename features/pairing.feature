@@ -90,9 +90,33 @@ Feature: Pairing (the default dmPolicy)
     And phone "C" texts "hello"
     And phone "C" gets a pairing reply with an 8-character code
     And phone "D" texts "hello"
-    Then phone "D" gets no reply
+    Then phone "D" gets no pairing code
     And "pairing list sms" does not show phone "D"
     When the operator approves the code of phone "A"
     And phone "D" texts "hello again"
     Then phone "D" gets a pairing reply with an 8-character code
     And "pairing list sms" shows phone "D" with that code
+
+  @observed @pairing_rate_limit
+  Scenario: A sender who got a pairing code gets nothing more for ten minutes
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And phone "A" texts "hello again"
+    Then phone "A" gets nothing more
+    And no agent turn has run
+    When 11 minutes pass on the gateway's clock
+    And phone "A" texts "still here"
+    Then phone "A" gets a pairing reply with an 8-character code
+
+  @observed @pairing_lockout
+  Scenario: Five wrong codes lock approvals for an hour, even of a good code
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And the operator tries the code "ZZZZZZZZ" 5 times
+    And the operator approves that code
+    Then the command fails mentioning "locked out"
+    When 61 minutes pass on the gateway's clock
+    And phone "A" texts "hello once more"
+    And phone "A" gets a pairing reply with an 8-character code
+    And the operator approves that code
+    Then the approval says "Approved sms sender <phone A>"

@@ -49,14 +49,14 @@ Feature: Replies: plain text, chunked, through the configured sender
     When phone "A" asks for a reply of 161 characters without spaces
     Then phone "A" gets messages of 160 and 1 characters, in order
 
-  @observed
+  @observed @status_callbacks
   Scenario: Replies carry a StatusCallback with Twilio connection overrides
     Given the gateway is running
     When phone "A" texts "reply exactly with callback"
     Then phone "A" gets the reply "with callback"
     And the Messages.json request had StatusCallback "<public url>#rp=ct,rt,5xx&rt=5000&rc=1"
 
-  @observed
+  @observed @status_callbacks
   Scenario Outline: publicWebhookUrl's own "#" overrides are merged into the StatusCallback and clamped
     Given the Twilio number's webhook is "<public url>" with method POST
     And the channel's publicWebhookUrl is "<public url><fragment>"
@@ -72,7 +72,7 @@ Feature: Replies: plain text, chunked, through the configured sender
       | all and bounds kept | #rp=all&rt=2000&rc=3 | #rp=all&rt=2000&rc=3 |
       | upper bounds kept | #rt=15000&rc=5&rp=rt | #rt=15000&rc=5&rp=rt,ct,5xx |
 
-  @observed
+  @observed @status_callbacks
   Scenario: A loopback publicWebhookUrl sends no StatusCallback and warns
     Given the channel's publicWebhookUrl is "http://127.0.0.1:9/webhooks/sms"
     And the channel's dangerouslyDisableSignatureValidation is true
@@ -98,3 +98,19 @@ Feature: Replies: plain text, chunked, through the configured sender
       | single-label host | https://gateway/webhooks/sms |
       | local host name | https://gateway.local/webhooks/sms |
       | private address | http://10.1.2.3/webhooks/sms |
+
+  @observed @plain_text_retry
+  Scenario: A reply Twilio refuses is sent once more as plain text, and only once
+    Given the gateway is running
+    And Twilio refuses the next 1 Messages.json request with 400
+    When phone "A" texts "reply exactly try again"
+    Then phone "A" gets the messages ["(Response formatting failed, plain text:)\n\ntry again"]
+    And the gateway made 2 Messages.json requests
+
+  @observed @plain_text_retry
+  Scenario: A reply Twilio refuses twice is given up, with no third request
+    Given the gateway is running
+    And Twilio refuses the next 2 Messages.json requests with 400
+    When phone "A" texts "reply exactly not again"
+    Then the gateway made 2 Messages.json requests
+    And phone "A" gets no reply

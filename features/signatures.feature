@@ -128,3 +128,8 @@ Feature: Webhook signatures
       | a bare "?" stops the query being added | <public url>?tenant=blue | <public url>? | 403 | Invalid signature |
       | its own query is used as is | <public url>?tenant=blue | <public url>?tenant=blue | 200 | <Response></Response> |
       | an apostrophe in the query is re-encoded | <public url>?name=o'neil | <public url> | 403 | Invalid signature |
+
+  @observed @webhook_url_required
+  Scenario: Without publicWebhookUrl and with validation on, the gateway refuses to start
+    Given the channel does not set publicWebhookUrl
+    Then the gateway refuses to start, saying "SMS_WEBHOOK_URL is required"

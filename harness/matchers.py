@@ -17,7 +17,7 @@ import httpx
 from emulator import media, signing
 from emulator.client import WaitTimeout
 from harness import redaction
-from harness.drivers.base import CliResult
+from harness.drivers.base import CliResult, NotApplicable
 
 if TYPE_CHECKING:
     from emulator.client import EmulatorClient
@@ -60,6 +60,10 @@ def pairing_code(body: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _forms(calls: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{c.get('status')} Body={dict(c['form']).get('Body', '')[:80]!r}" for c in calls) or "none"
+
+
 def _short(messages: list[dict[str, Any]]) -> str:
     return "; ".join(f"{m.get('to')}: {str(m.get('body'))[:120]!r}" for m in messages) if messages else ""
 
@@ -88,6 +92,7 @@ class Expectations:
     last_http: httpx.Response | None
     last_inbound: dict[str, Any] | None
     last_probe: dict[str, Any] | None
+    asked: str | None
     chunks: list[dict[str, Any]]
     file_sent: bytes
     turns_before: int | None
@@ -265,7 +270,8 @@ class Expectations:
         """The gateway's answer: `of="webhook"` to the emulator's last inbound delivery, else to the
         request the scenario sent itself; its status, body (stripped), Content-Type and a header.
         A body or type the gateway's profile spells its own way is compared as it spells it."""
-        body, content_type = self.driver.profile.answer(body), self.driver.profile.answer(content_type)
+        profile = self.driver.profile
+        body, content_type = profile.answer(body, status), profile.answer(content_type, status)
         if of == "webhook":
             attempt = self.delivery()["attempts"][-1]
             seen = (attempt.get("status"), (attempt.get("body") or "").strip())
@@ -281,11 +287,11 @@ class Expectations:
             self.fail("a request to the webhook", "none was sent")
         response = self.last_http
         if header is not None:
-            name, value = header
+            name, value = header[0], self.driver.profile.header(*header)
             seen_header = response.headers.get(name)
             if seen_header != value:
                 self.fail(
-                    f"the answer's header {name}: {value}",
+                    f"the answer's header {name}: {value}" if value is not None else f"no header {name}",
                     f"{name}: {seen_header}" if seen_header is not None else "no such header",
                 )
         if status is None:
@@ -314,11 +320,19 @@ class Expectations:
         params: dict[str, str | None] | None = None,
         to_phone: str | None = None,
         from_account: str = "main",
+        count: int | None = None,
     ) -> None:
-        """What the gateway asked Twilio to send. `none`: no request at all; `params`: every request
+        """What the gateway asked Twilio to send. `count`: exactly so many requests, once nothing more
+        comes; `none`: no request at all; `params`: every request
         has these form values (None: not sent); `to_phone`: every request to that phone was made as
         `from_account` (its SID, credentials and number)."""
         requests = self.sent_requests()
+        if count is not None:
+            self.wait_quiet()  # a request that is still to come must be counted too
+            requests = self.sent_requests()
+            if len(requests) != count:
+                self.fail(f"exactly {count} Messages.json request(s)", f"{len(requests)}: {_forms(requests)}")
+            return
         if none:
             if requests:
                 self.fail("no Messages.json request", f"{len(requests)} request(s)")
@@ -348,26 +362,49 @@ class Expectations:
         """`pairing list sms` shows the phone (with that code, when one is given), or does not."""
         entries = self.pairing_entries()
         shown = [(e.sender, e.code) for e in entries]
-        present = any(e.sender == self.phone(phone) and (not listed or code is None or e.code == code) for e in entries)
+        codes = code is not None and "pairing_list" not in self.driver.lacks
+        present = any(e.sender == self.phone(phone) and (not listed or not codes or e.code == code) for e in entries)
         if listed and not present:
             self.fail(f"phone {phone} ({self.phone(phone)}) with code {code} in `pairing list sms`", str(shown))
         if not listed and present:
             self.fail(f"phone {phone} absent from `pairing list sms`", str(shown))
+        if listed and code is not None:
+            self.listed_code()  # the phone is listed; whether with that code, only a gateway that shows codes can say
+
+    def listed_code(self) -> None:
+        """A step that reads a code from `pairing list` needs a gateway that shows codes there."""
+        if "pairing_list" in self.driver.lacks:
+            raise NotApplicable(self.driver.name, "pairing_list", "a pending code read from `pairing list`")
 
     # -- the rest -------------------------------------------------------------------------------------
 
     def expect_pairing_reply(self, phone: str, quoting: str | None = None) -> str:
         """A pairing reply with an 8-character code reaches the phone; with `quoting` (a code read
-        before), it names the phone's number and `openclaw pairing approve sms <that code>`."""
+        before), it carries the words of the gateway's profile: OpenClaw's name the phone's number and
+        `openclaw pairing approve sms <that code>`."""
         body = self.wait_reply(phone)["body"]
         code = pairing_code(body)
         if code is None:
             self.fail("a pairing reply with an 8-character code of capital letters and digits", body)
         if quoting is not None:
-            missing = [w for w in (self.phone(phone), f"openclaw pairing approve sms {quoting}") if w not in body]
+            words = [w.format(phone=self.phone(phone), code=quoting) for w in self.driver.profile.pairing_reply[0]]
+            missing = [w for w in words if w not in body]
             if missing:
                 self.fail(f"the pairing reply to contain {missing}", body)
         return code
+
+    def expect_no_pairing_code(self, phone: str) -> None:
+        """The phone gets no pairing code: no message at all, or only the gateway's "busy" reply."""
+        busy = self.driver.profile.pairing_busy[0]
+        self.wait_quiet()
+        got = [m for m in self.outbound(phone, after=self.mark) if busy is None or m.get("body") != busy]
+        if got:
+            wanted = f"nothing, or exactly {busy!r}" if busy else "nothing"
+            self.fail(f"no pairing code for phone {phone} ({wanted}) within {self.quiet_seconds:g}s", _short(got))
+
+    def rendered(self, messages: list[str]) -> list[str]:
+        """The messages a phone gets for what it last asked the agent to answer, as this gateway renders it."""
+        return self.driver.profile.rendering(self.asked or "", messages)
 
     def expect_joined_chunks(self, *, read_as: str | None = None, contains: str | None = None) -> None:
         """The chunks of the long reply, joined: in order, every landmark of the markdown `read_as`
@@ -447,6 +484,7 @@ class Expectations:
         if result is None:
             self.fail("a CLI call", "none was made")
         output = result.stdout + result.stderr
+        says = self.driver.profile.phrase(says) if says is not None else None
         if result.ok != ok or (says is not None and says.lower() not in output.lower()):
             self.fail(
                 ("the command to succeed" if ok else "the command to fail")
@@ -458,6 +496,7 @@ class Expectations:
 
     def expect_log(self, *texts: str) -> None:
         """Within the gateway's quiet window: a channel logs its start-up a moment after a reload."""
+        texts = tuple(self.driver.profile.phrase(t) for t in texts)
         deadline = time.monotonic() + self.quiet_seconds
         while True:
             log = self.driver.logs()

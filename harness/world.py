@@ -24,7 +24,7 @@ from emulator.client import EmulatorClient, Provisioned, WaitTimeout
 from harness import redaction
 from harness.accounts import AccountPool, Shape
 from harness.channel_config import guide_block
-from harness.drivers.base import CliResult, DriverError, GatewayDriver, PairingEntry, Setup, Unsupported
+from harness.drivers.base import CliResult, DriverError, GatewayDriver, NotApplicable, PairingEntry, Setup, Unsupported
 from harness.forged import PUBLIC_BASE, ForgedRequests
 from harness.matchers import Expectations, _short
 from harness.senders import Sender
@@ -78,6 +78,7 @@ class World(ForgedRequests, Expectations):
         self.answered = 0  # requests to the webhook since the last action, whatever their answer
         self.turns_before: int | None = None  # agent turns when the first of them went in
         self.has_acted = False
+        self.asked: str | None = None  # what the phone last asked the agent to answer
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
@@ -229,6 +230,17 @@ class World(ForgedRequests, Expectations):
         self.emu.add_route(PUBLIC_BASE, self.driver.local_url)
         self.started = True
 
+    def expect_start_refused(self, says: str) -> None:
+        """Started with the scenario's configuration, the gateway does not come up, and says why."""
+        wanted = f"the gateway to refuse to start, saying {says!r}"
+        try:
+            self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), True), self.emu.base_url)
+        except DriverError as exc:
+            if says.lower() not in str(exc).lower():
+                self.fail(wanted, str(exc))
+            return
+        self.fail(wanted, f"it started and serves {self.driver.local_url}")
+
     def own_path(self, account: str = "main") -> None:
         """Move the account to a webhook path no earlier scenario used.
 
@@ -280,6 +292,13 @@ class World(ForgedRequests, Expectations):
 
     def approve(self, code: str, notify: bool = False) -> CliResult:
         return self.run(self.driver.pairing_approve(code, notify=notify))
+
+    def approve_wrong(self, code: str, times: int) -> None:
+        """The operator types a code that was never given, `times` times (at most 10); each is refused."""
+        for _ in range(min(times, 10)):
+            result = self.approve(code)
+            if result.ok:
+                self.fail(f"the code {code}, never given, to be refused", result.describe())
 
     def patch_config(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
         return self.run(self.driver.config_patch(patch, dry_run=dry_run))
@@ -410,6 +429,7 @@ class World(ForgedRequests, Expectations):
 
     def ask_agent(self, phone: str, answer: str) -> dict[str, Any]:
         """The phone asks the scripted agent to answer exactly `answer` (any text, carried as JSON)."""
+        self.asked = answer
         return self.text(phone, "reply verbatim " + json.dumps(answer))
 
     # -- load --------------------------------------------------------------------------------------
@@ -417,7 +437,7 @@ class World(ForgedRequests, Expectations):
     def limit(self, name: str) -> int:
         limits = self.driver.rate_limits()
         if name not in limits:
-            raise Unsupported(f"the {self.driver.name} gateway does not say its {name} rate limit")
+            raise NotApplicable(self.driver.name, "rate_limits", f"its {name} rate limit")
         value = int(limits[name])
         if not 0 < value <= MAX_LOAD:  # every load loop is bounded
             raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..{MAX_LOAD})")

@@ -203,6 +203,12 @@ def imsg_ready(sms: World) -> None:
         raise Unsupported("run with --sender imsg to drive a real phone through Messages")
 
 
+@given(parsers.re(r"Twilio refuses the next (?P<times>\d+) Messages.json requests? with (?P<status>\d+)$"))
+def messages_refused(sms: World, times: str, status: str) -> None:
+    params = {"status": int(status), "code": 21610, "path_contains": "/Messages.json", "method": "POST"}
+    sms.add_fault("rest_error", params, account_sid=sms.account().sid, times=int(times))
+
+
 @given("Twilio serves media files without redirecting to its CDN")
 def media_without_redirect(sms: World) -> None:
     sms.twilio_setting(media_redirect=False)

@@ -69,12 +69,22 @@ def gets_reply(sms: World, phone: str, text: str) -> None:
 
 @then(parsers.parse('phone "{phone}" gets the messages {messages}'))
 def gets_messages(sms: World, phone: str, messages: str) -> None:
-    sms.expect_messages_to(phone, bodies=json_cell(messages))
+    sms.expect_messages_to(phone, bodies=sms.rendered(json_cell(messages)))
 
 
 @then(parsers.parse('phone "{phone}" gets no reply'))
 def gets_no_reply(sms: World, phone: str) -> None:
     sms.expect_messages_to(phone, none=True)
+
+
+@then(parsers.parse('phone "{phone}" gets nothing more'))
+def gets_nothing_more(sms: World, phone: str) -> None:
+    sms.expect_messages_to(phone, count=0)
+
+
+@then(parsers.parse('phone "{phone}" gets no pairing code'))
+def gets_no_pairing_code(sms: World, phone: str) -> None:
+    sms.expect_no_pairing_code(phone)
 
 
 @then(parsers.parse('phone "{phone}" gets no reply containing "{text}"'))
@@ -162,6 +172,16 @@ def used_service(sms: World, sid: str) -> None:
 @then(parsers.parse('the Messages.json request used From "{number}" and no MessagingServiceSid'))
 def used_number(sms: World, number: str) -> None:
     sms.expect_send_requests(params={"From": sms.expand(number), "MessagingServiceSid": None})
+
+
+@then(parsers.parse("the gateway made {count:d} Messages.json requests"))
+def made_requests(sms: World, count: int) -> None:
+    sms.expect_send_requests(count=count)
+
+
+@then(parsers.parse('the gateway refuses to start, saying "{text}"'))
+def refuses_to_start(sms: World, text: str) -> None:
+    sms.expect_start_refused(text)
 
 
 @then("no Messages.json request was made")

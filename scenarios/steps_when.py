@@ -57,6 +57,11 @@ def approve_code_of(sms: World, pairing_codes: PairingCodes, phone: str) -> None
     sms.approve(pairing_codes.by_phone[phone])
 
 
+@when(parsers.parse('the operator tries the code "{code}" {times:d} times'))
+def approve_wrong_code(sms: World, code: str, times: int) -> None:
+    sms.approve_wrong(code, times)
+
+
 @when(parsers.parse("{minutes:d} minutes pass on the gateway's clock"))
 def clock_passes(sms: World, minutes: int) -> None:
     sms.advance_clock(minutes * 60)
@@ -153,7 +158,7 @@ def form_with_method(sms: World, phone: str, method: str) -> None:
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" padded past 32 KiB is posted to the webhook'))
 def form_too_large(sms: World, phone: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), extra_bytes=33 * 1024)
+    sms.post_webhook(sms.inbound_form(phone), extra_bytes=sms.driver.profile.body_limit[0] + 1024)
 
 
 @when(
@@ -285,6 +290,7 @@ def mac_texts(sms: World, body: str) -> None:
 
 @when("the operator approves the newest request")
 def approve_newest(sms: World) -> None:
+    sms.listed_code()
     entries = sms.pairing_entries()
     if not entries:
         sms.fail("a pending pairing request to approve", "none")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import json
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -46,11 +47,19 @@ CAPABILITIES = {
     "probe": "`channels capabilities` and `channels status --probe`",
     "mms": "pictures and files, in and out",
     "status_callbacks": "Twilio's status callbacks, asked for and recorded",
-    "pairing_list": "`pairing list` that shows each pending code",
+    "pairing_list": "`pairing list` that shows each pending code as the sender got it",
     "pairing_notify": "`pairing approve --notify`",
     "clock": "a way to move the gateway's clock",
+    "rate_limits": "webhook request limits of its own, which it states (429 and 503 past them)",
     "env_config": "OpenClaw's environment variables and SecretRefs for the channel",
+    # behaviours another gateway has and OpenClaw's channel has not (Hermes Agent's, first)
+    "pairing_rate_limit": "one pairing reply per sender per window, whatever the sender sends",
+    "pairing_lockout": "approvals locked for a while after repeated wrong codes",
+    "plain_text_retry": "a reply Twilio refuses, sent once more as plain text",
+    "webhook_url_required": "no start at all without the public webhook URL while signatures are checked",
 }
+# Capabilities OpenClaw's channel (and so the reference, which models it) does not have.
+NOT_OPENCLAW = frozenset({"pairing_rate_limit", "pairing_lockout", "plain_text_retry", "webhook_url_required"})
 # Tags of whole areas and the capability each needs: such a scenario is not applicable before any set-up.
 TAG_NEEDS = {
     "mms": "mms",
@@ -59,6 +68,8 @@ TAG_NEEDS = {
     "setup": "config_patch",
     "probe": "probe",
     "env": "env_config",
+    "status_callbacks": "status_callbacks",
+    **{capability: capability for capability in NOT_OPENCLAW},
 }
 
 
@@ -74,15 +85,53 @@ class NotApplicable(Unsupported):
 
 @dataclass(frozen=True)
 class Profile:
-    """A gateway's exact values where they differ from OpenClaw's by design, each (value…, source)."""
+    """A gateway's exact values where they differ from OpenClaw's by design, each with its source.
+
+    The scenarios speak OpenClaw's values; a matcher asks the profile for this gateway's. A value
+    left at its default is OpenClaw's.
+    """
 
     webhook_path: tuple[str, str] = ("/webhooks/sms", "the guide: the default webhookPath")
-    #: (the specification's answer body or content type, this gateway's, source) where they differ
-    answers: tuple[tuple[str, str, str], ...] = ()
+    #: (status or None for any, the specification's answer body or content type, this gateway's, source)
+    answers: tuple[tuple[int | None, str, str, str], ...] = ()
+    #: (the specification's words, this gateway's, source); {phone} and {code} stand for a number and a code
+    phrases: tuple[tuple[str, str, str], ...] = ()
+    #: the words a pairing reply carries ({phone}: the sender's number, {code}: its code), and their source
+    pairing_reply: tuple[tuple[str, ...], str] = (
+        ("{phone}", "openclaw pairing approve sms {code}"),
+        "the guide: the pairing reply",
+    )
+    #: what a sender gets when the pending pairing requests are full (None: nothing), and its source
+    pairing_busy: tuple[str | None, str] = (None, "the guide: at most 3 pending requests, the others get no reply")
+    #: (the agent's answer, the messages the phone gets, source) where this gateway renders it otherwise
+    renders: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    #: the largest webhook body it accepts, in bytes, and its source
+    body_limit: tuple[int, str] = (32 * 1024, "the guide: bodies over 32 KiB get 413")
+    #: (header, the specification's value, this gateway's or None for no such header, source)
+    headers: tuple[tuple[str, str, str | None, str], ...] = ()
 
-    def answer(self, spec: str | None) -> str | None:
+    def answer(self, spec: str | None, status: int | None = None) -> str | None:
         """This gateway's body (or content type) for the one the specification names."""
-        return next((mine for theirs, mine, _ in self.answers if theirs == spec), spec)
+        return next((mine for code, theirs, mine, _ in self.answers if theirs == spec and code in (None, status)), spec)
+
+    def phrase(self, spec: str) -> str:
+        """This gateway's words for the specification's (a number or a code in them carried over)."""
+        for theirs, mine, _ in self.phrases:
+            pattern = (
+                re.escape(theirs).replace(r"\{phone\}", r"(?P<phone>\+?\d+)").replace(r"\{code\}", r"(?P<code>\w+)")
+            )
+            found = re.fullmatch(pattern, spec)
+            if found:
+                return mine.format(**found.groupdict())
+        return spec
+
+    def rendering(self, answer: str, messages: list[str]) -> list[str]:
+        """The messages a phone gets for this answer from the agent."""
+        return next((list(mine) for theirs, mine, _ in self.renders if theirs == answer), messages)
+
+    def header(self, name: str, spec: str) -> str | None:
+        """This gateway's value of an answer's header (None: it sends none)."""
+        return next((mine for n, theirs, mine, _ in self.headers if (n, theirs) == (name, spec)), spec)
 
 
 class DriverError(Exception):
@@ -213,7 +262,7 @@ class GatewayDriver(abc.ABC):
     name: str = "gateway"
     #: its exact values where they differ from OpenClaw's by design, and the capabilities it lacks
     profile: Profile = Profile()
-    lacks: frozenset[str] = frozenset()
+    lacks: frozenset[str] = NOT_OPENCLAW
     #: the gateway's local base URL, where a tunnel would deliver the public URL
     local_url: str = ""
     #: how long to wait for a message that must not come, and at most for one that must
@@ -292,10 +341,10 @@ class GatewayDriver(abc.ABC):
         return None  # the others count from reset
 
     def advance_clock(self, seconds: float) -> None:
-        raise Unsupported(f"the {self.name} gateway offers no way to move its clock")
+        raise NotApplicable(self.name, "clock", "moving the clock")
 
     def rate_limits(self) -> dict[str, int]:
-        raise Unsupported(f"the {self.name} gateway does not say its rate limits")
+        raise NotApplicable(self.name, "rate_limits", "a webhook rate limit")
 
 
 class ProcessDriver(GatewayDriver):

@@ -50,6 +50,8 @@ FOREIGN = (
     "HTTPS_PROXY",
     "ALL_PROXY",
     "NO_PROXY",
+    "PYTHONPATH",  # ours (a mutation run's tree copy) is not Hermes's
+    "PYTHONHOME",
 )
 PAIRING_FILES = ("sms-pending.json", "sms-approved.json", "_rate_limits.json")
 # channels.sms keys Hermes has nothing for, and the capability each would need
@@ -69,13 +71,91 @@ CONFIG = {
 
 ADAPTER = "hermes-agent 0.19.0 plugins/platforms/sms/adapter.py _handle_webhook"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+RENDERER = "hermes-agent 0.19.0 gateway/platforms/helpers.py strip_markdown, the SMS adapter's format_message"
+PAIRING = "hermes-agent 0.19.0 gateway/run.py, its pairing replies"
 PROFILE = Profile(
     webhook_path=(WEBHOOK_PATH, f"{ADAPTER}: the one route it registers"),
     answers=(
-        ("<Response></Response>", EMPTY_TWIML, f"{ADAPTER}: its answer to every webhook it handles"),
-        ("Invalid signature", EMPTY_TWIML, f"{ADAPTER}: a refused signature gets the same empty TwiML, with 403"),
-        ("text/xml", "application/xml", f"{ADAPTER}: its Content-Type"),
-        ("text/xml; charset=utf-8", "application/xml; charset=utf-8", f"{ADAPTER}: its Content-Type"),
+        (None, "<Response></Response>", EMPTY_TWIML, f"{ADAPTER}: its answer to every webhook it handles"),
+        (None, "Invalid signature", EMPTY_TWIML, f"{ADAPTER}: a refused signature gets the same empty TwiML, with 403"),
+        (
+            None,
+            "Payload too large",
+            EMPTY_TWIML,
+            f"{ADAPTER}: a body over its limit gets the same empty TwiML, with 413",
+        ),
+        (405, "Method not allowed", "405: Method Not Allowed", "aiohttp's own answer to a method the route lacks"),
+        (
+            405,
+            "text/xml; charset=utf-8",
+            "text/plain; charset=utf-8",
+            "aiohttp's own answer to a method the route lacks",
+        ),
+        (None, "text/xml", "application/xml", f"{ADAPTER}: its Content-Type"),
+        (None, "text/xml; charset=utf-8", "application/xml; charset=utf-8", f"{ADAPTER}: its Content-Type"),
+    ),
+    phrases=(
+        ("Approved sms sender {phone}", "Approved! User {phone}", "hermes-agent 0.19.0 hermes_cli/pairing.py approve"),
+        ("empty allowFrom", "No env user allowlists configured", "hermes-agent 0.19.0 gateway/run.py, at start"),
+    ),
+    pairing_reply=(("hermes pairing approve sms {code}",), f"{PAIRING}: the code and the command, no phone number"),
+    pairing_busy=("Too many pairing requests right now~ Please try again later!", f"{PAIRING}: 3 pending at most"),
+    renders=(
+        (
+            "Opening hours\n=============\nWe open at 9.",
+            ("Opening hours\n=============\nWe open at 9.",),
+            RENDERER,
+        ),  # setext heading
+        ("**bold**, _italic_, ~~struck~~ and ***both***", ("bold, italic, ~~struck~~ and both",), RENDERER),  # emphasis
+        ("- milk\n- eggs\n* bread", ("- milk\n- eggs\n* bread",), RENDERER),  # bullets
+        (
+            "- fruit\n  - apple\n    - green\n- bread",
+            ("- fruit\n  - apple\n    - green\n- bread",),
+            RENDERER,
+        ),  # nested list
+        (
+            "3. wake up\n7. text the bot\n9. read the reply",
+            ("3. wake up\n7. text the bot\n9. read the reply",),
+            RENDERER,
+        ),  # ordered list renumbered
+        ("- one\n\n- two", ("- one\n\n- two",), RENDERER),  # loose list
+        (
+            "| Name | Role |\n|------|------|\n| Ada | admin |\n| Bo | user |",
+            ("| Name | Role |\n|------|------|\n| Ada | admin |\n| Bo | user |",),
+            RENDERER,
+        ),  # table
+        (
+            "| Day | Open | Close |\n|---|---|---|\n| Mon | 9 | 17 |\n| Sun | | closed |",
+            ("| Day | Open | Close |\n|---|---|---|\n| Mon | 9 | 17 |\n| Sun | | closed |",),
+            RENDERER,
+        ),  # table with empty cell
+        (
+            "See ![the logo](https://ex.com/logo.png) above",
+            ("See  above", "the logo\nhttps://ex.com/logo.png"),
+            RENDERER,
+        ),  # image
+        (
+            "Read [the guide][g].\n\n[g]: https://docs.example.com/sms",
+            ("Read [the guide][g].\n\n[g]: https://docs.example.com/sms",),
+            RENDERER,
+        ),  # reference link
+        ("Tom &amp; Jerry &lt;3 &copy; 2026", ("Tom &amp; Jerry &lt;3 &copy; 2026",), RENDERER),  # entities
+        (
+            "Run:\n\n    openclaw channels status\n\nDone.",
+            ("Run:\n\n    openclaw channels status\n\nDone.",),
+            RENDERER,
+        ),  # indented code
+        (
+            "> quoted line\n> second line\n\nafter the quote",
+            ("> quoted line\n> second line\n\nafter the quote",),
+            RENDERER,
+        ),  # blockquote
+        ("line one\r\nline two\rline three", ("line one\r\nline two\rline three",), RENDERER),  # crlf and cr
+        ("above\n\n---\n\nbelow", ("above\n\n---\n\nbelow",), RENDERER),  # rule
+    ),
+    body_limit=(64 * 1024, f"{ADAPTER}: _TWILIO_WEBHOOK_MAX_BODY_BYTES"),
+    headers=(
+        ("x-openclaw-delivery-accepted", "durable", None, f"{ADAPTER}: answers before dispatching, no such header"),
     ),
 )
 
@@ -91,27 +171,27 @@ class HermesDriver(ProcessDriver):
             "messaging_service",
             "automation_send",
             "disabled_channel",
-            "disabled_policy",
             "config_patch",
             "probe",
             "mms",
             "status_callbacks",
             "pairing_list",
-            "clock",
+            "rate_limits",
             "env_config",
         }
     )
     quiet_seconds = 4.0  # its first turn answers in about 3 s, later ones in under 1 s
     reply_timeout = 30.0
 
-    def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes) -> None:
-        self.workdir, self.emu, self.hermes = workdir, emulator, hermes
+    def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes, overlay: Path | None = None) -> None:
+        self.workdir, self.emu, self.hermes, self.overlay = workdir, emulator, hermes, overlay
         self.home = workdir / "hermes-home"
         self.port = free_port()
         self.local_url = f"http://127.0.0.1:{self.port}"
         self.proxy_url, self.ca_path = emulator_proxy(emulator, workdir, self.name)
         self.process: GatewayProcess | None = None
         self._turns_after = 0
+        self._platform: dict[str, Any] = {}
         self.timings: dict[str, Any] = {"gateway_starts": 0.0, "starts": 0, "cli": []}
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -122,7 +202,6 @@ class HermesDriver(ProcessDriver):
         for key, capability in UNEXPRESSIBLE.items():
             if key in channel and not (key == "enabled" and channel[key] is True):
                 raise NotApplicable(self.name, capability, f"channels.sms.{key}")
-        policy = channel.get("dmPolicy", "pairing")
         env = {
             "HERMES_HOME": str(self.home),
             "HOME": str(self.workdir),
@@ -140,19 +219,36 @@ class HermesDriver(ProcessDriver):
             env["SMS_INSECURE_NO_SIGNATURE"] = "true"  # Hermes honours it only without a webhook URL
         elif channel.get("publicWebhookUrl"):
             env["SMS_WEBHOOK_URL"] = str(channel["publicWebhookUrl"])
-        allow = [str(a).removeprefix("sms:") for a in channel.get("allowFrom", [])]
-        if policy == "disabled":
-            raise NotApplicable(self.name, "disabled_policy", 'dmPolicy "disabled"')
-        if policy == "open" or "*" in allow:
-            env["SMS_ALLOW_ALL_USERS"] = "true"
-        elif policy == "allowlist" or (allow and policy != "pairing"):
-            env["SMS_ALLOWED_USERS"] = ",".join(allow)
+        env.update(self.access(channel))
+        if self.overlay:  # selfcheck: a mutated copy of one of Hermes's packages is imported first
+            env["PYTHONPATH"] = str(self.overlay)
         inherited = {k: v for k, v in clean_env({}).items() if not k.upper().startswith(FOREIGN)}
         return {**inherited, **env, **setup.env}
 
+    @staticmethod
+    def access(channel: dict[str, Any]) -> dict[str, str]:
+        """dmPolicy and allowFrom as Hermes's variables ("disabled": none, so nobody is let in)."""
+        policy = channel.get("dmPolicy", "pairing")
+        allow = [str(a).removeprefix("sms:") for a in channel.get("allowFrom", [])]
+        if policy == "disabled":
+            return {}
+        if policy == "open" or "*" in allow:
+            return {"SMS_ALLOW_ALL_USERS": "true"}
+        if allow and policy != "pairing":
+            return {"SMS_ALLOWED_USERS": ",".join(allow)}
+        return {}
+
+    @staticmethod
+    def platform_config(channel: dict[str, Any]) -> dict[str, Any]:
+        """config.yaml's `sms` block: Hermes answers an unlisted sender with a pairing code unless
+        told to ignore them, which "allowlist" (even with no one listed) and "disabled" mean."""
+        if channel.get("dmPolicy", "pairing") in ("allowlist", "disabled"):
+            return {"sms": {"unauthorized_dm_behavior": "ignore"}}
+        return {}
+
     def apply(self, setup: Setup, twilio_base: str) -> None:
-        env = self.environment(setup)
-        if self.running_with(env, setup.fresh):
+        env, platform = self.environment(setup), self.platform_config(setup.channel)
+        if self.running_with(env, setup.fresh) and platform == self._platform:
             return
         self.stop()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -164,8 +260,8 @@ class HermesDriver(ProcessDriver):
             "context_length": 131072,  # at least 64K, and given, so no model metadata is fetched
         }
         # JSON is YAML: config.yaml as JSON keeps Hermes's own YAML loader the only parser involved
-        (self.home / "config.yaml").write_text(json.dumps({"model": model, **CONFIG}, indent=2))
-        self._env = env
+        (self.home / "config.yaml").write_text(json.dumps({"model": model, **CONFIG, **platform}, indent=2))
+        self._env, self._platform = env, platform
         started = time.monotonic()
         self.process = GatewayProcess(
             self.hermes.argv("gateway", "run"), env, self.workdir / "gateway.log", "/health", START_TIMEOUT, self.port
@@ -182,6 +278,21 @@ class HermesDriver(ProcessDriver):
                 (pairing / name).write_text("{}")
         self.mark_log()
         self._turns_after = self.emu.cursor()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Hermes's pairing store keeps every moment it compares with now in its files (a code's
+        creation, a sender's last request, the end of a lockout) and re-reads them on every check:
+        making each of them `seconds` older is the clock moving forward, for pairing."""
+        pairing = self.home / "platforms" / "pairing"
+        for path in sorted(pairing.glob("*.json")) if pairing.is_dir() else []:
+            data = json.loads(path.read_text() or "{}")
+            if path.name == "_rate_limits.json":  # "_failures:sms" is a count; every other value a moment
+                data = {k: v if k.startswith("_failures:") else v - seconds for k, v in data.items()}
+            else:
+                for entry in data.values():
+                    if isinstance(entry, dict) and isinstance(entry.get("created_at"), int | float):
+                        entry["created_at"] -= seconds
+            path.write_text(json.dumps(data))
 
     # -- the CLI -------------------------------------------------------------------------------------
 
@@ -201,7 +312,16 @@ class HermesDriver(ProcessDriver):
         return result
 
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
-        raise NotApplicable(self.name, "pairing_list", "`hermes pairing list` shows a hash of each code, not the code")
+        """`hermes pairing list`: a table per kind; a pending row is platform, a hash of the code, user."""
+        result = self.cli("pairing", "list")
+        entries, pending = [], False
+        for line in result.stdout.splitlines():
+            if line.strip().startswith(("Pending Pairing Requests", "Approved Users")):
+                pending = line.strip().startswith("Pending")
+            cells = line.split()
+            if pending and len(cells) >= 3 and cells[0] == "sms":
+                entries.append(PairingEntry(cells[2], cells[1]))
+        return result, entries
 
     def message_send(
         self,
