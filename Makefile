@@ -18,7 +18,7 @@ define debian
 	else echo "no apt-get here: $(2)"; fi
 endef
 
-.PHONY: conformance conformance-openclaw conformance-hermes mutation test selfcheck selfcheck-openclaw bench clean
+.PHONY: conformance conformance-openclaw conformance-hermes mutation test selfcheck selfcheck-openclaw selfcheck-hermes bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ conformance: $(VENV)/.installed
 conformance-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway openclaw -n 2 --report $(REPORT)-openclaw
 
-# the same suite against Hermes Agent's SMS platform, provisioned from PyPI (a first step: see README)
+# the same suite against Hermes Agent's SMS platform, provisioned from PyPI (see README)
 conformance-hermes: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway hermes -n 2 --report $(REPORT)-hermes
 
@@ -53,6 +53,10 @@ selfcheck: $(VENV)/.installed
 # the suite against defects written into a private install of the real @openclaw/sms
 selfcheck-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness selfcheck --gateway openclaw --report $(REPORT)/selfcheck-openclaw
+
+# the suite against defects written into an overlay copy of Hermes Agent's SMS code
+selfcheck-hermes: $(VENV)/.installed
+	$(BIN)/sms-harness selfcheck --gateway hermes --report $(REPORT)/selfcheck-hermes
 
 # mutation testing of refclaw with cosmic-ray: a seeded sample per module, bounded in time (a whole
 # run is about 4,000 mutants, some 14 hours on 2 cores); its report in $(REPORT)/mutation/mutation.md

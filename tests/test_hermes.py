@@ -153,3 +153,13 @@ def test_a_whole_area_hermes_cannot_express_is_not_applicable_before_set_up(tmp_
     assert all(s["message"] == "not applicable: needs mms (pictures and files, in and out)" for s in data["scenarios"])
     assert not list(tmp_path.glob("gateway-timings-*.json")), "the gateway was not even set up for them"
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_behaviour_openclaw_lacks_is_not_applicable_to_the_reference(tmp_path: Path) -> None:
+    """Hermes's own behaviours (its pairing rate limit, here) are scenarios of the suite that the
+    reference gateway, a model of OpenClaw's channel, reports not applicable, before any set-up."""
+    done = sms_harness("run", "--feature", "pairing", "-k", "nothing_more_for_ten", "--report", str(tmp_path))
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert [s["outcome"] for s in data["scenarios"]] == ["na"], data["totals"]
+    assert data["scenarios"][0]["message"].startswith("not applicable: needs pairing_rate_limit (")
+    assert done.returncode == 0, done.stderr[-2000:]
