@@ -18,8 +18,8 @@ Feature: Which inbound forms reach the agent
   Scenario Outline: A form the plugin cannot use is answered 200 and never dispatched
     When a signed inbound form from phone "A" saying "reply exactly <id>" with <field> set to <value> is posted to the webhook
     Then the gateway answers 200 with body "<Response></Response>"
-    And phone "A" gets no reply
     And no agent turn has run
+    And phone "A" gets no reply
 
     Examples:
       | id | field | value |

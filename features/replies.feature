@@ -105,12 +105,12 @@ Feature: Replies: plain text, chunked, through the configured sender
     And Twilio refuses the next 1 Messages.json request with 400
     When phone "A" texts "reply exactly try again"
     Then phone "A" gets the messages ["(Response formatting failed, plain text:)\n\ntry again"]
-    And the gateway made 2 Messages.json requests
+    And the gateway made 2 Messages.json requests to phone "A"
 
   @observed @plain_text_retry
   Scenario: A reply Twilio refuses twice is given up, with no third request
     Given the gateway is running
     And Twilio refuses the next 2 Messages.json requests with 400
     When phone "A" texts "reply exactly not again"
-    Then the gateway made 2 Messages.json requests
+    Then the gateway made 2 Messages.json requests to phone "A"
     And phone "A" gets no reply

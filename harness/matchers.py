@@ -328,10 +328,19 @@ class Expectations:
         `from_account` (its SID, credentials and number)."""
         requests = self.sent_requests()
         if count is not None:
-            self.wait_quiet()  # a request that is still to come must be counted too
-            requests = self.sent_requests()
+            to = self.phone(to_phone) if to_phone else None
+            deadline = time.monotonic() + self.reply_timeout  # a slow agent is not a missing request
+
+            def made() -> list[dict[str, Any]]:
+                return [c for c in self.sent_requests() if to is None or dict(c["form"]).get("To") == to]
+
+            while len(made()) < count and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.wait_quiet()  # then one more must not come
+            requests = made()
             if len(requests) != count:
-                self.fail(f"exactly {count} Messages.json request(s)", f"{len(requests)}: {_forms(requests)}")
+                where = f" to phone {to_phone}" if to_phone else ""
+                self.fail(f"exactly {count} Messages.json request(s){where}", f"{len(requests)}: {_forms(requests)}")
             return
         if none:
             if requests:

@@ -483,8 +483,12 @@ class World(ForgedRequests, Expectations):
         return len(self.outbound(phone, after=self.mark)) == count
 
     def sent_requests(self) -> list[dict[str, Any]]:
-        """Messages.json create calls the gateway made in this scenario."""
-        return [c for c in self.emu.calls(after=self.start_seq, method="POST") if c["path"].endswith("/Messages.json")]
+        """Messages.json create calls the gateway made in this scenario (not its own notices)."""
+        return [
+            c
+            for c in self.emu.calls(after=self.start_seq, method="POST")
+            if c["path"].endswith("/Messages.json") and dict(c["form"]).get("To") not in self.driver.own_numbers
+        ]
 
     def pairing_entries(self) -> list[PairingEntry]:
         result, entries = self.driver.pairing_list()

@@ -174,9 +174,9 @@ def used_number(sms: World, number: str) -> None:
     sms.expect_send_requests(params={"From": sms.expand(number), "MessagingServiceSid": None})
 
 
-@then(parsers.parse("the gateway made {count:d} Messages.json requests"))
-def made_requests(sms: World, count: int) -> None:
-    sms.expect_send_requests(count=count)
+@then(parsers.parse('the gateway made {count:d} Messages.json requests to phone "{phone}"'))
+def made_requests(sms: World, count: int, phone: str) -> None:
+    sms.expect_send_requests(count=count, to_phone=phone)
 
 
 @then(parsers.parse('the gateway refuses to start, saying "{text}"'))

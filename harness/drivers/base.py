@@ -263,6 +263,9 @@ class GatewayDriver(abc.ABC):
     #: its exact values where they differ from OpenClaw's by design, and the capabilities it lacks
     profile: Profile = Profile()
     lacks: frozenset[str] = NOT_OPENCLAW
+    #: numbers the gateway texts on its own, outside any conversation (an operator's home channel):
+    #: what goes there is no scenario's traffic
+    own_numbers: frozenset[str] = frozenset()
     #: the gateway's local base URL, where a tunnel would deliver the public URL
     local_url: str = ""
     #: how long to wait for a message that must not come, and at most for one that must

@@ -14,6 +14,7 @@ metadata is fetched. A channel change restarts it (a start takes 2-4 s).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,7 @@ class HermesDriver(ProcessDriver):
             "env_config",
         }
     )
+    own_numbers = frozenset({HOME_CHANNEL})  # its start, restart and shutdown notices go there
     quiet_seconds = 4.0  # its first turn answers in about 3 s, later ones in under 1 s
     reply_timeout = 30.0
 
@@ -251,7 +253,10 @@ class HermesDriver(ProcessDriver):
         if self.running_with(env, setup.fresh) and platform == self._platform:
             return
         self.stop()
-        self.home.mkdir(parents=True, exist_ok=True)
+        # a new home each start: a restarted Hermes resumes the turns the last one left running
+        # ("the previous turn was interrupted"), which would land in the next scenario
+        shutil.rmtree(self.home, ignore_errors=True)
+        self.home.mkdir(parents=True)
         model = {
             "provider": "custom",
             "base_url": f"{twilio_base}/v1",
