@@ -25,8 +25,9 @@ class PluginMutant:
     features: tuple[str, ...]  # the feature files that concern it (their stems)
 
 
-def write_once(name: str, mutant: PluginMutant, files: Iterable[Path], where: Path) -> Path:
-    """Replace the mutant's text in the one file of `files` that holds it (once), and return that file."""
+def write_once(name: str, mutant: PluginMutant, files: Iterable[Path], where: Path, new_file: bool = False) -> Path:
+    """Replace the mutant's text in the one file of `files` that holds it (once), and return that file.
+    `new_file`: the file is replaced by a new one, never written through (it may be a hard link)."""
     hits = {path: path.read_text(encoding="utf-8").count(mutant.old) for path in files}
     if sum(hits.values()) != 1:
         raise MutationError(
@@ -34,5 +35,8 @@ def write_once(name: str, mutant: PluginMutant, files: Iterable[Path], where: Pa
             "(a version this mutant was not written for?)"
         )
     path = next(path for path, count in hits.items() if count)
-    path.write_text(path.read_text(encoding="utf-8").replace(mutant.old, mutant.new), encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace(mutant.old, mutant.new)
+    if new_file:
+        path.unlink()
+    path.write_text(text, encoding="utf-8")
     return path

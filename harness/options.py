@@ -79,9 +79,9 @@ OPTIONS: tuple[Option, ...] = (
         pytest="--openclaw-state",
     ),
     Option(
-        "hermes_overlay",
-        "a folder put first on Hermes's PYTHONPATH: a mutated copy of one of its packages (selfcheck)",
-        pytest="--hermes-overlay",
+        "hermes_root",
+        "a private copy of Hermes's venv to run instead of the cached one (selfcheck's mutants)",
+        pytest="--hermes-root",
     ),
     Option(
         "divergences",

@@ -250,12 +250,13 @@ def sms_gateway(
         from harness.hermes import install
         from harness.hermes.driver import HermesDriver
 
+        version = request.config.getoption("--hermes-version") or install.DEFAULT_HERMES
+        root = request.config.getoption("--hermes-root")
         try:  # the controller provisioned before the workers started: here it is only verified
-            hermes = install.install(request.config.getoption("--hermes-version") or install.DEFAULT_HERMES)
+            hermes = install.Hermes(Path(root), version) if root else install.install(version)
         except ProvisionError as exc:
             raise pytest.UsageError(str(exc)) from None
-        overlay = request.config.getoption("--hermes-overlay")
-        driver = HermesDriver(workdir, sms_emulator, hermes, Path(overlay) if overlay else None)
+        driver = HermesDriver(workdir, sms_emulator, hermes)
     else:
         from harness.drivers.reference import ReferenceDriver
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,7 +58,7 @@ class RunOptions:
     sms_plugin_from: str | None = None
     divergences: str | None = None
     hermes_version: str | None = None
-    hermes_overlay: str | None = None
+    hermes_root: str | None = None
 
 
 def suite_root() -> Path:
@@ -335,7 +336,7 @@ def selfcheck_openclaw(options: RunOptions, only: list[str] | None) -> int:
 
 
 def selfcheck_hermes(options: RunOptions, only: list[str] | None) -> int:
-    """Each defect of hermes.mutants.MUTANTS in an overlay copy of Hermes's package, one at a time."""
+    """Each defect of hermes.mutants.MUTANTS in a private (hard-linked) copy of Hermes's venv, one at a time."""
     from harness.hermes import install, mutants
 
     names = known_mutants(only, list(mutants.MUTANTS))
@@ -344,20 +345,27 @@ def selfcheck_hermes(options: RunOptions, only: list[str] | None) -> int:
     features = sorted({feature for name in names for feature in mutants.MUTANTS[name][1].features})
     version = options.hermes_version or install.DEFAULT_HERMES
     hermes = install.install(version)
-    folder = options.report.resolve() / "hermes-overlay"
+    # beside the cache entry: hard links need the same file system; removed at the end
+    private = install.Hermes(mutants.private_copy(hermes.root, hermes.root.with_name(f".selfcheck-{os.getpid()}")), version)
+    applied: list[str] = []
 
     def setup(name: str | None) -> dict[str, Any]:
+        while applied:  # the last mutant's file back as the cache has it
+            mutants.restore(applied.pop(), private.site_packages, hermes.site_packages)
         if not name:
-            return {"hermes_overlay": None, "features": features, "workers": 0}
-        where = mutants.overlay(name, hermes.site_packages, folder)
+            return {"hermes_root": None, "features": features, "workers": 0}
+        where = mutants.apply(name, private.site_packages)
+        applied.append(name)
         print(f"  {name}: {mutants.MUTANTS[name][1].what} ({where.name})", flush=True)
-        return {"hermes_overlay": str(folder), "features": list(mutants.MUTANTS[name][1].features), "workers": 0}
+        return {"hermes_root": str(private.root), "features": list(mutants.MUTANTS[name][1].features), "workers": 0}
 
     try:
         return kill_matrix(options, names, setup, f"the unmutated hermes-agent {version} ({', '.join(features)})")
     except mutants.MutationError as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 2
+    finally:
+        shutil.rmtree(private.root, ignore_errors=True)
 
 
 def known_mutants(only: list[str] | None, known: list[str]) -> list[str] | None:

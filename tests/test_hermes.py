@@ -121,25 +121,31 @@ def test_a_profile_spells_the_specifications_answers_its_own_way(driver: HermesD
     assert all(source.startswith(("hermes-agent 0.19.0 ", "aiohttp")) for source in sources)
 
 
-def test_each_hermes_mutant_changes_one_place_in_a_copy(tmp_path: Path) -> None:
-    """Over a stand-in of Hermes's packages holding each mutant's text once: the copy is mutated,
-    the original is not; a text that is not there is refused in one line."""
+def test_each_hermes_mutant_changes_one_place_in_a_private_copy(tmp_path: Path) -> None:
+    """Over a stand-in of Hermes's venv holding each mutant's text once: the hard-linked copy gets the
+    mutated file as a new file, the cached one is never written; restore links it back; a text that
+    is not there is refused in one line."""
     from harness.hermes import mutants
 
-    site = tmp_path / "site-packages"
+    cached = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
     for relative, mutant in mutants.MUTANTS.values():
-        path = site / relative
+        path = cached / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text((path.read_text() if path.exists() else "") + mutant.old + "\n# end\n")
     assert len(mutants.MUTANTS) >= 10
+    private = install.Hermes(mutants.private_copy(tmp_path / "venv", tmp_path / "private"), "0.19.0")
     for name, (relative, mutant) in mutants.MUTANTS.items():
-        changed = mutants.overlay(name, site, tmp_path / "overlay")
-        assert changed == tmp_path / "overlay" / relative
-        original = (site / relative).read_text()  # the install is never touched
+        original = (cached / relative).read_text()
+        changed = mutants.apply(name, private.site_packages)
+        assert changed == private.site_packages / relative
         assert changed.read_text() == original.replace(mutant.old, mutant.new) != original
-    (site / mutants.ADAPTER).write_text("nothing of the kind\n")
+        assert (cached / relative).read_text() == original  # the cache is never written through the link
+        mutants.restore(name, private.site_packages, cached)
+        assert changed.samefile(cached / relative)
+    (private.site_packages / mutants.ADAPTER).unlink()
+    (private.site_packages / mutants.ADAPTER).write_text("nothing of the kind\n")
     with pytest.raises(mutants.MutationError, match="occurs 0 times"):
-        mutants.overlay("markdown_kept", site, tmp_path / "overlay")
+        mutants.apply("markdown_kept", private.site_packages)
 
 
 @pytest.mark.slow

@@ -182,11 +182,11 @@ class HermesDriver(ProcessDriver):
         }
     )
     own_numbers = frozenset({HOME_CHANNEL})  # its start, restart and shutdown notices go there
-    quiet_seconds = 4.0  # its first turn answers in about 3 s, later ones in under 1 s
+    quiet_seconds = 6.0  # its first turn after a start begins within about 3 s on an idle machine; twice that on a busy one
     reply_timeout = 30.0
 
-    def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes, overlay: Path | None = None) -> None:
-        self.workdir, self.emu, self.hermes, self.overlay = workdir, emulator, hermes, overlay
+    def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes) -> None:
+        self.workdir, self.emu, self.hermes = workdir, emulator, hermes
         self.home = workdir / "hermes-home"
         self.port = free_port()
         self.local_url = f"http://127.0.0.1:{self.port}"
@@ -222,8 +222,6 @@ class HermesDriver(ProcessDriver):
         elif channel.get("publicWebhookUrl"):
             env["SMS_WEBHOOK_URL"] = str(channel["publicWebhookUrl"])
         env.update(self.access(channel))
-        if self.overlay:  # selfcheck: a mutated copy of one of Hermes's packages is imported first
-            env["PYTHONPATH"] = str(self.overlay)
         inherited = {k: v for k, v in clean_env({}).items() if not k.upper().startswith(FOREIGN)}
         return {**inherited, **env, **setup.env}
 

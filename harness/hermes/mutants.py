@@ -2,19 +2,21 @@
 
 Each is one textual change to hermes-agent 0.19.0's Python: the SMS adapter
 (plugins/platforms/sms/adapter.py), its pairing store (gateway/pairing.py) or its allowlist check
-(gateway/authz_mixin.py). The cached install is never touched: the top-level package that holds
-the file is copied into an overlay folder, mutated there, and put first on Hermes's PYTHONPATH, so
-Python imports the mutated package instead of the installed one.
+(gateway/authz_mixin.py). The cached install is never touched: the selfcheck runs a private copy
+of Hermes's venv made of hard links (`private_copy`, seconds and no space), and a mutant replaces
+its one file there by a new file, never writing through a link. A PYTHONPATH overlay would not do:
+`hermes_cli.main` puts its own install first on sys.path.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from harness.defects import MutationError, PluginMutant, write_once
 
-__all__ = ["MUTANTS", "MutationError", "overlay"]
+__all__ = ["MUTANTS", "MutationError", "apply", "private_copy", "restore"]
 
 ADAPTER = "plugins/platforms/sms/adapter.py"
 PAIRING = "gateway/pairing.py"
@@ -128,11 +130,22 @@ MUTANTS: dict[str, tuple[str, PluginMutant]] = {
 }
 
 
-def overlay(name: str, site_packages: Path, folder: Path) -> Path:
-    """A fresh overlay folder holding a copy of the package the mutant changes, mutated; returns the file."""
+def private_copy(venv: Path, folder: Path) -> Path:
+    """A copy of Hermes's venv whose files are hard links to the cached ones (a fresh one each time)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(venv, folder, symlinks=True, copy_function=os.link)
+    return folder
+
+
+def apply(name: str, site_packages: Path) -> Path:
+    """Write mutant `name` into a private copy's site-packages as a new file (never through the
+    link to the cache), and return that file."""
     relative, mutant = MUTANTS[name]
-    package = relative.split("/")[0]
-    if folder.exists():
-        shutil.rmtree(folder)
-    shutil.copytree(site_packages / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
-    return write_once(name, mutant, [folder / relative], site_packages / relative)
+    return write_once(name, mutant, [site_packages / relative], Path(relative), new_file=True)
+
+
+def restore(name: str, site_packages: Path, cached: Path) -> None:
+    """Put the cached file back in the private copy (as a link again)."""
+    relative = MUTANTS[name][0]
+    (site_packages / relative).unlink()
+    os.link(cached / relative, site_packages / relative)
