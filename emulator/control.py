@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from emulator import explain, media, render
-from emulator.errors import ControlError, TwilioError
+from emulator.errors import ControlError, ModelError
 from emulator.faults import KINDS, SIGNATURE_VARIANTS
-from emulator.models import MAX_MEDIA, Backend, Media, Message
+from emulator.models import Backend
+from emulator.models.messages import MAX_MEDIA, Media, Message
 from emulator.openapi import OPENAPI
 from emulator.provision import (
     KEY_TYPES,
@@ -101,6 +102,15 @@ async def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ControlError("request body must be a JSON object")
     return data
+
+
+@control.errorhandler(ModelError)
+async def refused(exc: ModelError) -> Response:
+    """What the model refuses (a Twilio rule or the emulator's own), in the control API's error shape:
+    the one place a model error meets this API."""
+    response = jsonify(ControlError(exc.message, exc.status).to_json())
+    response.status_code = exc.status
+    return response
 
 
 # -- renderings -------------------------------------------------------------------------------
@@ -349,12 +359,6 @@ async def add_service(sid: str) -> Response:
     return response
 
 
-def twilio_form(data: dict[str, Any], names: dict[str, str], where: str) -> dict[str, str]:
-    """Settings by their control-API names, as the Twilio form parameters the model updates from."""
-    given = only(data, set(names), where, {**KEY_TYPES, "fallback_url": (str,)})
-    return {names[k]: str(v).lower() if isinstance(v, bool) else str(v) for k, v in given.items()}
-
-
 @control.post("/<any(numbers, services):kind>/<sid>")
 async def update_settings(kind: str, sid: str) -> Response:
     """Change a number's or a Messaging Service's webhook settings as the console would (no
@@ -370,14 +374,11 @@ async def update_settings(kind: str, sid: str) -> Response:
         if algorithm is not None and not isinstance(algorithm, str):
             raise ControlError("number.webhook_signing must be a string or null")
         state.sign_with_shared_key(found, algorithm)
-    form = twilio_form(data, names, kind.removesuffix("s"))
-    try:
-        if kind == "numbers":
-            state.update_number(found, form)
-        else:
-            state.update_service(found, form)
-    except TwilioError as exc:
-        raise ControlError(exc.message) from None
+    changes = only(data, set(names), kind.removesuffix("s"), {**KEY_TYPES, "fallback_url": (str,)})
+    if kind == "numbers":
+        state.update_number(found, **changes)
+    else:
+        state.update_service(found, **changes)
     return jsonify(number_view(found, reveal=True) if kind == "numbers" else service_view(found))
 
 
@@ -497,26 +498,22 @@ async def faults() -> Response:
     book = backend().faults
     if request.method == "POST":
         data = await body()
-        fault = book.add(
+        fault = backend().add_fault(
             data.get("kind", ""),
             data.get("params", {}),
             account_sid=data.get("account_sid"),
             phone_number=data.get("phone_number"),
             times=data.get("times", 1),
         )
-        backend().changed()
         response = jsonify(fault.to_json())
         response.status_code = 201
         return response
     if request.method == "DELETE":
-        book.clear()
-        backend().changed()
+        backend().clear_faults()
     return jsonify([f.to_json() for f in book.faults])
 
 
 @control.delete("/faults/<fault_id>")
 async def remove_fault(fault_id: str) -> Response:
-    if not backend().faults.remove(fault_id):
-        raise ControlError(f"no active fault {fault_id}", 404)
-    backend().changed()
+    backend().remove_fault(fault_id)
     return jsonify({"removed": fault_id})

@@ -95,7 +95,7 @@ OPENAPI: dict[str, Any] = {
                 )
             }
             for kind, what, names in (
-                ("numbers", "number", {**NUMBER_SETTINGS, "webhook_signing": "HMAC_SHA256, HMAC_SHA1 or null"}),
+                ("numbers", "number", (*NUMBER_SETTINGS, "webhook_signing")),
                 ("services", "Messaging Service", SERVICE_SETTINGS),
             )
         },

@@ -45,23 +45,18 @@ SERVICE_KEYS = {
     "numbers",
     "status_callback",
 }
-# The webhook settings the dev phone (and the control API) change, by name, as Twilio's form names.
-NUMBER_SETTINGS = {
-    "sms_url": "SmsUrl",
-    "sms_method": "SmsMethod",
-    "sms_fallback_url": "SmsFallbackUrl",
-    "sms_fallback_method": "SmsFallbackMethod",
-    "friendly_name": "FriendlyName",
-}
-SERVICE_SETTINGS = {
-    "inbound_request_url": "InboundRequestUrl",
-    "inbound_method": "InboundMethod",
-    "fallback_url": "FallbackUrl",
-    "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
-    "sticky_sender": "StickySender",
-    "area_code_geomatch": "AreaCodeGeomatch",
-    "friendly_name": "FriendlyName",
-}
+# The webhook settings the dev phone (and the control API) change: the model's update_number and
+# update_service take them by these names.
+NUMBER_SETTINGS = ("sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method", "friendly_name")
+SERVICE_SETTINGS = (
+    "inbound_request_url",
+    "inbound_method",
+    "fallback_url",
+    "use_inbound_webhook_on_number",
+    "sticky_sender",
+    "area_code_geomatch",
+    "friendly_name",
+)
 
 SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "max_records"}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
@@ -128,14 +123,15 @@ ACCOUNT_TYPES = {**KEY_TYPES, "numbers": (list,)}  # an account's numbers are ob
 
 
 def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
+    checked = {}
     for key, value in only(settings, SETTINGS_KEYS, "settings").items():
         if key in FLAGS:
             if not isinstance(value, bool):
                 raise ControlError(f"settings.{key} must be true or false")
         elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ControlError(f"settings.{key} must be a non-negative integer (milliseconds)")
-        backend.settings[key] = value
-    backend.changed()
+        checked[key] = value
+    backend.update_settings(checked)
 
 
 def provision(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:

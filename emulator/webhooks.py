@@ -12,7 +12,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from emulator import media, outgoing
+from emulator import forms, media, outgoing
 from emulator.errors import (
     DELIVERY_ERRORS,
     HTTP_RETRIEVAL_FAILURE,
@@ -21,7 +21,10 @@ from emulator.errors import (
     TWIML_TOO_LARGE,
     WEBHOOK_ERROR_MESSAGES,
 )
-from emulator.models import Account, Backend, Message, PhoneNumber
+from emulator.models import Backend
+from emulator.models.accounts import Account
+from emulator.models.messages import Message
+from emulator.models.numbers import PhoneNumber
 from emulator.recorder import Attempt, Delivery
 from emulator.transport import Answer, Fetched, Transport, fetch
 
@@ -41,16 +44,16 @@ class Dispatcher:
         self.transport = Transport()
         self.tasks: set[asyncio.Task[Any]] = set()
 
-    async def open(self) -> None:
-        """Ready to deliver; from now on every outbound message the model makes starts its lifecycle."""
-        self.backend.on_outbound = self.start_lifecycle
+    def resume(self) -> None:
+        """After a restart: start again every outbound lifecycle that was under way."""
+        for message in self.backend.under_way():
+            self.start(message)
 
     async def close(self, timeout: float = 5.0) -> None:
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
             for task in pending:
                 task.cancel()
-        self.backend.on_outbound = None
         await self.transport.close()
 
     def spawn(self, coro: Any) -> None:
@@ -63,7 +66,7 @@ class Dispatcher:
     async def deliver_inbound(self, message: Message, number: PhoneNumber, url: str, method: str) -> list[Delivery]:
         """Post the inbound message to its webhook (several times under a duplicate fault)."""
         account = self.backend.accounts[message.account_sid]
-        form = self.backend.inbound_form(message, number)
+        form = self.inbound_form(message, number)
         numbers = (number.phone_number, message.from_)
         duplicate = self.backend.faults.take("duplicate_delivery", account_sid=account.sid, numbers=numbers)
         copies = int(duplicate.params.get("copies", 2)) if duplicate else 1
@@ -77,26 +80,43 @@ class Dispatcher:
         failed = next((d for d in deliveries if d.outcome == "failed"), None)
         answered = deliveries[0]
         if failed:
-            code = failed.error_code or HTTP_RETRIEVAL_FAILURE
-            message.error_code, message.error_message = code, WEBHOOK_ERROR_MESSAGES[code]
-            self.backend.kept(message)
-            self.backend.changed()
+            self.backend.webhook_failed(message, failed.error_code or HTTP_RETRIEVAL_FAILURE)
             fallback = self.backend.fallback(number)
             if fallback:  # the primary's error stays logged; the fallback's TwiML is the answer
                 answered = await self.deliver("inbound_fallback", message, account, *fallback, form, numbers, token)
                 deliveries.append(answered)
         if answered.outcome == "delivered":
-            for reply in twiml_messages(answered):  # the model starts each one's lifecycle
-                self.backend.new_message(
-                    account.sid,
-                    number.phone_number,
-                    message.from_ or "",
-                    reply,
-                    "outbound-reply",
-                    "queued",
-                    service_sid=message.messaging_service_sid,
+            for reply in twiml_messages(answered):
+                self.start(
+                    self.backend.new_message(
+                        account.sid,
+                        number.phone_number,
+                        message.from_ or "",
+                        reply,
+                        "outbound-reply",
+                        "queued",
+                        service_sid=message.messaging_service_sid,
+                    )
                 )
         return deliveries
+
+    def inbound_form(self, message: Message, number: PhoneNumber) -> forms.Form:
+        """The form Twilio posts for an inbound SMS or MMS to this number."""
+        return forms.inbound(
+            sid=message.sid,
+            account_sid=message.account_sid,
+            from_=message.from_ or "",
+            to=message.to,
+            body=message.body,
+            num_segments=message.num_segments,
+            service_sid=message.messaging_service_sid,
+            here=number.locality,
+            there=forms.handset_locality(self.backend.seed, message.from_ or ""),
+            media=[
+                (self.backend.media[sid].content_type, message.media_urls[i])
+                for i, sid in enumerate(message.media_sids)
+            ],
+        )
 
     # -- one webhook -------------------------------------------------------------------------
 
@@ -139,13 +159,13 @@ class Dispatcher:
             await asyncio.sleep(built.delay_s)
         unusable = twiml_problem if kind.startswith("inbound") else lambda _: None
         await self.transport.send(delivery, built.outgoing, unusable)
-        self.backend.changed()
-        self.backend.finished(delivery)
+        self.backend.finish(delivery)
         return delivery
 
     # -- outbound lifecycle and status callbacks ------------------------------------------------
 
-    def start_lifecycle(self, message: Message) -> None:
+    def start(self, message: Message) -> None:
+        """Run an outbound message's lifecycle in the background: whoever made the message starts it."""
         self.spawn(self.lifecycle(message))
 
     async def lifecycle(self, message: Message) -> None:
@@ -218,8 +238,7 @@ class Dispatcher:
             code = self._fetched(message, url, got, attempt)
             attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
             delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
-            self.backend.changed()
-            self.backend.finished(delivery)
+            self.backend.finish(delivery)
             if code:
                 return code
         return None
@@ -247,7 +266,15 @@ class Dispatcher:
             statuses = list(reversed(statuses))
         for status in statuses:
             code = message.error_code if status in ("failed", "undelivered") else None
-            form = Backend.status_form(message, status, code)
+            form = forms.status(
+                sid=message.sid,
+                account_sid=message.account_sid,
+                from_=message.from_ or "",
+                to=message.to,
+                status=status,
+                service_sid=message.messaging_service_sid,
+                error_code=code,
+            )
             await self.deliver(
                 "status_callback",
                 message,
