@@ -1,7 +1,10 @@
 """Which webhooks Twilio makes, and when: inbound messages (with their fallback and TwiML
 replies), outbound lifecycles with their status callbacks, and fetching outbound media.
 
-Failures are logged on the message as Twilio does (11200/11205/11210, 11750, 12300).
+A webhook goes one way through (`Dispatcher.deliver`): its form (forms.py) → `outgoing.build` →
+`outgoing.sign` (signature and faults) → `Transport.send` → judged here → `Backend.record`. Nothing
+below calls back up. Failures are logged on the message as Twilio does (11200/11205/11210, 11750,
+12300).
 """
 
 from __future__ import annotations
@@ -34,10 +37,8 @@ TWIML_TYPES = {"text/xml", "application/xml", "text/html", "text/plain", ""}  # 
 
 
 class Dispatcher:
-    """Decides which webhooks a message causes and drives outbound message lifecycles.
-
-    Each webhook is built by `outgoing.build` and carried by `transport.Transport`.
-    """
+    """Decides which webhooks a message causes and drives outbound message lifecycles, which
+    whoever made the message starts (`start`): the REST create, a TwiML reply, a restart (`resume`)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -72,11 +73,9 @@ class Dispatcher:
         copies = int(duplicate.params.get("copies", 2)) if duplicate else 1
         token = str(uuid.uuid4())
         deliveries = []
+        also = [duplicate.describe()] if duplicate else []
         for _ in range(max(1, copies)):
-            delivery = await self.deliver("inbound", message, account, url, method, form, numbers, token)
-            if duplicate:
-                delivery.faults.append(duplicate.describe())
-            deliveries.append(delivery)
+            deliveries.append(await self.deliver("inbound", message, account, url, method, form, numbers, token, also))
         failed = next((d for d in deliveries if d.outcome == "failed"), None)
         answered = deliveries[0]
         if failed:
@@ -130,37 +129,49 @@ class Dispatcher:
         form: list[tuple[str, str]],
         numbers: tuple[str | None, ...],
         token: str,
+        also: list[str] | None = None,
     ) -> Delivery:
+        """One webhook, one way through: build, sign (and tamper), carry, judge, record. Its seq is
+        taken as it starts, so it stands before whatever the gateway does while answering it.
+        `also`: faults to show on it that were applied above it (a duplicate delivery)."""
+        seq = self.backend.next_seq()
         built = outgoing.build(
             url=url,
             method=method,
             form=form,
-            auth_token=account.auth_token,
             token=token,
-            faults=self.backend.faults,
-            scope={"account_sid": account.sid, "numbers": numbers},
             read_timeout_ms=int(self.backend.settings["webhook_timeout_ms"]),
             route=self.backend.route,
-            other_token=lambda: self.backend.fake.hexify("^" * 32),
-            shared_key=self.backend.signer(numbers[0]),  # the Twilio number the webhook is about
         )
-        delivery = self.backend.record(
+        signed = outgoing.sign(
+            built,
+            auth_token=account.auth_token,
+            shared_key=self.backend.signer(numbers[0]),  # the Twilio number the webhook is about
+            faults=self.backend.faults,
+            scope={"account_sid": account.sid, "numbers": numbers},
+        )
+        if signed.delay_s:
+            await asyncio.sleep(signed.delay_s)
+        carried = await self.transport.send(signed.outgoing)
+        unusable = twiml_problem(carried.answer) if carried.answer and kind.startswith("inbound") else None
+        if unusable:
+            carried.attempts[-1].error = "unusable_answer"
+            carried.outcome, carried.error_code = "failed", unusable
+        return self.backend.record(
             "deliveries",
+            seq=seq,
             kind=kind,
             message_sid=message.sid,
             account_sid=account.sid,
             url=url,
-            method=built.outgoing.method,
-            form=[[k, v] for k, v in built.form],
-            headers=dict(built.outgoing.headers),
-            faults=[f.describe() for f in built.faults],
+            method=signed.outgoing.method,
+            form=[[k, v] for k, v in signed.form],
+            headers=dict(signed.outgoing.headers),
+            faults=[f.describe() for f in signed.faults] + (also or []),
+            attempts=carried.attempts,
+            outcome=carried.outcome,
+            error_code=carried.error_code,
         )
-        if built.delay_s:
-            await asyncio.sleep(built.delay_s)
-        unusable = twiml_problem if kind.startswith("inbound") else lambda _: None
-        await self.transport.send(delivery, built.outgoing, unusable)
-        self.backend.finish(delivery)
-        return delivery
 
     # -- outbound lifecycle and status callbacks ------------------------------------------------
 
@@ -220,8 +231,16 @@ class Dispatcher:
     async def fetch_media(self, message: Message, account: Account) -> int | None:
         """Twilio fetches every MediaUrl before sending; the error code of the first that fails, if one does."""
         for url in message.media_urls:
-            delivery = self.backend.record(
+            seq = self.backend.next_seq()
+            target = self.backend.route(url)
+            attempt = Attempt(time.time(), target)
+            started = time.monotonic()
+            got = await fetch(self.transport, target, FETCH_HEADERS, media.MAX_FILE_BYTES)
+            code = self._fetched(message, url, got, attempt)
+            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+            self.backend.record(
                 "deliveries",
+                seq=seq,
                 kind="media_fetch",
                 message_sid=message.sid,
                 account_sid=account.sid,
@@ -229,16 +248,10 @@ class Dispatcher:
                 method="GET",
                 form=[],
                 headers=dict(FETCH_HEADERS),
+                attempts=[attempt],
+                outcome="failed" if code else "delivered",
+                error_code=code,
             )
-            target = self.backend.route(url)
-            attempt = Attempt(time.time(), target)
-            delivery.attempts.append(attempt)
-            started = time.monotonic()
-            got = await fetch(self.transport, target, FETCH_HEADERS, media.MAX_FILE_BYTES)
-            code = self._fetched(message, url, got, attempt)
-            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-            delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
-            self.backend.finish(delivery)
             if code:
                 return code
         return None

@@ -83,14 +83,13 @@ class Backend(Handset):
     # -- recording ---------------------------------------------------------------------
 
     def record(self, kind: str, /, **values: Any) -> Any:
-        """Keep one record of `kind` (calls, deliveries, connects, model_requests), numbered in seq order."""
-        record = self.records.append(kind, seq=self.next_seq(), **values)
-        self.changed(finished=record if isinstance(record, CallRecord) else None)
+        """Keep one finished record of `kind` (calls, deliveries, connects, model_requests), numbered in
+        seq order: a webhook brings the seq it took when it began (`next_seq`), so that it stands
+        before what the gateway did while answering it."""
+        values.setdefault("seq", self.next_seq())
+        record = self.records.append(kind, **values)
+        self.changed(finished=record if isinstance(record, CallRecord | Delivery) else None)
         return record
-
-    def finish(self, delivery: Delivery) -> None:
-        """A webhook (or a media fetch) is done: its attempts are written on it."""
-        self.changed(finished=delivery)
 
     # -- forgetting ----------------------------------------------------------------------
 
