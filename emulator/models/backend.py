@@ -59,14 +59,19 @@ class Backend(Handset):
     # -- settings and faults -----------------------------------------------------------
 
     def update_settings(self, settings: dict[str, Any]) -> None:
-        """Settings already checked (provision.apply_settings): status_pace_ms, webhook_timeout_ms, …"""
+        """Settings already checked against provision.SETTINGS: status_pace_ms, webhook_timeout_ms, …"""
         self.settings.update(settings)
         self.changed()
 
     def add_fault(
-        self, kind: str, params: Any, account_sid: Any = None, phone_number: Any = None, times: Any = 1
+        self,
+        kind: str,
+        params: dict[str, Any],
+        account_sid: str | None = None,
+        phone_number: str | None = None,
+        times: int | None = 1,
     ) -> Fault:
-        """Arm a fault (`FaultBook.add` checks its kind and parameters)."""
+        """Arm a fault (`FaultBook.add` checks its kind's parameters)."""
         fault = self.faults.add(kind, params, account_sid=account_sid, phone_number=phone_number, times=times)
         self.changed()
         return fault
