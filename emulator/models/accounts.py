@@ -26,6 +26,10 @@ class Account:
 
 
 class Accounts(State):
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.accounts: dict[str, Account] = {}
+
     def create_account(
         self,
         sid: str | None = None,

@@ -22,6 +22,10 @@ AUTO_REPLIES = {
 
 
 class Handset(Messages):
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key): who said STOP
+
     def receive(
         self, handset: str, to: str, body: str, media: list[tuple[str, bytes]]
     ) -> tuple[Message, PhoneNumber, str, str]:

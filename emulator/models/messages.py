@@ -127,6 +127,23 @@ class Media:
 
 
 class Messages(MessagingServices):
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.messages: dict[str, Message] = {}
+        self.by_account: dict[str, list[Message]] = {}  # each account's messages, oldest first: pages need no scan
+        self.media: dict[str, Media] = {}
+
+    def file(self, message: Message) -> None:
+        """Hold a message, and in its account's list in seq order (what pages are cut from)."""
+        self.messages[message.sid] = message
+        bisect.insort(self.by_account.setdefault(message.account_sid, []), message, key=lambda m: m.seq)
+
+    def unfile(self, sid: str) -> Message | None:
+        message = self.messages.pop(sid, None)
+        if message is not None:
+            self.by_account[message.account_sid].remove(message)
+        return message
+
     # -- sending ---------------------------------------------------------------------------------
 
     def create_message(

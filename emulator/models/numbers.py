@@ -42,6 +42,10 @@ def http_method(method: str, name: str) -> str:
 
 
 class PhoneNumbers(Accounts):
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.numbers: dict[str, PhoneNumber] = {}
+
     def add_number(
         self,
         account_sid: str,

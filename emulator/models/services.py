@@ -30,6 +30,11 @@ class MessagingService:
 
 
 class MessagingServices(PhoneNumbers):
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.services: dict[str, MessagingService] = {}
+        self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> the number it last got
+
     def add_service(
         self,
         account_sid: str,

@@ -1,5 +1,5 @@
-"""What every resource of the model shares: the stores, the seeded ids, and the one way a change
-is announced.
+"""What every resource of the model shares: the seed and its ids, the records, faults and settings,
+and the one way a change is announced.
 
 Every mutation of the model ends in `State.changed`, which bumps and journals a changed message,
 hands a finished record to the activity log and wakes whoever listens (the control API's waiters,
@@ -9,23 +9,17 @@ model method, so no change can be forgotten.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator.faults import FaultBook
 from emulator.recorder import CallRecord, Delivery, Recorder
 
 if TYPE_CHECKING:
     from faker import Faker
-
-    from emulator.models.accounts import Account
-    from emulator.models.messages import Media, Message
-    from emulator.models.numbers import PhoneNumber
-    from emulator.models.services import MessagingService
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "status_pace_ms": 0,
@@ -35,22 +29,28 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+class Kept(Protocol):
+    """A message as the journal keeps it (messages.py's `Message`, a dataclass)."""
+
+    seq: int
+    sid: str
+    revision: int
+
+
+class Dated(Protocol):
+    """A resource an update changes: a number or a Messaging Service."""
+
+    date_updated: float
+
+
 class State:
-    """The stores of one emulator and its listeners; the resource classes add the rules."""
+    """What every resource shares and its listeners; each resource class adds its store and rules."""
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         for made_on_first_use in ("fake", "cdn_key"):  # reset() runs __init__ again: a fresh seed
             self.__dict__.pop(made_on_first_use, None)
-        self.accounts: dict[str, Account] = {}
-        self.numbers: dict[str, PhoneNumber] = {}
-        self.services: dict[str, MessagingService] = {}
-        self.messages: dict[str, Message] = {}
-        self.by_account: dict[str, list[Message]] = {}  # each account's messages, oldest first: pages need no scan
-        self.media: dict[str, Media] = {}
         self.records = Recorder(lambda: int(self.settings.get("max_records", 0)))
-        self.optouts: set[tuple[str, str, str]] = set()  # (account, handset, sender key)
-        self.sticky: dict[tuple[str, str], str] = {}  # (service, to) -> from
         self.faults = FaultBook()
         self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
         self.seq = 0
@@ -86,9 +86,9 @@ class State:
 
     def changed(
         self,
-        message: Message | None = None,
+        message: Kept | None = None,
         *,
-        deleted: Message | None = None,
+        deleted: Kept | None = None,
         finished: CallRecord | Delivery | None = None,
         unjournaled: bool = False,
     ) -> None:
@@ -109,21 +109,10 @@ class State:
         if self.on_change:
             self.on_change()
 
-    def update(self, item: PhoneNumber | MessagingService, changes: dict[str, Any]) -> None:
+    def update(self, item: Dated, changes: dict[str, Any]) -> None:
         """Set what an update gives (None: unchanged) on a number or a service, and say so."""
         for name, value in changes.items():
             if value is not None:
                 setattr(item, name, value)
         item.date_updated = time.time()
         self.changed()
-
-    def file(self, message: Message) -> None:
-        """Hold a message, and in its account's list in seq order (what pages are cut from)."""
-        self.messages[message.sid] = message
-        bisect.insort(self.by_account.setdefault(message.account_sid, []), message, key=lambda m: m.seq)
-
-    def unfile(self, sid: str) -> Message | None:
-        message = self.messages.pop(sid, None)
-        if message is not None:
-            self.by_account[message.account_sid].remove(message)
-        return message
