@@ -40,19 +40,18 @@ def create_app(
 
     @app.before_serving
     async def start() -> None:
-        await dispatcher.open()
-        backend.resume()  # a restart picks up what was under way
+        dispatcher.resume()  # a restart picks up what was under way
         if proxy:
             await proxy.start()
         notifier = Notifier()
         app.config["NOTIFIER"] = notifier
 
-        def changed() -> None:
+        def moved() -> None:
             notifier.notify()
             if state_file:
-                state_file.changed()
+                state_file.schedule()
 
-        backend.on_change = changed
+        backend.on_change = moved
 
     @app.after_serving
     async def stop() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quart import Blueprint, Response, send_from_directory
 
-from emulator.control import guard
+from emulator.control.guard import guard
 
 STATIC = Path(__file__).parent / "static" / "devphone"
 page = Blueprint("devphone", __name__, url_prefix="/_emulator/phone")

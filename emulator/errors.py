@@ -1,7 +1,8 @@
-"""Twilio error codes and the JSON shape Twilio renders them in.
+"""The errors the model raises, Twilio's error codes, and the JSON shapes they are answered in.
 
-Kept apart from the HTTP layer so the state model can raise them and the
-responses module only decides how to render.
+Kept apart from the HTTP layers: the model raises a `ModelError` (a `TwilioError` when Twilio has
+a code for it, a `ControlError` for the emulator's own rules), and each API renders it once, the
+REST layer as Twilio's error body, the control API as its own.
 """
 
 from __future__ import annotations
@@ -47,7 +48,14 @@ CATALOGUE: dict[int, tuple[int, str]] = {
 }
 
 
-class TwilioError(Exception):
+class ModelError(Exception):
+    """A request the model refuses: the HTTP status it answers with and the words that say why."""
+
+    status: int
+    message: str
+
+
+class TwilioError(ModelError):
     """An error Twilio would answer with: HTTP status plus a numbered code."""
 
     def __init__(self, code: int, status: int | None = None, message: str | None = None, **values: str) -> None:
@@ -87,8 +95,9 @@ WEBHOOK_ERROR_MESSAGES = {
 }
 
 
-class ControlError(Exception):
-    """A mistake in a control-API request: rendered Twilio-style, code null."""
+class ControlError(ModelError):
+    """A mistake in what the emulator was told (a control-API request, a provisioning spec, its
+    options): a rule of the emulator's own, not Twilio's, rendered Twilio-style with code null."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         self.status = status

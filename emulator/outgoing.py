@@ -1,12 +1,15 @@
-"""Building one webhook request as Twilio would: the URL, the headers, the signature, and what
-an armed fault does to them (a tampered signature, an unreachable or slow target).
+"""Making one webhook request as Twilio would, in two steps: `build` (the URL, the headers, the
+form, the local target) and `sign` (the signature, and what an armed fault does to the request: a
+tampered signature, an unreachable, slow or timing-out target).
 
 Nothing here touches the network (`transport.py` carries the result) or decides what a message
-goes through (`webhooks.py` does): a built request can be inspected, recorded and tested alone.
+goes through (`webhooks.py` does): a request can be inspected, recorded and tested alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -17,13 +20,15 @@ from emulator.transport import Outgoing, Overrides, closed_port
 
 USER_AGENT = "TwilioProxy/1.1"
 TARGET_FAULTS = ("webhook_unreachable", "webhook_slow", "webhook_timeout")
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 @dataclass
 class Built:
-    """A request ready for the transport, with what the delivery record shows of it."""
+    """A request for the transport, with what the delivery record shows of it."""
 
     outgoing: Outgoing
+    url: str  # the public URL requested (a GET's with its form in the query): what the signature covers
     form: list[tuple[str, str]]  # as sent: in the body, or (a GET) in the URL
     faults: list[Fault] = field(default_factory=list)
     delay_s: float = 0.0  # a slow-webhook fault: wait this long before the first attempt
@@ -59,67 +64,65 @@ def build(
     url: str,
     method: str,
     form: list[tuple[str, str]],
-    auth_token: str,
     token: str,
-    faults: FaultBook,
-    scope: dict[str, object],
     read_timeout_ms: int,
     route: Callable[[str], str],
-    other_token: Callable[[], str],
-    shared_key: dict[str, str] | None = None,
 ) -> Built:
-    """Sign `form` for `url` and apply the faults armed for `scope`.
-
-    The key is the account's auth token with HMAC-SHA1, or `shared_key` (a number that opted in)
-    with its algorithm. `token`: the idempotency token (the same for every copy of one webhook);
-    `route`: public URL to local; `other_token`: a key that is not the right one (a fault).
-    """
+    """The request Twilio makes for `form` to `url`, unsigned. `token`: the idempotency token (the
+    same for every copy of one webhook); `route`: public URL to local (what a tunnel does)."""
     overrides = Overrides.from_url(url, read_timeout_ms)
     public = signing.strip_fragment(url)
     method = method.upper()
-    applied: list[Fault] = []
     if method == "GET":
-        request_url = public + ("&" if urlsplit(public).query else "?") + urlencode(form)
-        sign_url, sign_params, body_form = request_url, [], None
+        request_url, body_form = public + ("&" if urlsplit(public).query else "?") + urlencode(form), None
     else:
-        request_url, sign_url, sign_params, body_form = public, public, form, list(form)
+        request_url, body_form = public, list(form)
+    headers = {"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": token, "X-Home-Region": "us1", "Accept": "*/*"}
+    if body_form is not None:
+        headers["Content-Type"] = FORM_TYPE
+    outgoing = Outgoing(route(request_url), method, headers, body_form, overrides)
+    return Built(outgoing, request_url, body_form if body_form is not None else form)
+
+
+def sign(
+    built: Built, *, auth_token: str, shared_key: dict[str, str] | None, faults: FaultBook, scope: dict[str, object]
+) -> Built:
+    """`built` signed, with the faults armed for `scope` applied.
+
+    The key is the account's auth token with HMAC-SHA1, or `shared_key` (a number that opted in)
+    with its algorithm. A `wrong_token` fault signs with a key derived from the right one.
+    """
+    outgoing = built.outgoing
     key, algorithm = (shared_key["secret"], shared_key["algorithm"]) if shared_key else (auth_token, signing.HMAC_SHA1)
+    sign_url, body_form, applied = built.url, outgoing.form, list(built.faults)
     tamper = faults.take("signature", **scope)
     variant = tamper.params["variant"] if tamper else None
     if tamper:
         applied.append(tamper)
         sign_url = tamper_url(sign_url, variant)
         if variant == "wrong_token":
-            key = other_token()
-    signature = signing.sign(key, sign_url, sign_params, algorithm)
+            key = hashlib.sha256(f"not {key}".encode()).hexdigest()[:32]
+    signature = signing.sign(key, sign_url, body_form or [], algorithm)
     if variant == "param_changed" and body_form:
         body_form = [(k, v + " (altered)" if k == "Body" else v) for k, v in body_form]
-    headers = {
-        "User-Agent": USER_AGENT,
-        "I-Twilio-Idempotency-Token": token,
-        "X-Home-Region": "us1",
-        "Accept": "*/*",
-        "X-Twilio-Signature": signature,
-    }
+    headers = {k: v for k, v in outgoing.headers.items() if k != "Content-Type"}  # Twilio's order: it comes last
+    if variant != "header_missing":
+        headers["X-Twilio-Signature"] = signature
     if shared_key:
         headers[signing.SETTINGS_HEADER] = signing.settings_header(shared_key["key_sid"], algorithm)
     if body_form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if variant == "header_missing":
-        del headers["X-Twilio-Signature"]
-    target = route(request_url)
-    delay = 0.0
+        headers["Content-Type"] = FORM_TYPE
+    target, overrides, delay = outgoing.target, dataclasses.replace(outgoing.overrides), built.delay_s
     for name in TARGET_FAULTS:
         fault = faults.take(name, **scope)
         if not fault:
             continue
         applied.append(fault)
         if name == "webhook_unreachable":
-            parts = urlsplit(target)
-            target = urlunsplit(parts._replace(scheme="http", netloc=f"127.0.0.1:{closed_port()}"))
+            target = urlunsplit(urlsplit(target)._replace(scheme="http", netloc=f"127.0.0.1:{closed_port()}"))
         elif name == "webhook_slow":
             delay += float(fault.params.get("delay_ms", 1000)) / 1000
         else:
             overrides.read_ms = overrides.total_ms = int(fault.params.get("timeout_ms", 200))
-    outgoing = Outgoing(target, method, headers, body_form, overrides)
-    return Built(outgoing, body_form if body_form is not None else form, applied, delay)
+    sent = Outgoing(target, outgoing.method, headers, body_form, overrides)
+    return Built(sent, built.url, body_form if body_form is not None else built.form, applied, delay)

@@ -20,145 +20,66 @@ from typing import Any
 
 from emulator.errors import ControlError
 from emulator.models import Backend
+from emulator.schema import array, obj, validate
 
-ACCOUNT_KEYS = {"sid", "auth_token", "friendly_name", "trial", "verified_caller_ids"}
-NUMBER_KEYS = {
-    "sid",
-    "phone_number",
-    "sms_url",
-    "sms_method",
-    "sms_fallback_url",
-    "sms_fallback_method",
-    "voice_url",
-    "friendly_name",
-    "capabilities",
-    "webhook_signing",  # HMAC_SHA256 (or HMAC_SHA1): signed with a new SharedKey, not the auth token
-}
-SERVICE_KEYS = {
-    "sid",
-    "friendly_name",
-    "inbound_request_url",
-    "inbound_method",
-    "use_inbound_webhook_on_number",
-    "sticky_sender",
-    "area_code_geomatch",
-    "numbers",
-    "status_callback",
-}
-# The webhook settings the dev phone (and the control API) change, by name, as Twilio's form names.
-NUMBER_SETTINGS = {
-    "sms_url": "SmsUrl",
-    "sms_method": "SmsMethod",
-    "sms_fallback_url": "SmsFallbackUrl",
-    "sms_fallback_method": "SmsFallbackMethod",
-    "friendly_name": "FriendlyName",
-}
-SERVICE_SETTINGS = {
-    "inbound_request_url": "InboundRequestUrl",
-    "inbound_method": "InboundMethod",
-    "fallback_url": "FallbackUrl",
-    "use_inbound_webhook_on_number": "UseInboundWebhookOnNumber",
-    "sticky_sender": "StickySender",
-    "area_code_geomatch": "AreaCodeGeomatch",
-    "friendly_name": "FriendlyName",
-}
-
-SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "max_records"}
+NUMBER = obj(
+    sid="string",
+    phone_number="string",
+    sms_url="string",
+    sms_method="string",
+    sms_fallback_url="string",
+    sms_fallback_method="string",
+    voice_url="string",
+    friendly_name="string",
+    capabilities="object",
+    webhook_signing="string",  # HMAC_SHA256 (or HMAC_SHA1): signed with a new SharedKey, not the auth token
+)
+SERVICE = obj(
+    sid="string",
+    friendly_name="string",
+    inbound_request_url="string",
+    inbound_method="string",
+    use_inbound_webhook_on_number="boolean",
+    sticky_sender="boolean",
+    area_code_geomatch="boolean",
+    numbers=array("string"),  # E.164 numbers: the account's, or new ones
+    status_callback="string",
+)
+ACCOUNT = obj(
+    sid="string",
+    auth_token="string",
+    friendly_name="string",
+    trial="boolean",
+    verified_caller_ids=array("string"),
+    numbers=array(NUMBER),
+    services=array(SERVICE),
+)
+ROUTE = obj(public="string", local="string")
+MILLISECONDS = {"type": "integer", "minimum": 0}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
-FLAGS = {"media_redirect"}
+SETTINGS = obj(
+    status_pace_ms=MILLISECONDS,
+    webhook_timeout_ms=MILLISECONDS,
+    media_redirect="boolean",
+    max_records={"type": "integer", "minimum": 0},
+)
+SPEC = obj(seed="integer", settings=SETTINGS, accounts=array(ACCOUNT), routes=array(ROUTE))
 
 
-# What each key's value must be; a list's second element is what its items must be.
-KEY_TYPES: dict[str, tuple[type, ...]] = {
-    "sid": (str,),
-    "auth_token": (str,),
-    "friendly_name": (str,),
-    "trial": (bool,),
-    "verified_caller_ids": (list, str),
-    "phone_number": (str,),
-    "sms_url": (str,),
-    "sms_method": (str,),
-    "sms_fallback_url": (str,),
-    "sms_fallback_method": (str,),
-    "voice_url": (str,),
-    "capabilities": (dict,),
-    "webhook_signing": (str,),
-    "inbound_request_url": (str,),
-    "inbound_method": (str,),
-    "use_inbound_webhook_on_number": (bool,),
-    "sticky_sender": (bool,),
-    "area_code_geomatch": (bool,),
-    "status_callback": (str,),
-    "public": (str,),
-    "local": (str,),
-    "seed": (int,),
-    "settings": (dict,),
-    "accounts": (list,),
-    "routes": (list,),
-    "services": (list,),
-}
-NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "an object", list: "a list"}
+def provision(backend: Backend, spec: Any) -> dict[str, Any]:
+    """Create what the spec describes (checked against SPEC first, so a mistake leaves nothing
+    behind); answer with what was created, tokens included."""
+    return create(backend, validate(SPEC, spec, "spec"))
 
 
-def only(spec: Any, allowed: set[str], where: str, types: dict[str, tuple[type, ...]] = KEY_TYPES) -> dict[str, Any]:
-    """Refuse unknown keys and values of the wrong type by name, so a typo is one clear line.
-
-    A null value means "not given" and is dropped.
-    """
-    if not isinstance(spec, dict):
-        raise ControlError(f"{where} must be an object")
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise ControlError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    given = {key: value for key, value in spec.items() if value is not None}
-    for key, value in given.items():
-        kind, *item = types.get(key, (object,))
-        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
-        if not wrong and item:
-            wrong = any(not isinstance(element, item[0]) for element in value)
-        if wrong:
-            of = f" of {NAMES[item[0]].removeprefix('a ').removeprefix('an ')}s" if item else ""
-            raise ControlError(f"{where}.{key} must be {NAMES.get(kind, kind.__name__)}{of}")
-    return given
-
-
-SERVICE_TYPES = {**KEY_TYPES, "numbers": (list, str)}  # a service's numbers are E.164 strings
-ACCOUNT_TYPES = {**KEY_TYPES, "numbers": (list,)}  # an account's numbers are objects
-
-
-def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
-    for key, value in only(settings, SETTINGS_KEYS, "settings").items():
-        if key in FLAGS:
-            if not isinstance(value, bool):
-                raise ControlError(f"settings.{key} must be true or false")
-        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ControlError(f"settings.{key} must be a non-negative integer (milliseconds)")
-        backend.settings[key] = value
-    backend.changed()
-
-
-def provision(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create what the spec describes; answer with what was created (tokens included).
-
-    Every key and type is checked before anything is created, so a mistake leaves nothing behind.
-    """
-    spec = only(spec, {"seed", "settings", "accounts", "routes"}, "spec")
-    accounts = []
-    for i, raw in enumerate(spec.get("accounts", [])):
-        where = f"accounts[{i}]"
-        raw = only(raw, ACCOUNT_KEYS | {"numbers", "services"}, where, ACCOUNT_TYPES)
-        numbers = [only(n, NUMBER_KEYS, f"{where}.numbers[{j}]") for j, n in enumerate(raw.get("numbers", []))]
-        services = [
-            only(s, SERVICE_KEYS, f"{where}.services[{j}]", SERVICE_TYPES)
-            for j, s in enumerate(raw.get("services", []))
-        ]
-        accounts.append(({k: v for k, v in raw.items() if k in ACCOUNT_KEYS}, numbers, services))
-    routes = [only(raw, {"public", "local"}, f"routes[{i}]") for i, raw in enumerate(spec.get("routes", []))]
-    apply_settings(backend, spec.get("settings", {}))
+def create(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:
+    """Create what a checked spec describes (the control API checks a part of it by its own route)."""
+    backend.update_settings(spec.get("settings", {}))
     created: dict[str, Any] = {"accounts": [], "routes": []}
-    for account_spec, numbers, services in accounts:
-        account = backend.create_account(**account_spec)
+    for given in spec.get("accounts", []):
+        numbers, services = given.pop("numbers", []), given.pop("services", [])
+        account = backend.create_account(**given)
         created["accounts"].append(
             {
                 "account": account,
@@ -166,8 +87,8 @@ def provision(backend: Backend, spec: dict[str, Any]) -> dict[str, Any]:
                 "services": [backend.add_service(account.sid, **s) for s in services],
             }
         )
-    for raw in routes:
-        created["routes"].append(backend.add_route(raw.get("public", ""), raw.get("local", "")))
+    for route in spec.get("routes", []):
+        created["routes"].append(backend.add_route(route.get("public", ""), route.get("local", "")))
     return created
 
 

@@ -1,12 +1,13 @@
 """What the emulator saw: REST calls, webhook deliveries, CONNECTs and model requests.
 
 Kept apart from Twilio's resources (`models.py`): these are the test's evidence, not Twilio's
-state. Every record goes in through one `append`, which numbers nothing (the backend's seq does)
-and keeps each list under the `max_records` cap, dropping the oldest and counting them.
+state. Every record goes in through one `append`, which numbers nothing (the backend's seq does),
+keeps each list in seq order and under the `max_records` cap, dropping the oldest and counting them.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
 from collections.abc import Callable
@@ -116,10 +117,14 @@ class Recorder:
         return self.lists[kind]
 
     def append(self, kind: str, /, **values: Any) -> Any:
-        """Make and keep one record, dropping the oldest of its list past the cap."""
+        """Make and keep one record in seq order (a webhook is kept when it is done, with the seq
+        it took when it began), dropping the oldest of its list past the cap."""
         record = KINDS[kind](**values)
         records = self.lists[kind]
-        records.append(record)
+        if records and records[-1].seq > record.seq:
+            bisect.insort(records, record, key=lambda r: r.seq)
+        else:
+            records.append(record)
         cap = self.cap()
         if cap and len(records) > cap:
             # trim a hundredth at a time: shifting a full list on every append would cost O(cap) each

@@ -1,4 +1,4 @@
-"""Twilio's JSON shapes for the state in `models.py`.
+"""Twilio's JSON shapes for the state in `models/`.
 
 Shared by the REST layer (which must match Twilio byte for byte in shape)
 and the control API (which adds the emulator's own bookkeeping fields).
@@ -10,7 +10,11 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from emulator.models import Account, Media, Message, MessagingService, PhoneNumber, twilio_number_type
+from emulator.models.accounts import Account
+from emulator.models.messages import Media, Message
+from emulator.models.numbering import twilio_number_type
+from emulator.models.numbers import PhoneNumber
+from emulator.models.services import MessagingService
 
 API = "/2010-04-01"
 REDACTED = "[redacted]"

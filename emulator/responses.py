@@ -1,7 +1,9 @@
-"""Twilio's REST API over the state in `models.py`: auth, parsing, recording, faults.
+"""Twilio's REST API over the model (`models/`): auth, parsing, recording, faults.
 
-Every request is recorded (form, auth result, response) without the auth
-token; REST faults (errors, latency) are applied here, before the model runs.
+The one module that reads and writes Twilio's wire names: a form's `To`, `SmsUrl` or `StickySender`
+becomes the model's Python value here, and the model's objects become Twilio's JSON (render.py).
+Every request is recorded (form, auth result, response) without the auth token; REST faults
+(errors, latency) are applied here, before the model runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from quart import Blueprint, Response, abort, current_app, request
 
 from emulator import media, render
 from emulator.errors import TwilioError
-from emulator.models import Account, Backend, Message, NewestFirst
+from emulator.models import Backend
+from emulator.models.accounts import Account
+from emulator.models.messages import Message, NewestFirst
 from emulator.proxy import TWILIO_HOSTS
 
 rest = Blueprint("rest", __name__)
@@ -145,6 +149,45 @@ def _first(form: Any) -> dict[str, str]:
     return {k: form.get(k) for k in form}
 
 
+# Twilio's update parameters by the model's names; a method is checked here, in Twilio's words.
+NUMBER_PARAMS = {
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "SmsFallbackUrl": "sms_fallback_url",
+    "SmsFallbackMethod": "sms_fallback_method",
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "FriendlyName": "friendly_name",
+}
+SERVICE_PARAMS = {
+    "InboundRequestUrl": "inbound_request_url",
+    "InboundMethod": "inbound_method",
+    "FallbackUrl": "fallback_url",
+    "StatusCallback": "status_callback",
+    "FriendlyName": "friendly_name",
+}
+SERVICE_FLAGS = {
+    "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number",
+    "StickySender": "sticky_sender",
+    "AreaCodeGeomatch": "area_code_geomatch",
+}
+
+
+def _changes(form: Any, params: dict[str, str], flags: dict[str, str] | None = None) -> dict[str, Any]:
+    """An update's form as the model's keyword arguments: only what it gives, flags as booleans."""
+    changes: dict[str, Any] = {}
+    for param, name in params.items():
+        if param in form:
+            value = form[param].upper() if name.endswith("method") else form[param]
+            if name.endswith("method") and value not in ("GET", "POST"):
+                raise TwilioError(20001, message=f"{param} must be GET or POST")
+            changes[name] = value
+    for param, name in (flags or {}).items():
+        if param in form:
+            changes[name] = form[param].lower() == "true"
+    return changes
+
+
 def _paging(default: int = 50) -> tuple[int, int]:
     try:
         size = int(request.args.get("PageSize", default))
@@ -231,7 +274,19 @@ async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[A
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["POST"])
 @twilio_endpoint
 async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
-    message = backend().create_message(account, form.to_dict(flat=False))
+    given = _first(form)
+    message = backend().create_message(
+        account,
+        to=given.get("To", "").strip(),
+        from_=given.get("From", "").strip() or None,
+        body=given.get("Body", ""),
+        media_urls=form.getlist("MediaUrl"),
+        messaging_service_sid=given.get("MessagingServiceSid", "").strip() or None,
+        status_callback=given.get("StatusCallback") or None,
+        schedule_type=given.get("ScheduleType"),
+        send_at=given.get("SendAt"),
+    )
+    current_app.config["DISPATCHER"].start(message)
     return render.message_json(message), 201
 
 
@@ -340,11 +395,7 @@ async def cdn_file(AccountSid: str, MediaSid: str) -> Response:
 @twilio_endpoint
 async def list_numbers(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
     wanted = request.args.get("PhoneNumber")
-    found = [
-        n
-        for n in backend().numbers.values()
-        if n.account_sid == account.sid and (wanted is None or n.phone_number == wanted)
-    ]
+    found = backend().list_numbers(account, phone_number=wanted)
     filters = {"PhoneNumber": wanted} if wanted is not None else {}
     return _list("incoming_phone_numbers", found, render.number_json, filters), 200
 
@@ -354,7 +405,7 @@ async def list_numbers(account: Account, form: Any, AccountSid: str) -> tuple[An
 async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: str) -> tuple[Any, int]:
     number = backend().number(account, NumberSid, request.path)
     if request.method == "POST":
-        backend().update_number(number, _first(form))
+        backend().update_number(number, **_changes(form, NUMBER_PARAMS))
     return render.number_json(number), 200
 
 
@@ -366,7 +417,7 @@ async def one_number(account: Account, form: Any, AccountSid: str, NumberSid: st
 async def list_services(account: Account, form: Any) -> tuple[Any, int]:
     """The account's Messaging Services, oldest first, in the v1 envelope."""
     size, number = _paging()
-    services = [s for s in backend().services.values() if s.account_sid == account.sid]
+    services = backend().list_services(account)
     chunk = services[number * size : (number + 1) * size]
     # Twilio's own host when reached as Twilio (through the proxy), else the emulator's: clients follow it
     host = request.host.split(":")[0]
@@ -380,5 +431,5 @@ async def list_services(account: Account, form: Any) -> tuple[Any, int]:
 async def one_service(account: Account, form: Any, ServiceSid: str) -> tuple[Any, int]:
     service = backend().service(account, ServiceSid, request.path)
     if request.method == "POST":
-        backend().update_service(service, _first(form))
+        backend().update_service(service, **_changes(form, SERVICE_PARAMS, SERVICE_FLAGS))
     return render.service_json(service), 200

@@ -107,7 +107,8 @@ class StateFile:
         self.journal = journal.Journal(journal_path(path), backend.journal_next)
         backend.journal = self.journal.append
 
-    def changed(self) -> None:
+    def schedule(self) -> None:
+        """A snapshot soon: once a burst of changes is over (coalesced), not once per change."""
         if self._pending is None:
             wait = max(COALESCE_SECONDS, self._last_seconds * (1 - SNAPSHOT_SHARE) / SNAPSHOT_SHARE)
             self._pending = asyncio.get_running_loop().call_later(wait, self._due)

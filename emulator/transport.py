@@ -2,7 +2,7 @@
 
 Knows nothing of messages, signatures or faults: it takes a request that is ready to go,
 makes the attempts (`#ct=..&rt=..&tt=..&rc=..&rp=..` in the URL fragment bound them), and
-writes each attempt on the delivery record. Traffic only ever goes to loopback: a target
+answers with them, for the dispatcher to judge and record. Traffic only ever goes to loopback: a target
 whose host is not loopback fails as a bad host name without any connection being attempted.
 """
 
@@ -11,13 +11,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from emulator.errors import BAD_HOST_NAME, CONNECTION_FAILURE, HTTP_RETRIEVAL_FAILURE
-from emulator.recorder import Attempt, Delivery
+from emulator.recorder import Attempt
 
 if TYPE_CHECKING:
     import aiohttp
@@ -99,6 +98,16 @@ def answer_headers(response: aiohttp.ClientResponse) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 
 
+@dataclass
+class Carried:
+    """What became of a request: every attempt, and the 2xx answer that ended them, if one did."""
+
+    attempts: list[Attempt]
+    outcome: str  # delivered | failed
+    error_code: int | None = None
+    answer: Answer | None = None
+
+
 class Transport:
     """One aiohttp session for every webhook and file fetch, and the attempts of one request.
 
@@ -127,19 +136,16 @@ class Transport:
             )
         return self.session
 
-    async def send(self, delivery: Delivery, outgoing: Outgoing, unusable: Callable[[Answer], int | None]) -> None:
-        """Attempt until one is answered 2xx, the policy forbids a retry, or `tt` runs out.
-
-        `unusable`: the error code of a 2xx answer Twilio cannot use (logged, never retried).
-        """
+    async def send(self, outgoing: Outgoing) -> Carried:
+        """Attempt until one is answered 2xx, the policy forbids a retry, or `tt` runs out."""
         import aiohttp
         from yarl import URL
 
         overrides = outgoing.overrides
         if not is_loopback(urlsplit(outgoing.target).hostname or ""):
-            delivery.attempts.append(Attempt(time.time(), outgoing.target, error="bad_host"))
-            delivery.outcome, delivery.error_code = "failed", BAD_HOST_NAME
-            return
+            return Carried([Attempt(time.time(), outgoing.target, error="bad_host")], "failed", BAD_HOST_NAME)
+        attempts: list[Attempt] = []
+        error_code: int | None = None
         content = urlencode(outgoing.form).encode() if outgoing.form is not None else None
         target = URL(outgoing.target, encoded=True)  # sent byte for byte as built (and signed)
         deadline = time.monotonic() + overrides.total_ms / 1000  # tt bounds every attempt together
@@ -148,7 +154,7 @@ class Transport:
             if left <= 0:
                 break
             attempt = Attempt(time.time(), outgoing.target)
-            delivery.attempts.append(attempt)
+            attempts.append(attempt)
             started = time.monotonic()
             failure: str | None = None
             timeout = aiohttp.ClientTimeout(
@@ -168,27 +174,21 @@ class Transport:
                 attempt.body = answer.content[:MAX_RECORDED_BODY].decode("utf-8", "replace")
                 if 200 <= answer.status < 300:
                     attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-                    code = unusable(answer)
-                    if code:
-                        attempt.error = "unusable_answer"
-                        delivery.outcome, delivery.error_code = "failed", code
-                        return
-                    delivery.outcome, delivery.error_code = "delivered", None
-                    return
+                    return Carried(attempts, "delivered", None, answer)
                 failure = "4xx" if answer.status < 500 else "5xx"
-                attempt.error, delivery.error_code = "http", HTTP_RETRIEVAL_FAILURE
+                attempt.error, error_code = "http", HTTP_RETRIEVAL_FAILURE
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 failure, attempt.error = "ct", f"connect: {exc.__class__.__name__}"
-                delivery.error_code = CONNECTION_FAILURE
+                error_code = CONNECTION_FAILURE
             except TimeoutError:  # aiohttp's read and total timeouts are TimeoutErrors too
-                failure, attempt.error, delivery.error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
+                failure, attempt.error, error_code = "rt", "timeout", HTTP_RETRIEVAL_FAILURE
             except aiohttp.ClientError as exc:
                 failure, attempt.error = "rt", f"transport: {exc.__class__.__name__}"
-                delivery.error_code = HTTP_RETRIEVAL_FAILURE
+                error_code = HTTP_RETRIEVAL_FAILURE
             attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
             if not overrides.retry_on(failure):
                 break
-        delivery.outcome = "failed"
+        return Carried(attempts, "failed", error_code)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Which webhooks Twilio makes, and when: inbound messages (with their fallback and TwiML
 replies), outbound lifecycles with their status callbacks, and fetching outbound media.
 
-Failures are logged on the message as Twilio does (11200/11205/11210, 11750, 12300).
+A webhook goes one way through (`Dispatcher.deliver`): its form (forms.py) → `outgoing.build` →
+`outgoing.sign` (signature and faults) → `Transport.send` → judged here → `Backend.record`. Nothing
+below calls back up. Failures are logged on the message as Twilio does (11200/11205/11210, 11750,
+12300).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from emulator import media, outgoing
+from emulator import forms, media, outgoing
 from emulator.errors import (
     DELIVERY_ERRORS,
     HTTP_RETRIEVAL_FAILURE,
@@ -21,7 +24,10 @@ from emulator.errors import (
     TWIML_TOO_LARGE,
     WEBHOOK_ERROR_MESSAGES,
 )
-from emulator.models import Account, Backend, Message, PhoneNumber
+from emulator.models import Backend
+from emulator.models.accounts import Account
+from emulator.models.messages import Message
+from emulator.models.numbers import PhoneNumber
 from emulator.recorder import Attempt, Delivery
 from emulator.transport import Answer, Fetched, Transport, fetch
 
@@ -31,26 +37,24 @@ TWIML_TYPES = {"text/xml", "application/xml", "text/html", "text/plain", ""}  # 
 
 
 class Dispatcher:
-    """Decides which webhooks a message causes and drives outbound message lifecycles.
-
-    Each webhook is built by `outgoing.build` and carried by `transport.Transport`.
-    """
+    """Decides which webhooks a message causes and drives outbound message lifecycles, which
+    whoever made the message starts (`start`): the REST create, a TwiML reply, a restart (`resume`)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.transport = Transport()
         self.tasks: set[asyncio.Task[Any]] = set()
 
-    async def open(self) -> None:
-        """Ready to deliver; from now on every outbound message the model makes starts its lifecycle."""
-        self.backend.on_outbound = self.start_lifecycle
+    def resume(self) -> None:
+        """After a restart: start again every outbound lifecycle that was under way."""
+        for message in self.backend.under_way():
+            self.start(message)
 
     async def close(self, timeout: float = 5.0) -> None:
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
             for task in pending:
                 task.cancel()
-        self.backend.on_outbound = None
         await self.transport.close()
 
     def spawn(self, coro: Any) -> None:
@@ -63,40 +67,55 @@ class Dispatcher:
     async def deliver_inbound(self, message: Message, number: PhoneNumber, url: str, method: str) -> list[Delivery]:
         """Post the inbound message to its webhook (several times under a duplicate fault)."""
         account = self.backend.accounts[message.account_sid]
-        form = self.backend.inbound_form(message, number)
+        form = self.inbound_form(message, number)
         numbers = (number.phone_number, message.from_)
         duplicate = self.backend.faults.take("duplicate_delivery", account_sid=account.sid, numbers=numbers)
         copies = int(duplicate.params.get("copies", 2)) if duplicate else 1
         token = str(uuid.uuid4())
         deliveries = []
+        also = [duplicate.describe()] if duplicate else []
         for _ in range(max(1, copies)):
-            delivery = await self.deliver("inbound", message, account, url, method, form, numbers, token)
-            if duplicate:
-                delivery.faults.append(duplicate.describe())
-            deliveries.append(delivery)
+            deliveries.append(await self.deliver("inbound", message, account, url, method, form, numbers, token, also))
         failed = next((d for d in deliveries if d.outcome == "failed"), None)
         answered = deliveries[0]
         if failed:
-            code = failed.error_code or HTTP_RETRIEVAL_FAILURE
-            message.error_code, message.error_message = code, WEBHOOK_ERROR_MESSAGES[code]
-            self.backend.kept(message)
-            self.backend.changed()
+            self.backend.webhook_failed(message, failed.error_code or HTTP_RETRIEVAL_FAILURE)
             fallback = self.backend.fallback(number)
             if fallback:  # the primary's error stays logged; the fallback's TwiML is the answer
                 answered = await self.deliver("inbound_fallback", message, account, *fallback, form, numbers, token)
                 deliveries.append(answered)
         if answered.outcome == "delivered":
-            for reply in twiml_messages(answered):  # the model starts each one's lifecycle
-                self.backend.new_message(
-                    account.sid,
-                    number.phone_number,
-                    message.from_ or "",
-                    reply,
-                    "outbound-reply",
-                    "queued",
-                    service_sid=message.messaging_service_sid,
+            for reply in twiml_messages(answered):
+                self.start(
+                    self.backend.new_message(
+                        account.sid,
+                        number.phone_number,
+                        message.from_ or "",
+                        reply,
+                        "outbound-reply",
+                        "queued",
+                        service_sid=message.messaging_service_sid,
+                    )
                 )
         return deliveries
+
+    def inbound_form(self, message: Message, number: PhoneNumber) -> forms.Form:
+        """The form Twilio posts for an inbound SMS or MMS to this number."""
+        return forms.inbound(
+            sid=message.sid,
+            account_sid=message.account_sid,
+            from_=message.from_ or "",
+            to=message.to,
+            body=message.body,
+            num_segments=message.num_segments,
+            service_sid=message.messaging_service_sid,
+            here=number.locality,
+            there=forms.handset_locality(self.backend.seed, message.from_ or ""),
+            media=[
+                (self.backend.media[sid].content_type, message.media_urls[i])
+                for i, sid in enumerate(message.media_sids)
+            ],
+        )
 
     # -- one webhook -------------------------------------------------------------------------
 
@@ -110,42 +129,54 @@ class Dispatcher:
         form: list[tuple[str, str]],
         numbers: tuple[str | None, ...],
         token: str,
+        also: list[str] | None = None,
     ) -> Delivery:
+        """One webhook, one way through: build, sign (and tamper), carry, judge, record. Its seq is
+        taken as it starts, so it stands before whatever the gateway does while answering it.
+        `also`: faults to show on it that were applied above it (a duplicate delivery)."""
+        seq = self.backend.next_seq()
         built = outgoing.build(
             url=url,
             method=method,
             form=form,
-            auth_token=account.auth_token,
             token=token,
-            faults=self.backend.faults,
-            scope={"account_sid": account.sid, "numbers": numbers},
             read_timeout_ms=int(self.backend.settings["webhook_timeout_ms"]),
             route=self.backend.route,
-            other_token=lambda: self.backend.fake.hexify("^" * 32),
-            shared_key=self.backend.signer(numbers[0]),  # the Twilio number the webhook is about
         )
-        delivery = self.backend.record(
+        signed = outgoing.sign(
+            built,
+            auth_token=account.auth_token,
+            shared_key=self.backend.signer(numbers[0]),  # the Twilio number the webhook is about
+            faults=self.backend.faults,
+            scope={"account_sid": account.sid, "numbers": numbers},
+        )
+        if signed.delay_s:
+            await asyncio.sleep(signed.delay_s)
+        carried = await self.transport.send(signed.outgoing)
+        unusable = twiml_problem(carried.answer) if carried.answer and kind.startswith("inbound") else None
+        if unusable:
+            carried.attempts[-1].error = "unusable_answer"
+            carried.outcome, carried.error_code = "failed", unusable
+        return self.backend.record(
             "deliveries",
+            seq=seq,
             kind=kind,
             message_sid=message.sid,
             account_sid=account.sid,
             url=url,
-            method=built.outgoing.method,
-            form=[[k, v] for k, v in built.form],
-            headers=dict(built.outgoing.headers),
-            faults=[f.describe() for f in built.faults],
+            method=signed.outgoing.method,
+            form=[[k, v] for k, v in signed.form],
+            headers=dict(signed.outgoing.headers),
+            faults=[f.describe() for f in signed.faults] + (also or []),
+            attempts=carried.attempts,
+            outcome=carried.outcome,
+            error_code=carried.error_code,
         )
-        if built.delay_s:
-            await asyncio.sleep(built.delay_s)
-        unusable = twiml_problem if kind.startswith("inbound") else lambda _: None
-        await self.transport.send(delivery, built.outgoing, unusable)
-        self.backend.changed()
-        self.backend.finished(delivery)
-        return delivery
 
     # -- outbound lifecycle and status callbacks ------------------------------------------------
 
-    def start_lifecycle(self, message: Message) -> None:
+    def start(self, message: Message) -> None:
+        """Run an outbound message's lifecycle in the background: whoever made the message starts it."""
         self.spawn(self.lifecycle(message))
 
     async def lifecycle(self, message: Message) -> None:
@@ -200,8 +231,16 @@ class Dispatcher:
     async def fetch_media(self, message: Message, account: Account) -> int | None:
         """Twilio fetches every MediaUrl before sending; the error code of the first that fails, if one does."""
         for url in message.media_urls:
-            delivery = self.backend.record(
+            seq = self.backend.next_seq()
+            target = self.backend.route(url)
+            attempt = Attempt(time.time(), target)
+            started = time.monotonic()
+            got = await fetch(self.transport, target, FETCH_HEADERS, media.MAX_FILE_BYTES)
+            code = self._fetched(message, url, got, attempt)
+            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
+            self.backend.record(
                 "deliveries",
+                seq=seq,
                 kind="media_fetch",
                 message_sid=message.sid,
                 account_sid=account.sid,
@@ -209,17 +248,10 @@ class Dispatcher:
                 method="GET",
                 form=[],
                 headers=dict(FETCH_HEADERS),
+                attempts=[attempt],
+                outcome="failed" if code else "delivered",
+                error_code=code,
             )
-            target = self.backend.route(url)
-            attempt = Attempt(time.time(), target)
-            delivery.attempts.append(attempt)
-            started = time.monotonic()
-            got = await fetch(self.transport, target, FETCH_HEADERS, media.MAX_FILE_BYTES)
-            code = self._fetched(message, url, got, attempt)
-            attempt.latency_ms = round((time.monotonic() - started) * 1000, 3)
-            delivery.outcome, delivery.error_code = ("failed", code) if code else ("delivered", None)
-            self.backend.changed()
-            self.backend.finished(delivery)
             if code:
                 return code
         return None
@@ -247,7 +279,15 @@ class Dispatcher:
             statuses = list(reversed(statuses))
         for status in statuses:
             code = message.error_code if status in ("failed", "undelivered") else None
-            form = Backend.status_form(message, status, code)
+            form = forms.status(
+                sid=message.sid,
+                account_sid=message.account_sid,
+                from_=message.from_ or "",
+                to=message.to,
+                status=status,
+                service_sid=message.messaging_service_sid,
+                error_code=code,
+            )
             await self.deliver(
                 "status_callback",
                 message,

@@ -338,7 +338,7 @@ def test_the_openapi_description_lists_exactly_the_control_routes() -> None:
     import re
 
     from emulator.app import create_app
-    from emulator.openapi import OPENAPI
+    from emulator.control.openapi import OPENAPI
 
     served = set()
     for rule in create_app(Backend(seed=1)).url_map.iter_rules():

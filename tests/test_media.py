@@ -75,7 +75,7 @@ def test_without_the_redirect_setting_the_file_is_served_by_the_api(emu: Emulato
         ([{"content_type": "image/png", "size": 10}], "media[0]: a image/png file is at least"),
         ([{"content_type": "image/png", "data": "%%%"}], "media[0]: 'data' must be base64"),
         ([{"content_type": "image/png", "size": 6 * 1024 * 1024}], "size must be between"),
-        ("not a list", "'media' must be a list"),
+        ("not a list", "inbound.media must be a list"),
     ],
 )
 def test_bad_handset_files_get_a_clear_400(emu: EmulatorClient, account: Provisioned, media: object, says: str) -> None:

@@ -345,18 +345,15 @@ def test_forged_forms_are_the_forms_the_emulator_posts(emu: EmulatorClient, acco
     )
 
 
-def test_the_model_starts_every_outbound_lifecycle_and_only_those() -> None:
-    """Whoever makes an outbound message (a REST create, a TwiML reply, a restart), the model hands it
-    to the dispatcher; inbound messages and Twilio's own auto-replies (already delivered) it does not."""
+def test_a_restart_resumes_every_outbound_lifecycle_under_way_and_only_those() -> None:
+    """What a restart picks up (the dispatcher's `resume`): a REST create still under way; not an
+    inbound message, nor Twilio's own auto-reply (already delivered)."""
     from emulator.models import Backend
 
-    backend, started = Backend(seed=4), []
-    backend.on_outbound = started.append
+    backend = Backend(seed=4)
     account = backend.create_account()
     backend.add_number(account.sid, NUMBER)
-    created = backend.create_message(account, {"To": [FROM_HANDSET], "From": [NUMBER], "Body": ["x"]})
+    created = backend.create_message(account, to=FROM_HANDSET, from_=NUMBER, body="x")
     backend.receive(FROM_HANDSET, NUMBER, "STOP", [])  # inbound, then an auto-reply already delivered
-    assert started == [created]
-    started.clear()
-    backend.resume()  # as after a restart: what is still under way
-    assert started == [created]
+    assert len(backend.messages) == 3
+    assert backend.under_way() == [created]
