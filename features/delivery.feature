@@ -95,3 +95,34 @@ Feature: Replays, status callbacks and rate limits
     Given the gateway is running with the account on a webhook path of its own
     When one more signed status callback than the delivery-callback limit allows is posted
     Then the gateway answers 503 with body "Service unavailable" as XML
+
+  @observed
+  Scenario: One sender gets exactly 30 messages a minute through, and 30 more once the minute is over
+    Given the channel's dmPolicy is "disabled" with allowFrom []
+    And the gateway is running with the account on a webhook path of its own
+    When phone "A" sends 31 signed messages
+    Then the first 30 were answered 200 with body "<Response></Response>", the last 429 with body "Rate limit exceeded"
+    When 1 minute passes on the gateway's clock
+    And phone "A" sends 31 signed messages
+    Then the first 30 were answered 200 with body "<Response></Response>", the last 429 with body "Rate limit exceeded"
+
+  @observed
+  Scenario: One account's webhook path takes exactly 300 signed messages a minute, from any number of senders
+    Given the channel's dmPolicy is "disabled" with allowFrom []
+    And the gateway is running with the account on a webhook path of its own
+    When 10 phones send 30 signed messages each
+    Then all 300 were answered 200 with body "<Response></Response>"
+    When phone "A" sends 1 signed message
+    Then the last answer is 429 with body "Rate limit exceeded"
+
+  @observed
+  Scenario: One client gets exactly 300 requests a minute with a bad signature answered before 429
+    Given the gateway is running with the account on a webhook path of its own
+    When 301 badly signed requests are posted
+    Then the first 300 were answered 403 with body "Invalid signature", the last 429 with body "Rate limit exceeded"
+
+  @observed
+  Scenario: One account's webhook path takes exactly 3000 status callbacks a minute
+    Given the gateway is running with the account on a webhook path of its own
+    When 3001 signed status callbacks from the account are posted
+    Then the first 3000 were answered 200 with body "<Response></Response>", the last 503 with body "Service unavailable"

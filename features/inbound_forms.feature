@@ -35,6 +35,7 @@ Feature: Which inbound forms reach the agent
       | NumMedia not a number | NumMedia | "abc" |
       | negative NumMedia | NumMedia | "-1" |
       | fractional NumMedia | NumMedia | "1.5" |
+      | NumMedia past JavaScript's safe integers | NumMedia | "9007199254740992" |
 
   @observed
   Scenario: A Messaging Service account drops a form for another MessagingServiceSid
@@ -64,3 +65,16 @@ Feature: Which inbound forms reach the agent
       | rcs sender | From | "rcs:<phone A>" |
       | sender with spaces around | From | "  <phone A>  " |
       | NumMedia empty | NumMedia | "" |
+      | rcs prefix in capitals | From | "RCS:<phone A>" |
+
+  @observed
+  Scenario: An empty pair in a form is skipped and the keys after it are read
+    When a signed inbound form from phone "A" saying "reply exactly read whole" with an empty pair before its Body is posted to the webhook
+    Then the gateway answers 200 with body "<Response></Response>"
+    And phone "A" gets the reply "read whole"
+
+  @observed
+  Scenario: The largest NumMedia JavaScript counts exactly reaches the agent as a note of files it could not have
+    When a signed inbound form from phone "A" saying "reply exactly counted" with NumMedia set to "9007199254740991" is posted to the webhook
+    Then phone "A" gets the reply "counted"
+    And the agent was given the files [] and the text "reply exactly counted\n\n[9007199254740991 Twilio MMS attachments unavailable]"

@@ -28,6 +28,17 @@ Feature: Sending SMS from the CLI and from automation
       | digits only | <phone A digits> |
       | dashed with brackets | <phone A dashed> |
       | twilio-sms prefix with channel | twilio-sms:<phone A> |
+      | space after the prefix | sms: <phone A> |
+
+  @observed
+  Scenario Outline: A target that only looks like a prefixed number is refused, and nothing is sent
+    When the operator sends "<id>" with --channel sms to "<target>"
+    Then the command fails
+    And no Messages.json request was made
+
+    Examples:
+      | id | target |
+      | long s in the prefix | ſms:<phone A> |
 
   @observed
   Scenario: message send sends plain text, as replies are

@@ -98,6 +98,36 @@ Feature: Replies: plain text, chunked, through the configured sender
       | single-label host | https://gateway/webhooks/sms |
       | local host name | https://gateway.local/webhooks/sms |
       | private address | http://10.1.2.3/webhooks/sms |
+      | localhost | https://localhost/webhooks/sms |
+      | a localhost subdomain | https://gateway.localhost/webhooks/sms |
+      | internal host name | https://gateway.internal/webhooks/sms |
+      | loopback IPv6 | http://[::1]/webhooks/sms |
+      | link-local address | http://169.254.169.254/webhooks/sms |
+      | unspecified address | http://0.0.0.0/webhooks/sms |
+      | underscore in the host | https://gate_way.example.test/webhooks/sms |
+      | host label starting with a hyphen | https://-gateway.example.test/webhooks/sms |
+      | host label of 64 characters | https://<64 x a>.example.test/webhooks/sms |
+      | host name of 254 characters | https://<63 x a>.<63 x b>.<63 x c>.<57 x d>.test/webhooks/sms |
+      | malformed percent escape | https://gateway.example.test/webhooks/%zz |
+      | space in the path | https://gateway.example.test/web hooks/sms |
+      | brace in the path | https://gateway.example.test/webhooks/{sms} |
+      | not http | ftp://gateway.example.test/webhooks/sms |
+      | callback over 4000 characters | https://gateway.example.test/<3950 x a> |
+
+  @observed
+  Scenario Outline: Twilio is asked to call back a public URL at the edge of the rules
+    Given the channel's publicWebhookUrl is "<url>"
+    And the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When an unsigned inbound form from phone "A" saying "reply exactly <id>" is posted to the webhook
+    Then phone "A" gets the reply "<id>"
+    And the Messages.json request had StatusCallback "<url>#rp=ct,rt,5xx&rt=5000&rc=1"
+
+    Examples:
+      | id | url |
+      | host name of 253 characters | https://<63 x a>.<63 x b>.<63 x c>.<56 x d>.test/webhooks/sms |
+      | every character a path may hold | https://gateway.example.test/webhooks/sms!$&'()*+,;=:@~._-%20 |
+      | callback of exactly 4000 characters | https://gateway.example.test/<3945 x a> |
 
   @observed @plain_text_retry
   Scenario: A reply Twilio refuses is sent once more as plain text, and only once

@@ -27,6 +27,7 @@ class ForgedRequests:
     fake: Faker
     last_http: httpx.Response | None
     sent_forms: list[dict[str, str]]
+    answers: list[tuple[int, str]]
     account: Any
     phone: Any
     expand: Any
@@ -56,6 +57,7 @@ class ForgedRequests:
         path: str | None = None,
         http: httpx.Client | None = None,
         repeat: tuple[str, str] | None = None,
+        empty_pair_before: str | None = None,
     ) -> httpx.Response:
         """Send a form straight to the gateway, signed over the public URL as Twilio would sign it.
 
@@ -70,6 +72,8 @@ class ForgedRequests:
         token = self.account(signer).token if signer else acct.token
         headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
         body = urlencode(pairs)
+        if empty_pair_before:  # an empty `&&` piece, which form parsers skip (and Twilio never signs)
+            body = body.replace(f"&{empty_pair_before}=", f"&&{empty_pair_before}=", 1)
         local = self.driver.local_url + route + (f"?{query}" if query else "")
         request = {
             "content": body if method != "GET" else None,
@@ -94,11 +98,14 @@ class ForgedRequests:
         )
 
     def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
-        """Post forms one after another over one connection; `last_http` is the last answer."""
+        """Post forms one after another over one connection; `answers` holds every answer's status and
+        body, `last_http` the last answer."""
         self.act()
+        self.answers = []
         with httpx.Client(trust_env=False, timeout=15) as http:
             for form in forms:
-                self.post_webhook(form, signed=signed, http=http)
+                response = self.post_webhook(form, signed=signed, http=http)
+                self.answers.append((response.status_code, response.text.strip()))
         self.sent_forms = forms
 
     def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
@@ -120,14 +127,18 @@ class ForgedRequests:
 
     def post_rcs_with_media(self, phone: str, body: str) -> httpx.Response:
         """A signed RCS form (From and To `rcs:` addresses) carrying one picture: the plugin drops RCS media."""
+        account = self.account()
+        return self.post_with_media(phone, body, From=f"rcs:{self.phone(phone)}", To=f"rcs:{account.number}")
+
+    def post_with_media(self, phone: str, body: str, host: str = media.API_HOST, **extra: str) -> httpx.Response:
+        """A signed form carrying one picture whose Media URL (this message's own path) is on `host`."""
         form = self.inbound_form(phone, body)
         account = self.account()
         form.update(
-            From=f"rcs:{self.phone(phone)}",
-            To=f"rcs:{account.number}",
             NumMedia="1",
             MediaContentType0="image/png",
-            MediaUrl0=f"{media.API_HOST}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
+            MediaUrl0=f"{host}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
             f"ME{self.fake.hexify('^' * 32)}",
+            **extra,
         )
         return self.post_webhook(form)

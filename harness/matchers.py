@@ -90,6 +90,7 @@ class Expectations:
     reply_timeout: float
     last_cli: CliResult | None
     last_http: httpx.Response | None
+    answers: list[tuple[int, str]]
     last_inbound: dict[str, Any] | None
     last_probe: dict[str, Any] | None
     asked: str | None
@@ -431,9 +432,19 @@ class Expectations:
                 )
             position = found + len(_squash(landmark))
 
-    def expect_media_fetched(self, count: int, from_cdn: bool = False) -> None:
+    def expect_answers(self, expected: list[tuple[int, str]]) -> None:
+        """Every answer to the last load of requests, in order: status and body (as the profile spells it)."""
+        want = [(status, self.driver.profile.answer(body)) for status, body in expected]
+        seen = self.answers
+        if seen != want:
+            wrong = next((i for i, pair in enumerate(zip(seen, want, strict=False)) if pair[0] != pair[1]), None)
+            where = f"answer {wrong + 1} was {seen[wrong]}" if wrong is not None else f"{len(seen)} answers"
+            self.fail(f"{len(want)} answers: {want[0]} … {want[-1]}", where)
+
+    def expect_media_fetched(self, count: int, from_cdn: bool = False, times: int | None = None) -> None:
         """`count` distinct files of the last accepted inbound message asked for, every time with the
-        account's credentials; `from_cdn`: `count` files downloaded from the CDN after Twilio's redirect."""
+        account's credentials (`times` requests in all, when given); `from_cdn`: `count` files downloaded
+        from the CDN after Twilio's redirect."""
         if not from_cdn and not self.admitted:
             self.fail(
                 f"{count} files of a message the gateway accepted", "no message was accepted since the last action"
@@ -450,10 +461,13 @@ class Expectations:
                 )
             return
         sid = self.admitted[-1]
-        asked = {c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]}
-        if len(asked) != count or any(c["auth"] != "ok" for c in files):
+        requests = [c["path"] for c in files if f"/Messages/{sid}/Media/" in c["path"]]
+        wrong_times = times is not None and len(requests) != times
+        if len(set(requests)) != count or wrong_times or any(c["auth"] != "ok" for c in files):
             self.fail(
-                f"{count} of message {sid}'s Media files requested, each with the account's credentials",
+                f"{count} of message {sid}'s Media files requested"
+                + (f", {times} requests in all" if times is not None else "")
+                + ", each with the account's credentials",
                 json.dumps([{k: c[k] for k in ("path", "auth", "status")} for c in files], indent=1),
             )
 

@@ -30,6 +30,7 @@ from harness.matchers import Expectations, _short
 from harness.senders import Sender
 
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
+REPEAT = re.compile(r"<(\d+) x ([^<>\s]+)>")  # <N x text> in a Gherkin value: text N times over
 MEDIA_FILE = re.compile(r"/Messages/\w+/Media/ME\w+$")
 CDN_FILE = re.compile(r"^/AC\w+/ME\w+$")  # a short-lived mms.twiliocdn.com link (whatever Host it came in on)
 
@@ -86,6 +87,7 @@ class World(ForgedRequests, Expectations):
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []
         self.sent_forms: list[dict[str, str]] = []
+        self.answers: list[tuple[int, str]] = []  # every answer to the last load (post_many)
         self.file_sent = b""  # the file the operator last attached
         self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
 
@@ -143,6 +145,11 @@ class World(ForgedRequests, Expectations):
         """Inject an emulator fault for this scenario only (close removes it if it is still active)."""
         self.faults.add(self.emu.add_fault(kind, params, **scope)["id"])
 
+    def fail_media(self, status: int, times: int | None = None) -> None:
+        """Twilio answers requests for the account's Media files with an error (`times` of them, or all)."""
+        params = {"status": status, "code": 20404 if status == 404 else 20500, "path_contains": "/Media/ME"}
+        self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
+
     def account(self, name: str = "main") -> TwilioAccount:
         if name not in self.accounts:
             raise AssertionError(f"the scenario has no Twilio account {name!r} (has: {', '.join(self.accounts)})")
@@ -189,14 +196,15 @@ class World(ForgedRequests, Expectations):
 
     def expand(self, value: Any) -> Any:
         """Placeholders in Gherkin values: <account sid>, <auth token>, <number>, <public url>, <service X>,
-        <phone X> and its other spellings <phone X digits> (no +) and <phone X dashed> (+1 (555) 123-4567)."""
+        <phone X> and its other spellings <phone X digits> (no +) and <phone X dashed> (+1 (555) 123-4567),
+        and <N x text> (text N times over)."""
         if isinstance(value, list):
             return [self.expand(v) for v in value]
         if isinstance(value, dict):
             return {k: self.expand(v) for k, v in value.items()}
         if not isinstance(value, str) or "<" not in value:
             return value
-        out = value
+        out = REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), value)
         for name, acct in self.accounts.items():
             suffix = "" if name == "main" else f" {name}"
             out = (

@@ -216,5 +216,19 @@ def media_without_redirect(sms: World) -> None:
 
 @given(parsers.parse("Twilio answers requests for media files with {status:d}"))
 def media_files_fail(sms: World, status: int) -> None:
-    params = {"status": status, "code": 20404 if status == 404 else 20500, "path_contains": "/Media/ME"}
-    sms.add_fault("rest_error", params, account_sid=sms.account().sid, times=None)
+    sms.fail_media(status)
+
+
+@given(parsers.parse("Twilio takes {seconds:d} seconds to answer the gateway's next send"))
+def slow_send(sms: World, seconds: int) -> None:
+    sms.add_fault("rest_latency", {"delay_ms": seconds * 1000}, account_sid=sms.account().sid, times=1)
+
+
+@given(parsers.parse("Twilio answers the first request for a media file with {status:d}"))
+def media_file_fails_once(sms: World, status: int) -> None:
+    sms.fail_media(status, times=1)
+
+
+@given(parsers.parse("Twilio redirects media files to its CDN with {status:d}"))
+def media_redirect_status(sms: World, status: int) -> None:
+    sms.twilio_setting(media_redirect=True, media_redirect_status=status)

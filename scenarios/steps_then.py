@@ -38,6 +38,16 @@ def last_answer(sms: World, status: int, body: str) -> None:
     sms.expect_answer(status, body)
 
 
+@then(parsers.parse('all {count:d} were answered {status:d} with body "{body}"'))
+def all_answered(sms: World, count: int, status: int, body: str) -> None:
+    sms.expect_answers([(status, body)] * count)
+
+
+@then(parsers.parse('the first {count:d} were answered {status:d} with body "{body}", the last {last:d} with body "{last_body}"'))
+def first_then_last(sms: World, count: int, status: int, body: str, last: int, last_body: str) -> None:
+    sms.expect_answers([(status, body)] * count + [(last, last_body)])
+
+
 @then(parsers.parse('a signed inbound form from phone "{phone}" sent to "{path}" gets {status:d}'))
 def other_path(sms: World, phone: str, path: str, status: int) -> None:
     sms.post_webhook(sms.inbound_form(phone), path=path)
@@ -317,6 +327,15 @@ def probe_recent_outbound(sms: World, negated: str | None, status: str) -> None:
 )
 def media_requested(sms: World, count: str) -> None:
     sms.expect_media_fetched(int(count))
+
+
+@then(
+    parsers.re(
+        r"the gateway requested that message's file from Twilio (?P<times>\d+) times with the account's credentials$"
+    )
+)
+def media_requested_times(sms: World, times: str) -> None:
+    sms.expect_media_fetched(1, times=int(times))
 
 
 @then(parsers.re(r"the gateway downloaded (?P<count>\d+) files? through Twilio's CDN$"))

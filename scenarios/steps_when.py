@@ -62,9 +62,14 @@ def approve_wrong_code(sms: World, code: str, times: int) -> None:
     sms.approve_wrong(code, times)
 
 
-@when(parsers.parse("{minutes:d} minutes pass on the gateway's clock"))
-def clock_passes(sms: World, minutes: int) -> None:
-    sms.advance_clock(minutes * 60)
+@when("the gateway is stopped")
+def gateway_stopped(sms: World) -> None:
+    sms.driver.stop()
+
+
+@when(parsers.re(r"(?P<minutes>\d+) minutes? pass(?:es)? on the gateway's clock$"))
+def clock_passes(sms: World, minutes: str) -> None:
+    sms.advance_clock(int(minutes) * 60)
 
 
 @when(
@@ -242,10 +247,35 @@ def past_sender_limit(sms: World, phone: str) -> None:
     sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(sms.limit("perSenderPerMinute") + 1)])
 
 
+@when(parsers.re(r'phone "(?P<phone>[^"]+)" sends (?P<count>\d+) signed messages?$'))
+def signed_messages(sms: World, phone: str, count: str) -> None:
+    sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(int(count))])
+
+
+@when(parsers.parse("{phones:d} phones send {each:d} signed messages each"))
+def signed_messages_from_phones(sms: World, phones: int, each: int) -> None:
+    sms.post_many([sms.inbound_form(f"P{p}", f"message {i}") for p in range(phones) for i in range(each)])
+
+
+@when(parsers.parse("{count:d} badly signed requests are posted"))
+def badly_signed_requests(sms: World, count: int) -> None:
+    sms.post_many([sms.inbound_form("A", f"bad {i}") for i in range(count)], signed=False)
+
+
+@when(parsers.parse("{count:d} signed status callbacks from the account are posted"))
+def signed_callbacks(sms: World, count: int) -> None:
+    sms.post_many([sms.status_form("sent") for _ in range(count)])
+
+
 @when("one more unsigned message than the per-sender limit allows comes from as many different phones")
 def past_client_limit(sms: World) -> None:
     count = sms.limit("perSenderPerMinute") + 1
     sms.post_many([sms.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
+
+
+@when(parsers.parse('a signed inbound form from phone "{phone}" saying "{body}" with an empty pair before its Body is posted to the webhook'))
+def empty_pair(sms: World, phone: str, body: str) -> None:
+    sms.post_webhook(sms.inbound_form(phone, body), empty_pair_before="Body")
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" with a second Body "{body}" is posted to the webhook'))
@@ -305,6 +335,15 @@ def phone_sends_files(sms: World, phone: str, files: str, body: str) -> None:
 @when(parsers.parse('the operator sends "{text}" with the file {file} to "{target}"'))
 def send_with_file(sms: World, text: str, file: str, target: str) -> None:
     sms.send_file(target, text, json_cell(file))
+
+
+@when(
+    parsers.parse(
+        'a signed MMS form from phone "{phone}" saying "{body}" with its Media URL on "{origin}" is posted to the webhook'
+    )
+)
+def media_url_elsewhere(sms: World, phone: str, body: str, origin: str) -> None:
+    sms.post_with_media(phone, body, host=origin)
 
 
 @when(parsers.parse('a signed RCS form from phone "{phone}" saying "{body}" with one picture is posted to the webhook'))
