@@ -102,8 +102,9 @@ def install_plugin(openclaw: str, installation: Installation, state_dir: Path, w
         }
     )
     argv = [openclaw, "plugins", "install", f"@openclaw/sms@{version}"]
-    for _ in range(PLUGIN_INSTALL_TRIES):
-        result = run_cli(argv, env, timeout=PLUGIN_INSTALL_TIMEOUT)
+    for attempt in range(PLUGIN_INSTALL_TRIES):
+        # a stalled attempt may have recorded the plugin before it was stopped: a retry replaces that install
+        result = run_cli([*argv, "--force"] if attempt else argv, env, timeout=PLUGIN_INSTALL_TIMEOUT)
         if result.code != 124:
             break
     if not result.ok:
