@@ -62,7 +62,7 @@ mutation: $(VENV)/.installed
 
 # mutation testing of the real @openclaw/sms: a seeded sample of StrykerJS's mutants of its dist/, each run
 # through a private install against the features that reach it; its report in $(REPORT)/mutation-openclaw
-MUTATION_OPENCLAW ?= --sample 40 --seed 1 --budget 90
+MUTATION_OPENCLAW ?= --sample 45 --seed 1 --budget 85 --workers 2
 mutation-openclaw: $(VENV)/.installed
 	nice -n 19 $(BIN)/python bench/mutation_openclaw.py $(MUTATION_OPENCLAW) --report $(REPORT)/mutation-openclaw
 

@@ -8,7 +8,7 @@ those a tool writes (harness/openclaw/jsmutants.py: Stryker's mutators over the 
 kept to the channel's code paths). Each mutant is written alone into the private install that
 `--sms-plugin-from` and selfcheck use (the published package installed the official way, reset between
 runs), and the features that reach its function run against it with `-x`. The unmutated plugin must pass
-all of those features first; its time bounds each mutant's run (twice its features' time plus a gateway
+all of those features first; its time bounds each mutant's run (three times its features' time plus a gateway
 start, with a margin), and no mutant starts after the budget. Killed: a scenario failed (the report says
 which, and when it was the gateway not starting); timeout: stopped at its bound (counted as killed);
 survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
@@ -192,10 +192,14 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
             )
 
         pool = ThreadPoolExecutor(max_workers=workers)
+        interrupted = False
         try:
             list(pool.map(one, outcomes))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the running mutants finish (within their bounds)
+            interrupted = True
+            print("interrupted: no other mutant starts; the report shows what ran", flush=True)
         finally:
-            pool.shutdown(cancel_futures=True)  # interrupted: the running mutants finish, no other starts
+            pool.shutdown(cancel_futures=True)
     runs = []
     for module in jsmutants.MODULES:
         mine = [(m, limit, o) for m, limit, o in outcomes if m.module == module]
@@ -223,7 +227,7 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
         "left_out": {why: sum(1 for m in mutants if m.left_out == why) for why in ("logging", "ui text", "not mapped")},
     }
     print(write(report, runs, equivalents, meta))
-    return 0
+    return 130 if interrupted else 0
 
 
 def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent], meta: dict[str, Any]) -> str:
@@ -276,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--report", type=Path, default=Path("report/mutation-openclaw"))
     p.add_argument("--rescore", action="store_true", help="no run: score DIR/mutation.json again")
     args = p.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the private install goes, no new mutant starts
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the report, the private installs gone
     try:
         if args.rescore:
             print(rescore(args.report))
@@ -289,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProvisionError as exc:
         print(f"mutation-openclaw: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:  # before the mutants: the unmutated runs have ended, the private installs are gone
+        print("mutation-openclaw: interrupted before any mutant ran", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
