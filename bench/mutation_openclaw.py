@@ -31,11 +31,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.mutation import Equivalent, ModuleRun, Outcome, read_equivalents, read_report, write_report
+from bench.mutation import Equivalent, ModuleRun, Outcome, read_equivalents, read_report, score, write_report
 from harness import runner
 from harness.cache import ProvisionError
 from harness.openclaw import install, jsmutants
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
+from harness.openclaw.parity import published_package
 from harness.openclaw.private import PrivatePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,8 +245,14 @@ def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent]
         "mutants are left out; 'not run' ones were cut by the budget. Each mutant ran the features of its "
         "function (harness/openclaw/jsmutants.py FEATURES) with -x.",
     ]
-    markdown = write_report(report, runs, equivalents, meta, heading, "left out")
     outcomes = [o for r in runs for o in r.outcomes]
+    total = score(outcomes, {(e.module, e.id) for e in equivalents})
+    heading.append(
+        f"**All modules: {total['killed'] + total['timeout']}/{total['total']} = {total['score']} %** "
+        f"({total['killed']} killed, {total['timeout']} timeouts, {total['survived']} survived, "
+        f"{total['equivalent']} equivalent, {total['incompetent']} incompetent, {total['not run']} not run)."
+    )
+    markdown = write_report(report, runs, equivalents, meta, heading, "left out")
     starts = [o for o in outcomes if o.output.startswith("the gateway did not start")]
     timeouts = [o for o in outcomes if o.status == "timeout"]
     killers = [o for o in outcomes if o.status == "killed"]
@@ -261,13 +268,10 @@ def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent]
 
 
 def rescore(report: Path) -> str:
-    """The report of a finished run again, with today's equivalents (checked against a fresh generation)."""
+    """The report of a finished run again, with today's equivalents (checked against the published package)."""
     runs, meta = read_report(report)
-    options = runner.RunOptions(gateway="openclaw")
-    install.install(DEFAULT_OPENCLAW)
-    with runner.private_plugin(options) as plugin:
-        package = plugin.packages[0]
-        equivalents = equivalents_for(jsmutants.generate(package, install.node(), jsmutants.tool()), package)
+    package = published_package(meta["sms_plugin"])
+    equivalents = equivalents_for(jsmutants.generate(package, install.node(), jsmutants.tool()), package)
     return write(report, runs, equivalents, meta)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import mutation_openclaw as bench
-from bench.mutation import Outcome
+from bench.mutation import Equivalent, ModuleRun, Outcome, read_report
 from harness import children, runner
 from harness.openclaw import install, jsmutants
 
@@ -177,3 +177,24 @@ def test_a_reached_mutant_is_killed_and_an_unreached_one_survives(tmp_path: Path
         assert jsmutants.generate(package, install.node(), jsmutants.tool()) == mutants  # the install is as published
     assert [o.status for o in outcomes] == ["killed", "survived", "timeout"], [o.output for o in outcomes]
     assert "Messaging Service" in outcomes[0].output
+
+
+def test_the_report_has_the_refclaw_shape_with_start_failures_and_a_total(tmp_path: Path) -> None:
+    outcomes = [
+        Outcome("twilio", "BlockStatement#3", 19, "normalizeSmsPhoneNumber", "survived", 9.0, "-a\n+b"),
+        Outcome("media", "StringLiteral#0", 7, "isImage", "killed", 5.0, "", "the gateway did not start: S: x"),
+        Outcome("media", "StringLiteral#1", 8, "isImage", "timeout", 9.0, "", "stopped after 300s"),
+    ]
+    runs = [ModuleRun("twilio", ("allowlist",), 60.0, True, 300, 2, outcomes[:1])]
+    runs.append(ModuleRun("media", ("mms",), 60.0, True, 300, 0, outcomes[1:]))
+    meta = {
+        "stryker": "10.1.1", "openclaw": "2026.9.6", "sms_plugin": "2026.9.4", "generated": 9, "in_paths": 7,
+        "sample": 3, "seed": 1, "budget_minutes": 5.0, "workers": 1, "wall_seconds": 30.0,
+        "left_out": {"logging": 2, "ui text": 0, "not mapped": 0},
+    }  # fmt: skip
+    markdown = bench.write(tmp_path, runs, [], meta)
+    assert "**All modules: 2/3 = 66.7 %**" in markdown and "| twilio | allowlist | 0 | 0 | 1 |" in markdown
+    assert "## Killed by a gateway that did not start (1)\n\n- media `StringLiteral#0`" in markdown
+    assert "+b" in markdown and read_report(tmp_path) == (runs, meta)
+    judged = Equivalent("twilio", "BlockStatement#3", "b", "why")
+    assert "**All modules: 2/2 = 100.0 %**" in bench.write(tmp_path, runs, [judged], meta)
