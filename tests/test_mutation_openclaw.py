@@ -137,7 +137,7 @@ def test_a_verdict_names_the_scenario_and_a_gateway_that_did_not_start() -> None
         "Probe — S: expected 200, saw 403",
     )
     status, why = bench.verdict(1, report("failed", "[setup] OpenClaw did not report ready within 90s; log tail:"))
-    assert status == "killed" and why.startswith("the gateway did not start: Probe — S")
+    assert status == "killed" and why.startswith("the gateway did not start (twice): Probe — S")
     assert bench.verdict(2, None) == ("incompetent", "pytest exited 2 with no failed scenario")
     assert bench.bound(("probe", "webhook"), {"probe": 30.0, "webhook": 10.0, "mms": 99.0}, 20.0) == 300
 
@@ -182,7 +182,7 @@ def test_a_reached_mutant_is_killed_and_an_unreached_one_survives(tmp_path: Path
 def test_the_report_has_the_refclaw_shape_with_start_failures_and_a_total(tmp_path: Path) -> None:
     outcomes = [
         Outcome("twilio", "BlockStatement#3", 19, "normalizeSmsPhoneNumber", "survived", 9.0, "-a\n+b"),
-        Outcome("media", "StringLiteral#0", 7, "isImage", "killed", 5.0, "", "the gateway did not start: S: x"),
+        Outcome("media", "StringLiteral#0", 7, "isImage", "killed", 5.0, "", "the gateway did not start (twice): S: x"),
         Outcome("media", "StringLiteral#1", 8, "isImage", "timeout", 9.0, "", "stopped after 300s"),
     ]
     runs = [ModuleRun("twilio", ("allowlist",), 60.0, True, 300, 2, outcomes[:1])]
