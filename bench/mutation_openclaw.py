@@ -126,11 +126,11 @@ def unmutated(
     plugin: PrivatePlugin, features: Sequence[str], base: runner.RunOptions, report: Path
 ) -> tuple[float, dict[str, Any] | None, bool]:
     """The unmutated plugin over `features`: its wall time, its report, and whether every scenario passed."""
-    plugin.reset()
-    started = time.monotonic()
     where = report / "runs" / f"unmutated-{plugin.root.name}"
     options = replace(base, openclaw_state=str(plugin.root), report=where, features=list(features))
     for _ in range(2):  # a second chance for a run a loaded machine broke (a start that timed out)
+        plugin.reset()
+        started = time.monotonic()
         code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
         passed = code == 0 and bool(data) and not data["totals"]["failed"]
         if passed:

@@ -165,8 +165,8 @@ def test_a_reached_mutant_is_killed_and_an_unreached_one_survives(tmp_path: Path
         mutants = jsmutants.generate(package, install.node(), jsmutants.tool())
         # sendSmsViaTwilio's body emptied: nothing is sent, the service's first reply never comes
         reached = next(m for m in mutants if m.scope == "sendSmsViaTwilio" and m.id.startswith("BlockStatement#"))
-        # the probe's printed lines: no messaging-service scenario prints a probe
-        unreached = next(m for m in mutants if m.scope.startswith("formatSmsProbeLines") and not m.left_out)
+        # the probe's comparison of the number's webhook: no messaging-service scenario runs a probe
+        unreached = next(m for m in mutants if m.scope == "compareTwilioWebhook.status" and m.original == '"missing"')
         base = runner.RunOptions(gateway="openclaw", openclaw_state=str(plugin.root), verbose=False)
         outcomes = []
         for mutant, limit in ((reached, 300), (unreached, 300), (unreached, 5)):
