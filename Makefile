@@ -18,7 +18,7 @@ define debian
 	else echo "no apt-get here: $(2)"; fi
 endef
 
-.PHONY: conformance conformance-openclaw conformance-hermes mutation test selfcheck selfcheck-openclaw selfcheck-hermes bench clean
+.PHONY: conformance conformance-openclaw conformance-hermes mutation mutation-openclaw test selfcheck selfcheck-openclaw selfcheck-hermes bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ selfcheck-hermes: $(VENV)/.installed
 MUTATION ?= --sample 20 --budget 60
 mutation: $(VENV)/.installed
 	nice -n 19 $(BIN)/python bench/mutation.py $(MUTATION) --report $(REPORT)/mutation
+
+# mutation testing of the real @openclaw/sms: a seeded sample of StrykerJS's mutants of its dist/, each run
+# through a private install against the features that reach it; its report in $(REPORT)/mutation-openclaw
+MUTATION_OPENCLAW ?= --sample 45 --seed 1 --budget 85 --workers 2
+mutation-openclaw: $(VENV)/.installed
+	nice -n 19 $(BIN)/python bench/mutation_openclaw.py $(MUTATION_OPENCLAW) --report $(REPORT)/mutation-openclaw
 
 # the benchmarks' load comes from Debian's wrk, never from a Python loop on the server's cores
 $(WRK):

@@ -300,9 +300,14 @@ def mutated_line(mutant: Mutant) -> str:
     return next(added, "").strip()
 
 
+def read_equivalents(path: Path) -> list[Equivalent]:
+    """The `[[equivalent]]` entries of a TOML file, unchecked."""
+    return [Equivalent(**entry) for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])]
+
+
 def load_equivalents(path: Path = EQUIVALENTS) -> list[Equivalent]:
     """The hand-judged equivalents, each checked to name a mutant that exists and quote its line."""
-    entries = [Equivalent(**entry) for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])]
+    entries = read_equivalents(path)
     known: dict[str, dict[str, Mutant]] = {}
     with tempfile.TemporaryDirectory(prefix="sms-mutation-eq-") as sessions:
         for entry in entries:
@@ -336,8 +341,16 @@ def score(outcomes: Sequence[Outcome], equivalent: set[tuple[str, str]]) -> dict
     return {**counts, "total": total, "score": round(100 * killed / total, 1) if total else 0.0}
 
 
-def write_report(report: Path, runs: Sequence[ModuleRun], equivalents: Sequence[Equivalent], meta: dict) -> str:
-    """DIR/mutation.md and DIR/mutation.json; returns the markdown."""
+def write_report(
+    report: Path,
+    runs: Sequence[ModuleRun],
+    equivalents: Sequence[Equivalent],
+    meta: dict,
+    heading: Sequence[str] | None = None,
+    left_out: str = "in annotations",
+) -> str:
+    """DIR/mutation.md and DIR/mutation.json; returns the markdown. `heading` (title and settings) and
+    `left_out` (what the last column counts) let the real plugin's run share this report's shape."""
     judged = {(e.module, e.id) for e in equivalents}
     rows, survivors, listed = [], [], []
     for run in runs:
@@ -365,16 +378,22 @@ def write_report(report: Path, runs: Sequence[ModuleRun], equivalents: Sequence[
         if (entry.module, entry.id) in ran:
             listed.append((entry, ran[entry.module, entry.id]))
     lines = [
-        "# Mutation testing of refclaw",
-        "",
-        f"cosmic-ray {meta['cosmic_ray']}; sample {meta['sample'] or 'all'} per module, seed {meta['seed']}; "
-        f"{meta['workers']} workers; budget {meta['budget_minutes']} min; wall time {meta['wall_seconds']:.0f} s.",
-        "Score = killed (timeouts included) / (killed + timeout + survived); equivalent and incompetent "
-        "mutants are left out, and so are those in annotations (never evaluated under `from __future__ import "
-        "annotations`); 'not run' ones were cut by the budget.",
+        *(
+            heading
+            or [
+                "# Mutation testing of refclaw",
+                "",
+                f"cosmic-ray {meta['cosmic_ray']}; sample {meta['sample'] or 'all'} per module, seed {meta['seed']}; "
+                f"{meta['workers']} workers; budget {meta['budget_minutes']} min; "
+                f"wall time {meta['wall_seconds']:.0f} s.",
+                "Score = killed (timeouts included) / (killed + timeout + survived); equivalent and incompetent "
+                "mutants are left out, and so are those in annotations (never evaluated under `from __future__ "
+                "import annotations`); 'not run' ones were cut by the budget.",
+            ]
+        ),
         "",
         "| module | features | killed | timeout | survived | equivalent | incompetent | not run | score | "
-        "baseline (s) | mutants (s) | in annotations |",
+        f"baseline (s) | mutants (s) | {left_out} |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -427,9 +446,7 @@ def read_report(report: Path) -> tuple[list[ModuleRun], dict]:
         )
         for row in data["modules"]
     ]
-    return runs, {
-        key: data[key] for key in ("cosmic_ray", "sample", "seed", "workers", "budget_minutes", "wall_seconds")
-    }
+    return runs, {key: value for key, value in data.items() if key not in ("modules", "mutants", "equivalents")}
 
 
 def modules_arg(value: str) -> list[str]:

@@ -143,8 +143,11 @@ def prepared_state(options: RunOptions, always: bool = False) -> Iterator[RunOpt
         yield replace(options, openclaw_state=str(plugin.root))
 
 
-def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, Any] | None]:
-    """Run pytest; returns its exit code and the report document (None if none was written)."""
+def run_suite(
+    options: RunOptions, quiet: bool = False, timeout: float | None = None
+) -> tuple[int, dict[str, Any] | None]:
+    """Run pytest; returns its exit code and the report document (None if none was written).
+    Past `timeout` seconds the run is stopped as Ctrl-C stops it and TimedOut is raised."""
     options.report.mkdir(parents=True, exist_ok=True)
     report = options.report / "report.json"
     report.unlink(missing_ok=True)
@@ -153,7 +156,7 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
     with prepared_state(options) as ready:
         argv = pytest_argv(ready)
         argv = isolation.wrap(argv) if ready.isolate else argv
-        code, caught = run_child(argv, suite_root(), out)
+        code, caught = run_child(argv, suite_root(), out, timeout)
     data = json.loads(report.read_text()) if report.exists() else None
     if caught:
         finished = None if data is None else sum(s["message"] != UNFINISHED for s in data["scenarios"])
@@ -162,6 +165,10 @@ def run_suite(options: RunOptions, quiet: bool = False) -> tuple[int, dict[str, 
 
 
 GRACE_SECONDS = 30  # after Ctrl-C, how long pytest gets to stop its gateways and write the report
+
+
+class TimedOut(Exception):
+    """The run took longer than its caller allowed; it was stopped and every process it started is gone."""
 
 
 class Interrupted(Exception):
@@ -184,13 +191,13 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
+def run_child(argv: list[str], cwd: Path, out: Any, timeout: float | None = None) -> tuple[int, int | None]:
     """Run pytest in a session of its own. Ctrl-C or SIGTERM here becomes one SIGINT to its whole
     group (xdist workers included), so each scenario stops, each gateway is stopped by its fixture
     and the report is written; after GRACE_SECONDS, or at a second signal, the group is killed.
     The handlers are in place before pytest starts, and whatever still carries the run's mark when
     it has ended is killed before they go. Returns the exit code and the signal that interrupted the
-    run, if one did."""
+    run, if one did; past `timeout` seconds the run is stopped like Ctrl-C stops it and TimedOut is raised."""
     token = children.new_token()
     started: list[subprocess.Popen[bytes]] = []
     caught: list[int] = []
@@ -213,7 +220,7 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    code = 1
+    code, expired = 1, False
     try:
         started.append(
             subprocess.Popen(
@@ -229,7 +236,16 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
         )
         if caught:  # the signal came while pytest was being started
             kill(signal.SIGINT)
-        code = started[0].wait()
+        try:
+            code = started[0].wait(timeout)
+        except subprocess.TimeoutExpired:
+            expired = True
+            kill(signal.SIGINT)
+            try:
+                code = started[0].wait(GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                kill(signal.SIGKILL)
+                code = started[0].wait()
     finally:
         if started and started[0].poll() is None:  # an exception of our own: never leave the suite running
             kill(signal.SIGKILL)
@@ -239,6 +255,8 @@ def run_child(argv: list[str], cwd: Path, out: Any) -> tuple[int, int | None]:
             print(f"sms-harness: stopped {len(left)} process(es) the run left behind", file=sys.stderr, flush=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if expired:
+        raise TimedOut(f"stopped after {timeout:.0f}s")
     return code, caught[0] if caught else None
 
 

@@ -1,0 +1,316 @@
+"""Mutation testing of the real plugin: how many of StrykerJS's mutants of `@openclaw/sms` the suite kills.
+
+    python bench/mutation_openclaw.py [--sample N --seed S] [--budget MIN] [--report DIR]
+    python bench/mutation_openclaw.py --rescore --report DIR    # after judging survivors equivalent: no run
+
+`sms-harness selfcheck --gateway openclaw` runs 26 defects written by hand; this runs a seeded sample of
+those a tool writes (harness/openclaw/jsmutants.py: Stryker's mutators over the published plugin's dist/,
+kept to the channel's code paths). Each mutant is written alone into the private install that
+`--sms-plugin-from` and selfcheck use (the published package installed the official way, reset between
+runs), and the features that reach its function run against it with `-x`. The unmutated plugin must pass
+all of those features first; its time bounds each mutant's run (three times its features' time plus a gateway
+start, with a margin), and no mutant starts after the budget. Killed: a scenario failed (the report says
+which, and when it was the gateway not starting); timeout: stopped at its bound (counted as killed);
+survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
+module, every survivor with its diff, the equivalents judged by hand in bench/mutation_openclaw_equivalent.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import queue
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.mutation import Equivalent, ModuleRun, Outcome, read_equivalents, read_report, score, write_report
+from harness import runner
+from harness.cache import ProvisionError
+from harness.openclaw import install, jsmutants
+from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
+from harness.openclaw.parity import published_package
+from harness.openclaw.private import PrivatePlugin
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "bench" / "mutation_openclaw_equivalent.toml"
+BASELINE_TIMEOUT = 3600.0  # the unmutated plugin over every sampled feature
+START_FAILED = "the gateway did not start (twice): "
+START_MARKERS = ("the gateway to start", "did not report ready")  # how a failed start reads in a report
+
+
+def equivalents_for(mutants: Sequence[jsmutants.JsMutant], package: Path, path: Path = EQUIVALENTS) -> list[Equivalent]:
+    """The hand-judged equivalents, each checked to name a generated mutant and quote its mutated line."""
+    known = {(m.module, m.id): m for m in mutants}
+    entries = read_equivalents(path) if path.exists() else []
+    for entry in entries:
+        mutant = known.get((entry.module, entry.id))
+        if mutant is None:
+            raise ValueError(f"{path}: {entry.module} has no mutant {entry.id}")
+        if mutated_line(mutant, package) != entry.line.strip():
+            raise ValueError(f"{path}: {entry.module} {entry.id} now reads {mutated_line(mutant, package)!r}")
+    return entries
+
+
+def mutated_line(mutant: jsmutants.JsMutant, package: Path) -> str:
+    """The line the mutant starts on, as it reads after the mutation (what the equivalents file quotes)."""
+    text = mutant.mutated((package / "dist" / mutant.file).read_text(encoding="utf-8"))
+    return text.splitlines()[mutant.line - 1].strip()
+
+
+def verdict(code: int, data: dict[str, Any] | None) -> tuple[str, str]:
+    """killed, survived or incompetent (the run broke without a scenario failing), and what killed it."""
+    failed = next((s for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"), None)
+    if failed:
+        first = next((line for line in failed["message"].splitlines() if line.strip()), "")
+        start = any(marker in failed["message"] for marker in START_MARKERS)
+        where = START_FAILED if start else ""
+        return "killed", f"{where}{runner._title(failed)}: {first.strip()[:200]}"
+    if code == 0 and data and data["scenarios"]:
+        return "survived", ""
+    return "incompetent", f"pytest exited {code} with no failed scenario"
+
+
+def feature_seconds(data: dict[str, Any]) -> dict[str, float]:
+    """Each feature's scenario time in a run's report (its file's stem: the --feature name)."""
+    seconds: dict[str, float] = {}
+    for scenario in data["scenarios"]:
+        name = Path(scenario["feature_file"]).stem
+        seconds[name] = seconds.get(name, 0.0) + scenario["duration"]
+    return seconds
+
+
+def bound(features: Sequence[str], seconds: dict[str, float], overhead: float) -> float:
+    """A mutant's time limit: three times what its features took unmutated, with one gateway start, plus two
+    minutes (the machine is shared: a run that is merely slowed must not pass for a hang)."""
+    return round(3 * (overhead + sum(seconds.get(f, 0.0) for f in features)) + 120)
+
+
+def run_one(
+    plugin: PrivatePlugin,
+    mutant: jsmutants.JsMutant,
+    features: Sequence[str],
+    limit: float,
+    base: runner.RunOptions,
+    runs: Path,
+    outcome: Outcome,
+) -> None:
+    """The private install reset, this one mutant written into it, `features` run against it within `limit`
+    seconds; the verdict, what killed it and the time go into `outcome`. A gateway that did not start is
+    blamed on the mutant only when it fails to start a second time: on a loaded machine a start can time out."""
+    started = time.monotonic()
+    try:
+        for attempt in (1, 2):
+            plugin.reset()
+            mutant.apply(plugin.packages[0])
+            where = runs / f"{mutant.module}-{mutant.id.replace('#', '-')}-{attempt}"
+            options = replace(base, report=where, features=list(features), exitfirst=True)
+            try:
+                outcome.status, outcome.output = verdict(*runner.run_suite(options, True, limit))
+            except runner.TimedOut:
+                outcome.status, outcome.output = "timeout", f"stopped after {limit:.0f}s"
+            if not outcome.output.startswith(START_FAILED):
+                break
+    finally:
+        outcome.seconds = round(time.monotonic() - started, 1)
+
+
+def unmutated(
+    plugin: PrivatePlugin, features: Sequence[str], base: runner.RunOptions, report: Path
+) -> tuple[float, dict[str, Any] | None, bool]:
+    """The unmutated plugin over `features`: its wall time, its report, and whether every scenario passed."""
+    where = report / "runs" / f"unmutated-{plugin.root.name}"
+    options = replace(base, openclaw_state=str(plugin.root), report=where, features=list(features))
+    for _ in range(2):  # a second chance for a run a loaded machine broke (a start that timed out)
+        plugin.reset()
+        started = time.monotonic()
+        code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
+        passed = code == 0 and bool(data) and not data["totals"]["failed"]
+        if passed:
+            break
+    return time.monotonic() - started, data, passed
+
+
+def run(options: runner.RunOptions, sample: int, seed: int, budget: float, report: Path, workers: int = 1) -> int:
+    """Generate, sample, run the unmutated plugin, then each mutant on `workers` private installs; the report."""
+    started = time.monotonic()
+    deadline = started + 60 * budget
+    install.install(options.openclaw_version or DEFAULT_OPENCLAW)
+    tool, node = jsmutants.tool(), install.node()
+    with contextlib.ExitStack() as stack:
+        plugins = [stack.enter_context(runner.private_plugin(options)) for _ in range(workers)]
+        package = plugins[0].packages[0]
+        mutants = jsmutants.generate(package, node, tool)
+        chosen = jsmutants.sample(mutants, sample, seed)
+        equivalents = equivalents_for(mutants, package)
+        features = sorted({f for m in chosen for f in m.features})
+        kept = [m for m in mutants if not m.left_out]
+        print(
+            f"{len(mutants)} mutants by Stryker {jsmutants.STRYKER_VERSION}, {len(kept)} in the channel's paths, "
+            f"{len(chosen)} sampled (seed {seed}); the unmutated plugin first: {', '.join(features)}",
+            flush=True,
+        )
+        base = replace(options, workers=0, verbose=False)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            parts = [features[i::workers] for i in range(workers)]  # one share of the features per install
+            baselines = list(pool.map(lambda args: unmutated(*args, base, report), zip(plugins, parts, strict=True)))
+        finally:
+            pool.shutdown(cancel_futures=True)
+        failing = [data for _, data, ok in baselines if not ok]
+        if failing:
+            totals = "; ".join(runner._totals(data) for data in failing)
+            print(f"the unmutated plugin fails these features ({totals}): no mutant is run", flush=True)
+            return 1
+        seconds = {name: s for _, data, _ in baselines for name, s in feature_seconds(data).items()}
+        baseline = max(wall for wall, _, _ in baselines)
+        overhead = max(wall - sum(feature_seconds(data).values()) for wall, data, _ in baselines)
+        print(f"unmutated: every scenario passed in {baseline:.0f}s", flush=True)
+        outcomes = [
+            (
+                m,
+                bound(m.features, seconds, overhead),
+                Outcome(m.module, m.id, m.line, m.scope, "not run", 0.0, m.diff(package)),
+            )
+            for m in chosen
+        ]
+        free: queue.Queue[PrivatePlugin] = queue.Queue()
+        for plugin in plugins:
+            free.put(plugin)
+        done = iter(range(1, len(outcomes) + 1))
+
+        def one(job: tuple[jsmutants.JsMutant, float, Outcome]) -> None:
+            mutant, limit, outcome = job
+            if time.monotonic() > deadline:
+                return  # no mutant starts after the budget: it stays 'not run'
+            plugin = free.get()
+            try:
+                base_here = replace(base, openclaw_state=str(plugin.root))
+                run_one(plugin, mutant, mutant.features, limit, base_here, report / "runs", outcome)
+            finally:
+                free.put(plugin)
+            print(
+                f"[{next(done)}/{len(outcomes)}] {mutant.module} {mutant.id} line {mutant.line} ({mutant.scope}): "
+                f"{outcome.status} {outcome.seconds:.0f}s {outcome.output[:150]}",
+                flush=True,
+            )
+
+        pool = ThreadPoolExecutor(max_workers=workers)
+        interrupted = False
+        try:
+            list(pool.map(one, outcomes))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the running mutants finish (within their bounds)
+            interrupted = True
+            print("interrupted: no other mutant starts; the report shows what ran", flush=True)
+        finally:
+            pool.shutdown(cancel_futures=True)
+    runs = []
+    for module in jsmutants.MODULES:
+        mine = [(m, limit, o) for m, limit, o in outcomes if m.module == module]
+        runs.append(
+            ModuleRun(
+                module,
+                tuple(sorted({f for m, _, _ in mine for f in m.features})),
+                baseline_seconds=baseline,
+                timeout=max((limit for _, limit, _ in mine), default=0),
+                annotations=sum(1 for m in mutants if m.module == module and m.left_out),
+                outcomes=[o for _, _, o in mine],
+            )
+        )
+    meta = {
+        "stryker": jsmutants.STRYKER_VERSION,
+        "openclaw": options.openclaw_version or DEFAULT_OPENCLAW,
+        "sms_plugin": options.sms_plugin_version or DEFAULT_SMS_PLUGIN,
+        "generated": len(mutants),
+        "in_paths": len(kept),
+        "sample": len(chosen),
+        "seed": seed,
+        "budget_minutes": budget,
+        "workers": workers,
+        "wall_seconds": time.monotonic() - started,
+        "left_out": {why: sum(1 for m in mutants if m.left_out == why) for why in ("logging", "ui text", "not mapped")},
+    }
+    print(write(report, runs, equivalents, meta))
+    return 130 if interrupted else 0
+
+
+def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent], meta: dict[str, Any]) -> str:
+    """bench/mutation.py's report, headed with this run's tool, versions and sample, and its start failures."""
+    left = ", ".join(f"{count} {why}" for why, count in meta["left_out"].items())
+    heading = [
+        "# Mutation testing of the real plugin",
+        "",
+        f"StrykerJS instrumenter {meta['stryker']} over `@openclaw/sms@{meta['sms_plugin']}`'s dist/, run on "
+        f"openclaw {meta['openclaw']}: {meta['generated']} mutants generated, {meta['in_paths']} in the channel's "
+        f"paths (left out: {left}), a sample of {meta['sample']} (seed {meta['seed']}); budget "
+        f"{meta['budget_minutes']} min; {meta['workers']} worker(s); wall time {meta['wall_seconds']:.0f} s.",
+        "Score = killed (timeouts included) / (killed + timeout + survived); equivalent and incompetent "
+        "mutants are left out; 'not run' ones were cut by the budget. Each mutant ran the features of its "
+        "function (harness/openclaw/jsmutants.py FEATURES) with -x.",
+    ]
+    outcomes = [o for r in runs for o in r.outcomes]
+    total = score(outcomes, {(e.module, e.id) for e in equivalents})
+    heading.append(
+        f"**All modules: {total['killed'] + total['timeout']}/{total['total']} = {total['score']} %** "
+        f"({total['killed']} killed, {total['timeout']} timeouts, {total['survived']} survived, "
+        f"{total['equivalent']} equivalent, {total['incompetent']} incompetent, {total['not run']} not run)."
+    )
+    markdown = write_report(report, runs, equivalents, meta, heading, "left out")
+    starts = [o for o in outcomes if o.output.startswith(START_FAILED)]
+    timeouts = [o for o in outcomes if o.status == "timeout"]
+    killers = [o for o in outcomes if o.status == "killed"]
+    extra = [f"## Killed by a gateway that did not start ({len(starts)})", ""]
+    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in starts]
+    extra += ["", f"## Timeouts ({len(timeouts)})", ""]
+    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in timeouts]
+    extra += ["", f"## What killed each mutant ({len(killers)})", ""]
+    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in killers]
+    markdown += "\n" + "\n".join(extra) + "\n"
+    (report / "mutation.md").write_text(markdown, encoding="utf-8")
+    return markdown
+
+
+def rescore(report: Path) -> str:
+    """The report of a finished run again, with today's equivalents (checked against the published package)."""
+    runs, meta = read_report(report)
+    package = published_package(meta["sms_plugin"])
+    equivalents = equivalents_for(jsmutants.generate(package, install.node(), jsmutants.tool()), package)
+    return write(report, runs, equivalents, meta)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sample", type=int, default=40, help="how many mutants, seeded (default 40)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--budget", type=float, default=90, help="minutes after which no new mutant starts")
+    p.add_argument("--workers", type=int, default=1, choices=(1, 2), help="mutants at once, each with its gateway")
+    p.add_argument("--report", type=Path, default=Path("report/mutation-openclaw"))
+    p.add_argument("--rescore", action="store_true", help="no run: score DIR/mutation.json again")
+    args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the report, the private installs gone
+    try:
+        if args.rescore:
+            print(rescore(args.report))
+            return 0
+        options = runner.RunOptions(gateway="openclaw")
+        return run(options, args.sample, args.seed, args.budget, args.report, args.workers)
+    except (jsmutants.GenerationError, runner.PreparationError, ValueError) as exc:
+        print(f"mutation-openclaw: {exc}", file=sys.stderr)
+        return 2
+    except ProvisionError as exc:
+        print(f"mutation-openclaw: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:  # before the mutants: the unmutated runs have ended, the private installs are gone
+        print("mutation-openclaw: interrupted before any mutant ran", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
