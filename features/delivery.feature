@@ -77,26 +77,26 @@ Feature: Replays, status callbacks and rate limits
     When one more unsigned message than the per-sender limit allows comes from as many different phones
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed
+  @observed @rate_limits
   Scenario: Too many invalid signatures from one client get 429
     Given the gateway is running with the account on a webhook path of its own
     When one more badly signed request than the invalid-request limit allows is posted
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed
+  @observed @rate_limits
   Scenario: Valid requests count toward the invalid-request limit too
     Given the gateway is running with the account on a webhook path of its own
     When as many signed status callbacks as the invalid-request limit allows are posted
     And a badly signed inbound form from phone "A" is posted to the webhook
     Then the gateway answers 429 with body "Rate limit exceeded" as XML
 
-  @observed
+  @observed @rate_limits
   Scenario: Delivery callbacks past their limit get 503
     Given the gateway is running with the account on a webhook path of its own
     When one more signed status callback than the delivery-callback limit allows is posted
     Then the gateway answers 503 with body "Service unavailable" as XML
 
-  @observed
+  @observed @rate_limits
   Scenario: One sender gets exactly 30 messages a minute through, and 30 more once the minute is over
     Given the channel's dmPolicy is "disabled" with allowFrom []
     And the gateway is running with the account on a webhook path of its own
@@ -106,7 +106,7 @@ Feature: Replays, status callbacks and rate limits
     And phone "A" sends 31 signed messages
     Then the first 30 were answered 200 with body "<Response></Response>", the last 429 with body "Rate limit exceeded"
 
-  @observed
+  @observed @rate_limits
   Scenario: One account's webhook path takes exactly 300 signed messages a minute, from any number of senders
     Given the channel's dmPolicy is "disabled" with allowFrom []
     And the gateway is running with the account on a webhook path of its own
@@ -115,13 +115,13 @@ Feature: Replays, status callbacks and rate limits
     When phone "A" sends 1 signed message
     Then the last answer is 429 with body "Rate limit exceeded"
 
-  @observed
+  @observed @rate_limits
   Scenario: One client gets exactly 300 requests a minute with a bad signature answered before 429
     Given the gateway is running with the account on a webhook path of its own
     When 301 badly signed requests are posted
     Then the first 300 were answered 403 with body "Invalid signature", the last 429 with body "Rate limit exceeded"
 
-  @observed
+  @observed @rate_limits
   Scenario: One account's webhook path takes exactly 3000 status callbacks a minute
     Given the gateway is running with the account on a webhook path of its own
     When 3001 signed status callbacks from the account are posted

@@ -73,7 +73,7 @@ Feature: Which inbound forms reach the agent
     Then the gateway answers 200 with body "<Response></Response>"
     And phone "A" gets the reply "read whole"
 
-  @observed
+  @observed @mms
   Scenario: The largest NumMedia JavaScript counts exactly reaches the agent as a note of files it could not have
     When a signed inbound form from phone "A" saying "reply exactly counted" with NumMedia set to "9007199254740991" is posted to the webhook
     Then phone "A" gets the reply "counted"

@@ -114,7 +114,7 @@ Feature: Replies: plain text, chunked, through the configured sender
       | not http | ftp://gateway.example.test/webhooks/sms |
       | callback over 4000 characters | https://gateway.example.test/<3950 x a> |
 
-  @observed
+  @observed @status_callbacks
   Scenario Outline: Twilio is asked to call back a public URL at the edge of the rules
     Given the channel's publicWebhookUrl is "<url>"
     And the channel's dangerouslyDisableSignatureValidation is true

@@ -57,6 +57,7 @@ TAGS = {
     "real_twilio": "needs a real Twilio number",
     "troubleshooting": "troubleshooting",
     "status_callbacks": "needs Twilio's status callbacks (a capability)",
+    "rate_limits": "needs webhook rate limits of the gateway's own (a capability)",
     "pairing_rate_limit": "needs a per-sender pairing rate limit (a capability)",
     "pairing_lockout": "needs an approval lockout (a capability)",
     "plain_text_retry": "needs the plain-text retry of a refused reply (a capability)",

@@ -69,6 +69,7 @@ TAG_NEEDS = {
     "probe": "probe",
     "env": "env_config",
     "status_callbacks": "status_callbacks",
+    "rate_limits": "rate_limits",
     **{capability: capability for capability in NOT_OPENCLAW},
 }
 
