@@ -131,7 +131,12 @@ MUTANTS: dict[str, tuple[str, PluginMutant]] = {
 
 
 def private_copy(venv: Path, folder: Path) -> Path:
-    """A copy of Hermes's venv whose files are hard links to the cached ones (a fresh one each time)."""
+    """A copy of Hermes's venv whose files are hard links to the cached ones (a fresh one each time);
+    the copies of selfchecks that were killed before they could remove theirs go first."""
+    for stale in folder.parent.glob(".selfcheck-*"):
+        pid = stale.name.removeprefix(".selfcheck-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(venv, folder, symlinks=True, copy_function=os.link)
     return folder
