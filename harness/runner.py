@@ -364,7 +364,9 @@ def selfcheck_hermes(options: RunOptions, only: list[str] | None) -> int:
     version = options.hermes_version or install.DEFAULT_HERMES
     hermes = install.install(version)
     # beside the cache entry: hard links need the same file system; removed at the end
-    private = install.Hermes(mutants.private_copy(hermes.root, hermes.root.with_name(f".selfcheck-{os.getpid()}")), version)
+    private = install.Hermes(
+        mutants.private_copy(hermes.root, hermes.root.with_name(f".selfcheck-{os.getpid()}")), version
+    )
     applied: list[str] = []
 
     def setup(name: str | None) -> dict[str, Any]:

@@ -43,7 +43,11 @@ def all_answered(sms: World, count: int, status: int, body: str) -> None:
     sms.expect_answers([(status, body)] * count)
 
 
-@then(parsers.parse('the first {count:d} were answered {status:d} with body "{body}", the last {last:d} with body "{last_body}"'))
+@then(
+    parsers.parse(
+        'the first {count:d} were answered {status:d} with body "{body}", the last {last:d} with body "{last_body}"'
+    )
+)
 def first_then_last(sms: World, count: int, status: int, body: str, last: int, last_body: str) -> None:
     sms.expect_answers([(status, body)] * count + [(last, last_body)])
 

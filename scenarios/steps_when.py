@@ -273,7 +273,11 @@ def past_client_limit(sms: World) -> None:
     sms.post_many([sms.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
 
 
-@when(parsers.parse('a signed inbound form from phone "{phone}" saying "{body}" with an empty pair before its Body is posted to the webhook'))
+@when(
+    parsers.parse(
+        'a signed inbound form from phone "{phone}" saying "{body}" with an empty pair before its Body is posted to the webhook'
+    )
+)
 def empty_pair(sms: World, phone: str, body: str) -> None:
     sms.post_webhook(sms.inbound_form(phone, body), empty_pair_before="Body")
 

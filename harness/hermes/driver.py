@@ -182,7 +182,9 @@ class HermesDriver(ProcessDriver):
         }
     )
     own_numbers = frozenset({HOME_CHANNEL})  # its start, restart and shutdown notices go there
-    quiet_seconds = 6.0  # its first turn after a start begins within about 3 s on an idle machine; twice that on a busy one
+    quiet_seconds = (
+        6.0  # its first turn after a start begins within about 3 s on an idle machine; twice that on a busy one
+    )
     reply_timeout = 30.0
 
     def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes) -> None:
