@@ -107,6 +107,7 @@ OPENAPI: dict[str, Any] = {
                     status_pace_ms="integer",
                     webhook_timeout_ms="integer",
                     media_redirect="boolean",
+                    media_redirect_status="integer",
                     max_records="integer",
                 ),
             ),

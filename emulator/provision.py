@@ -63,10 +63,12 @@ SERVICE_SETTINGS = {
     "friendly_name": "FriendlyName",
 }
 
-SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "max_records"}
+SETTINGS_KEYS = {"status_pace_ms", "webhook_timeout_ms", "media_redirect", "media_redirect_status", "max_records"}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
+# media_redirect_status: that redirect's status (307 as Twilio's; any other redirect, to test a gateway).
 FLAGS = {"media_redirect"}
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 # What each key's value must be; a list's second element is what its items must be.
@@ -132,6 +134,9 @@ def apply_settings(backend: Backend, settings: dict[str, Any]) -> None:
         if key in FLAGS:
             if not isinstance(value, bool):
                 raise ControlError(f"settings.{key} must be true or false")
+        elif key == "media_redirect_status":
+            if value not in REDIRECTS or isinstance(value, bool):
+                raise ControlError(f"settings.{key} must be one of {', '.join(map(str, REDIRECTS))}")
         elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ControlError(f"settings.{key} must be a non-negative integer (milliseconds)")
         backend.settings[key] = value
