@@ -31,8 +31,10 @@ KINDS: dict[str, str] = {
     "duplicate_delivery": "deliver the same inbound webhook params.copies times (same MessageSid)",
     "status_out_of_order": "send a message's status callbacks in reverse order",
     "message_outcome": "end outbound messages as params.status (failed|undelivered) with params.error_code",
-    "rest_error": "answer REST calls with params.status and Twilio code params.code (params.path_contains, params.method)",
+    "rest_error": "answer REST calls with params.status and Twilio code params.code, or with the HTML params.page "
+    "(params.path_contains, params.method)",
     "rest_latency": "delay REST answers by params.delay_ms",
+    "model_latency": "delay the scripted model's answers by params.delay_ms (any account)",
 }
 
 
@@ -100,10 +102,12 @@ PARAMS: dict[str, dict[str, Param]] = {
         "status": Param(int, 400, 599, required=True),
         "code": Param(int, 10000, 99999),
         "message": Param(str),
+        "page": Param(str),
         "path_contains": Param(str),
         "method": Param(str, choices=HTTP_METHODS),
     },
     "rest_latency": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
+    "model_latency": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
 }
 
 

@@ -9,6 +9,7 @@ shape, which clients such as the `openai` package parse.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -81,10 +82,13 @@ async def completions() -> Response:
     refused = malformed(body)
     if refused is not None:
         return refused
+    backend = current_app.config["BACKEND"]
+    latency = backend.faults.take("model_latency", account_sid=None)
+    if latency:
+        await asyncio.sleep(float(latency.params.get("delay_ms", 0)) / 1000)
     texts = user_texts(body["messages"])
     text = "\n\n".join(texts[:2])  # the newest turn and what came just before it, for the record
     reply = agent_script.reply_for_conversation(texts)
-    backend = current_app.config["BACKEND"]
     backend.record(
         "model_requests",
         model=str(body.get("model", "")),

@@ -3,7 +3,7 @@
 Spec shape (TOML or JSON)::
 
     seed = 7
-    [settings]            # status_pace_ms, webhook_timeout_ms, media_redirect, max_records
+    [settings]            # status_pace_ms, webhook_timeout_ms, media_redirect, media_redirect_status, max_records
     [[accounts]]          # sid, auth_token, friendly_name, trial, verified_caller_ids
       [[accounts.numbers]]   # phone_number, sms_url, sms_method, sms_fallback_url, voice_url, capabilities,
                              # webhook_signing
@@ -58,10 +58,12 @@ ROUTE = obj(public="string", local="string")
 MILLISECONDS = {"type": "integer", "minimum": 0}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
+# media_redirect_status: that redirect's status (307 as Twilio's; any other redirect, to test a gateway).
 SETTINGS = obj(
     status_pace_ms=MILLISECONDS,
     webhook_timeout_ms=MILLISECONDS,
     media_redirect="boolean",
+    media_redirect_status={"enum": [301, 302, 303, 307, 308]},
     max_records={"type": "integer", "minimum": 0},
 )
 SPEC = obj(seed="integer", settings=SETTINGS, accounts=array(ACCOUNT), routes=array(ROUTE))

@@ -75,11 +75,14 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
                 numbers=numbers,
                 predicate=lambda f: _fault_matches_request(f.params),
             )
-            if error:
+            if error and "page" in error.params:  # an HTML error page, as Twilio's edge answers when it is down
+                body, status = Response(error.params["page"], content_type="text/html"), int(error.params["status"])
+            elif error:
                 raise TwilioError(
                     int(error.params.get("code", 20500)), int(error.params["status"]), error.params.get("message")
                 )
-            body, status = await handler(account, form, **path)
+            else:
+                body, status = await handler(account, form, **path)
         except TwilioError as exc:
             body, status = exc.to_json(), exc.status
         text = None
@@ -351,7 +354,8 @@ async def media_file(account: Account, form: Any, AccountSid: str, MessageSid: s
     item = backend().media_item(account, MessageSid, MediaSid, request.path)
     if not backend().settings.get("media_redirect", True):
         return Response(item.content, content_type=item.content_type), 200
-    return Response("", headers={"Location": media.cdn_link(backend().cdn_key, item.account_sid, item.sid)}), 307
+    location = media.cdn_link(backend().cdn_key, item.account_sid, item.sid)
+    return Response("", headers={"Location": location}), backend().settings.get("media_redirect_status", 307)
 
 
 @rest.route("/<AccountSid>/<MediaSid>", methods=["GET", "HEAD"])

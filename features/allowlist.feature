@@ -49,6 +49,7 @@ Feature: Allowlist, open and disabled access
       | id | entry |
       | tel prefix | "tel:<phone A>" |
       | two prefixes | "sms:twilio-sms:<phone A>" |
+      | brackets without the country code | "(555) 123-4567" |
 
   @guide
   Scenario: A number not in allowFrom gets nothing, not even a pairing code
@@ -83,6 +84,15 @@ Feature: Allowlist, open and disabled access
     When the operator applies a patch setting dmPolicy to "open" with allowFrom ["<phone B>"]
     Then the command succeeds, warning 'allowFrom does not include "*"'
     When phone "A" texts "reply exactly open door"
+    Then phone "A" gets no reply
+    And no agent turn has run
+
+  @observed
+  Scenario: With dmPolicy "open", an allowFrom entry that starts with a bracket is a number, not "*"
+    Given the SMS channel is configured as in the guide with dmPolicy "open"
+    And the channel's allowFrom is ["(555) 123-4567"]
+    And the gateway is running
+    When phone "A" texts "reply exactly bracket"
     Then phone "A" gets no reply
     And no agent turn has run
 

@@ -18,6 +18,7 @@ Feature: Which inbound forms reach the agent
   Scenario Outline: A form the plugin cannot use is answered 200 and never dispatched
     When a signed inbound form from phone "A" saying "reply exactly <id>" with <field> set to <value> is posted to the webhook
     Then the gateway answers 200 with body "<Response></Response>"
+    And the answer carries the header "x-openclaw-delivery-accepted: durable"
     And no agent turn has run
     And phone "A" gets no reply
 
@@ -28,6 +29,7 @@ Feature: Which inbound forms reach the agent
       | whatsapp address | From | "whatsapp:<phone A>" |
       | too short | From | "+1555" |
       | foreign AccountSid | AccountSid | "AC00000000000000000000000000000000" |
+      | foreign AccountSid sorting after ours | AccountSid | "ACffffffffffffffffffffffffffffffff" |
       | no AccountSid | AccountSid | null |
       | not our number | To | "+15550000000" |
       | no To | To | null |

@@ -34,6 +34,32 @@ Feature: MMS: pictures and files in and out
       | one picture | [{"content_type": "image/png", "size": 2048}] | 1 | ["image/png"] | "reply exactly one picture" |
       | three kinds | [{"content_type": "image/jpeg", "size": 5000}, {"content_type": "application/pdf", "size": 3000}, {"content_type": "text/plain", "size": 200}] | 3 | ["image/jpeg", "application/pdf", "text/plain"] | "reply exactly three kinds" |
       | over 5 MiB in all | [{"content_type": "image/jpeg", "size": 4000000}, {"content_type": "image/png", "size": 3000000}] | 2 | ["image/jpeg"] | "reply exactly over 5 MiB in all\n\n[1 Twilio MMS attachment unavailable]" |
+      | exactly 5 MiB in all | [{"content_type": "image/jpeg", "size": 4194304}, {"content_type": "image/png", "size": 1048576}, {"content_type": "image/gif", "size": 100}] | 2 | ["image/jpeg", "image/png"] | "reply exactly exactly 5 MiB in all\n\n[1 Twilio MMS attachment unavailable]" |
+      | one byte past 5 MiB | [{"content_type": "image/jpeg", "size": 4194304}, {"content_type": "image/png", "size": 1048577}] | 2 | ["image/jpeg"] | "reply exactly one byte past 5 MiB\n\n[1 Twilio MMS attachment unavailable]" |
+
+  @observed
+  Scenario Outline: Twilio's redirect to its CDN is followed whatever its status
+    Given Twilio redirects media files to its CDN with <status>
+    When phone "A" sends the files [{"content_type": "image/png", "size": 2048}] with the text "reply exactly redirected <status>"
+    Then phone "A" gets the reply "redirected <status>"
+    And the gateway downloaded 1 file through Twilio's CDN
+    And the agent was given the files ["image/png"] and the text "reply exactly redirected <status>"
+
+    Examples:
+      | status |
+      | 301 |
+      | 302 |
+      | 303 |
+      | 308 |
+
+  @observed
+  Scenario: A file Twilio fails to serve once is asked for again, once, and reaches the agent
+    Given Twilio serves media files without redirecting to its CDN
+    And Twilio answers the first request for a media file with 500
+    When phone "A" sends the files [{"content_type": "image/png", "size": 2048}] with the text "reply exactly second try"
+    Then phone "A" gets the reply "second try"
+    And the gateway requested that message's file from Twilio 2 times with the account's credentials
+    And the agent was given the files ["image/png"] and the text "reply exactly second try"
 
   @observed
   Scenario: A file Twilio will not serve reaches the agent as a note, not a file
@@ -50,6 +76,19 @@ Feature: MMS: pictures and files in and out
     Then the gateway answers 200 with body "<Response></Response>"
     And the gateway requested 0 of that message's files from Twilio with the account's credentials
     And the agent was given the files [] and the text "reply exactly text only"
+
+  @observed
+  Scenario Outline: A Media URL anywhere but https://api.twilio.com is not fetched, even on Twilio's CDN
+    When a signed MMS form from phone "A" saying "reply exactly <id>" with its Media URL on "<origin>" is posted to the webhook
+    Then phone "A" gets the reply "<id>"
+    And the gateway requested 0 of that message's files from Twilio with the account's credentials
+    And the agent was given the files [] and the text "reply exactly <id>\n\n[1 Twilio MMS attachment unavailable]"
+
+    Examples:
+      | id | origin |
+      | Twilio's CDN | https://mms.twiliocdn.com |
+      | plain http | http://api.twilio.com |
+      | another port | https://api.twilio.com:8443 |
 
   @observed
   Scenario: The operator sends a picture with a caption: one MMS, its file fetched from the public webhook URL

@@ -41,6 +41,13 @@ Feature: Sending SMS from the CLI and from automation
       | long s in the prefix | ſms:<phone A> |
 
   @observed
+  Scenario: A send Twilio answers with an HTML error page fails, naming the HTTP status
+    Given Twilio answers the gateway's sends with 503 and an HTML error page
+    When the operator sends "hello" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "503"
+    And phone "A" gets no reply
+
+  @observed
   Scenario: message send sends plain text, as replies are
     When the operator sends "**Opening** hours: see [the site](https://example.com)" with --channel sms to "sms:<phone A>"
     Then the command succeeds

@@ -65,3 +65,12 @@ Feature: The webhook endpoint
     Given the tunnel to the gateway is down
     When phone "A" texts "reply exactly nobody home"
     Then Twilio logs error 11205 on the inbound message
+
+  @observed
+  Scenario: A reply in flight when the gateway stops is not lost: the phone gets it once
+    Given the agent takes 3 seconds to answer
+    When phone "A" texts "reply exactly sent on the way out"
+    And the gateway is stopped
+    And the gateway is started again
+    Then phone "A" gets the reply "sent on the way out"
+    And phone "A" gets exactly 1 message

@@ -12,6 +12,9 @@ from harness.matchers import PairingCodes
 from harness.senders import ImsgSender
 from harness.world import World
 
+# What Twilio's edge answers when it cannot reach the API behind it: a page, not Twilio's JSON error.
+ERROR_PAGE = "<html><head><title>Service Unavailable</title></head><body>Try again later.</body></html>"
+
 # -- Twilio side ------------------------------------------------------------------------------
 
 
@@ -219,9 +222,15 @@ def media_files_fail(sms: World, status: int) -> None:
     sms.fail_media(status)
 
 
-@given(parsers.parse("Twilio takes {seconds:d} seconds to answer the gateway's next send"))
-def slow_send(sms: World, seconds: int) -> None:
-    sms.add_fault("rest_latency", {"delay_ms": seconds * 1000}, account_sid=sms.account().sid, times=1)
+@given(parsers.parse("Twilio answers the gateway's sends with {status:d} and an HTML error page"))
+def sends_get_error_page(sms: World, status: int) -> None:
+    page = {"status": status, "page": ERROR_PAGE, "path_contains": "/Messages.json", "method": "POST"}
+    sms.add_fault("rest_error", page, account_sid=sms.account().sid, times=None)
+
+
+@given(parsers.parse("the agent takes {seconds:d} seconds to answer"))
+def slow_agent(sms: World, seconds: int) -> None:
+    sms.add_fault("model_latency", {"delay_ms": seconds * 1000}, times=None)
 
 
 @given(parsers.parse("Twilio answers the first request for a media file with {status:d}"))

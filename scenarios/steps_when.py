@@ -67,6 +67,11 @@ def gateway_stopped(sms: World) -> None:
     sms.driver.stop()
 
 
+@when("the gateway is started again")
+def gateway_started(sms: World) -> None:
+    sms.start()
+
+
 @when(parsers.re(r"(?P<minutes>\d+) minutes? pass(?:es)? on the gateway's clock$"))
 def clock_passes(sms: World, minutes: str) -> None:
     sms.advance_clock(int(minutes) * 60)

@@ -25,6 +25,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "status_pace_ms": 0,
     "webhook_timeout_ms": 15000,
     "media_redirect": True,
+    "media_redirect_status": 307,  # how a Media file redirects to the CDN (Twilio's own: 307)
     "max_records": 100_000,  # per record list (calls, deliveries, …); the oldest go first; 0: no cap
 }
 
