@@ -7,11 +7,12 @@
 those a tool writes (harness/openclaw/jsmutants.py: Stryker's mutators over the published plugin's dist/,
 kept to the channel's code paths). Each mutant is written alone into the private install that
 `--sms-plugin-from` and selfcheck use (the published package installed the official way, reset between
-runs), and the features that reach its function run against it with `-x`. The unmutated plugin must pass
-all of those features first; its time bounds each mutant's run (three times its features' time plus a gateway
-start, with a margin), and no mutant starts after the budget. Killed: a scenario failed (the report says
-which, and when it was the gateway not starting); timeout: stopped at its bound (counted as killed);
-survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
+runs), and the features that reach its function run against it with `-x`. Each feature first runs on the
+unmutated plugin, the first time a mutant needs it (a budget cut then costs no run of features no mutant
+reached); a mutant runs only the features that pass unmutated, within three times their time plus a gateway
+start and two minutes; they start in a seeded random order, none after the budget. Killed: a scenario
+failed (the report says which, and when the gateway did not start, twice); timeout: stopped at its bound
+(counted as killed); survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
 module, every survivor with its diff, the equivalents judged by hand in bench/mutation_openclaw_equivalent.toml.
 """
 
@@ -20,8 +21,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import queue
+import random
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +41,7 @@ from harness.openclaw import install, jsmutants
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.openclaw.parity import published_package
 from harness.openclaw.private import PrivatePlugin
+from harness.report import UNFINISHED
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "bench" / "mutation_openclaw_equivalent.toml"
@@ -68,6 +72,8 @@ def mutated_line(mutant: jsmutants.JsMutant, package: Path) -> str:
 def verdict(code: int, data: dict[str, Any] | None) -> tuple[str, str]:
     """killed, survived or incompetent (the run broke without a scenario failing), and what killed it."""
     failed = next((s for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"), None)
+    if failed and failed["message"] == UNFINISHED:  # stopped from outside, not by the mutant
+        return "not run", "interrupted"
     if failed:
         first = next((line for line in failed["message"].splitlines() if line.strip()), "")
         start = any(marker in failed["message"] for marker in START_MARKERS)
@@ -85,12 +91,6 @@ def feature_seconds(data: dict[str, Any]) -> dict[str, float]:
         name = Path(scenario["feature_file"]).stem
         seconds[name] = seconds.get(name, 0.0) + scenario["duration"]
     return seconds
-
-
-def bound(features: Sequence[str], seconds: dict[str, float], overhead: float) -> float:
-    """A mutant's time limit: three times what its features took unmutated, with one gateway start, plus two
-    minutes (the machine is shared: a run that is merely slowed must not pass for a hang)."""
-    return round(3 * (overhead + sum(seconds.get(f, 0.0) for f in features)) + 120)
 
 
 def run_one(
@@ -122,20 +122,50 @@ def run_one(
         outcome.seconds = round(time.monotonic() - started, 1)
 
 
-def unmutated(
-    plugin: PrivatePlugin, features: Sequence[str], base: runner.RunOptions, report: Path
-) -> tuple[float, dict[str, Any] | None, bool]:
-    """The unmutated plugin over `features`: its wall time, its report, and whether every scenario passed."""
-    where = report / "runs" / f"unmutated-{plugin.root.name}"
-    options = replace(base, openclaw_state=str(plugin.root), report=where, features=list(features))
-    for _ in range(2):  # a second chance for a run a loaded machine broke (a start that timed out)
-        plugin.reset()
-        started = time.monotonic()
-        code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
-        passed = code == 0 and bool(data) and not data["totals"]["failed"]
-        if passed:
-            break
-    return time.monotonic() - started, data, passed
+class Unmutated:
+    """Each feature's unmutated run, made the first time a mutant needs it, so a budget cut costs no run of
+    features no mutant reached: whether it passes (a mutant runs only those that do) and its time."""
+
+    def __init__(self, base: runner.RunOptions, report: Path) -> None:
+        self.base, self.report = base, report
+        self.seconds: dict[str, float] = {}  # scenario time per feature
+        self.passed: dict[str, bool] = {}
+        self.overhead = 0.0  # the longest time a run spent outside its scenarios (gateway start, set-up)
+        self.lock = threading.Lock()  # one at a time: a worker waiting for a feature must not run it again
+
+    def ready(self, plugin: PrivatePlugin, features: Sequence[str]) -> list[str]:
+        """Of `features`, those the unmutated plugin passes, each run unmutated first if it has not been."""
+        with self.lock:
+            missing = [f for f in features if f not in self.passed]
+            if missing:
+                self.measure(plugin, missing)
+            return [f for f in features if self.passed[f]]
+
+    def measure(self, plugin: PrivatePlugin, features: list[str]) -> None:
+        where = self.report / "runs" / f"unmutated-{'-'.join(features)}"
+        options = replace(self.base, openclaw_state=str(plugin.root), report=where, features=features)
+        for _ in range(2):  # a second chance for a run a loaded machine broke (a start that timed out)
+            plugin.reset()
+            started = time.monotonic()
+            code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
+            failed = {
+                Path(s["feature_file"]).stem for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"
+            }
+            if code == 0 and data and not failed:
+                break
+        seconds = feature_seconds(data or {"scenarios": []})
+        self.overhead = max(self.overhead, time.monotonic() - started - sum(seconds.values()))
+        for feature in features:
+            self.seconds[feature] = seconds.get(feature, 0.0)
+            self.passed[feature] = bool(data) and feature in seconds and feature not in failed
+        print(
+            f"unmutated {', '.join(features)}: {runner._totals(data)} in {time.monotonic() - started:.0f}s", flush=True
+        )
+
+    def bound(self, features: Sequence[str]) -> float:
+        """A mutant's time limit: three times what its features took unmutated, with one gateway start, plus two
+        minutes (the machine is shared: a run that is merely slowed must not pass for a hang)."""
+        return round(3 * (self.overhead + sum(self.seconds.get(f, 0.0) for f in features)) + 120)
 
 
 def run(options: runner.RunOptions, sample: int, seed: int, budget: float, report: Path, workers: int = 1) -> int:
@@ -150,50 +180,34 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
         mutants = jsmutants.generate(package, node, tool)
         chosen = jsmutants.sample(mutants, sample, seed)
         equivalents = equivalents_for(mutants, package)
-        features = sorted({f for m in chosen for f in m.features})
         kept = [m for m in mutants if not m.left_out]
         print(
             f"{len(mutants)} mutants by Stryker {jsmutants.STRYKER_VERSION}, {len(kept)} in the channel's paths, "
-            f"{len(chosen)} sampled (seed {seed}); the unmutated plugin first: {', '.join(features)}",
+            f"{len(chosen)} sampled (seed {seed})",
             flush=True,
         )
         base = replace(options, workers=0, verbose=False)
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            parts = [features[i::workers] for i in range(workers)]  # one share of the features per install
-            baselines = list(pool.map(lambda args: unmutated(*args, base, report), zip(plugins, parts, strict=True)))
-        finally:
-            pool.shutdown(cancel_futures=True)
-        failing = [data for _, data, ok in baselines if not ok]
-        if failing:
-            totals = "; ".join(runner._totals(data) for data in failing)
-            print(f"the unmutated plugin fails these features ({totals}): no mutant is run", flush=True)
-            return 1
-        seconds = {name: s for _, data, _ in baselines for name, s in feature_seconds(data).items()}
-        baseline = max(wall for wall, _, _ in baselines)
-        overhead = max(wall - sum(feature_seconds(data).values()) for wall, data, _ in baselines)
-        print(f"unmutated: every scenario passed in {baseline:.0f}s", flush=True)
-        outcomes = [
-            (
-                m,
-                bound(m.features, seconds, overhead),
-                Outcome(m.module, m.id, m.line, m.scope, "not run", 0.0, m.diff(package)),
-            )
-            for m in chosen
-        ]
+        baselines = Unmutated(base, report)
+        outcomes = [(m, Outcome(m.module, m.id, m.line, m.scope, "not run", 0.0, m.diff(package))) for m in chosen]
+        limits: dict[tuple[str, str], float] = {}
         free: queue.Queue[PrivatePlugin] = queue.Queue()
         for plugin in plugins:
             free.put(plugin)
         done = iter(range(1, len(outcomes) + 1))
 
-        def one(job: tuple[jsmutants.JsMutant, float, Outcome]) -> None:
-            mutant, limit, outcome = job
+        def one(job: tuple[jsmutants.JsMutant, Outcome]) -> None:
+            mutant, outcome = job
             if time.monotonic() > deadline:
                 return  # no mutant starts after the budget: it stays 'not run'
             plugin = free.get()
             try:
+                features = baselines.ready(plugin, mutant.features)
+                if not features or time.monotonic() > deadline:
+                    outcome.output = "" if features else f"its features fail unmutated: {', '.join(mutant.features)}"
+                    return
+                limit = limits[mutant.module, mutant.id] = baselines.bound(features)
                 base_here = replace(base, openclaw_state=str(plugin.root))
-                run_one(plugin, mutant, mutant.features, limit, base_here, report / "runs", outcome)
+                run_one(plugin, mutant, features, limit, base_here, report / "runs", outcome)
             finally:
                 free.put(plugin)
             print(
@@ -202,10 +216,12 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
                 flush=True,
             )
 
+        order = outcomes.copy()
+        random.Random(seed).shuffle(order)  # a budget cut leaves a random part of the sample, not the last file
         pool = ThreadPoolExecutor(max_workers=workers)
         interrupted = False
         try:
-            list(pool.map(one, outcomes))
+            list(pool.map(one, order))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the running mutants finish (within their bounds)
             interrupted = True
             print("interrupted: no other mutant starts; the report shows what ran", flush=True)
@@ -213,15 +229,16 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
             pool.shutdown(cancel_futures=True)
     runs = []
     for module in jsmutants.MODULES:
-        mine = [(m, limit, o) for m, limit, o in outcomes if m.module == module]
+        mine = [(m, o) for m, o in outcomes if m.module == module]
+        features = tuple(sorted({f for m, _ in mine for f in m.features}))
         runs.append(
             ModuleRun(
                 module,
-                tuple(sorted({f for m, _, _ in mine for f in m.features})),
-                baseline_seconds=baseline,
-                timeout=max((limit for _, limit, _ in mine), default=0),
+                features,
+                baseline_seconds=sum(baselines.seconds.get(f, 0.0) for f in features),
+                timeout=max((limits.get((m.module, m.id), 0) for m, _ in mine), default=0),
                 annotations=sum(1 for m in mutants if m.module == module and m.left_out),
-                outcomes=[o for _, _, o in mine],
+                outcomes=[o for _, o in mine],
             )
         )
     meta = {

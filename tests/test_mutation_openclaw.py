@@ -139,7 +139,9 @@ def test_a_verdict_names_the_scenario_and_a_gateway_that_did_not_start() -> None
     status, why = bench.verdict(1, report("failed", "[setup] OpenClaw did not report ready within 90s; log tail:"))
     assert status == "killed" and why.startswith("the gateway did not start (twice): Probe — S")
     assert bench.verdict(2, None) == ("incompetent", "pytest exited 2 with no failed scenario")
-    assert bench.bound(("probe", "webhook"), {"probe": 30.0, "webhook": 10.0, "mms": 99.0}, 20.0) == 300
+    baselines = bench.Unmutated(runner.RunOptions(gateway="openclaw"), Path("report"))
+    baselines.seconds, baselines.overhead = {"probe": 30.0, "webhook": 10.0, "mms": 99.0}, 20.0
+    assert baselines.bound(("probe", "webhook")) == 300
 
 
 def test_a_run_past_its_time_is_stopped_with_everything_it_started(tmp_path: Path) -> None:
