@@ -39,6 +39,9 @@ Feature: Sending SMS from the CLI and from automation
     Examples:
       | id | target |
       | long s in the prefix | ſms:<phone A> |
+      | prefix twice | sms:sms:<phone A> |
+      | sms then twilio-sms | sms:twilio-sms:<phone A> |
+      | twilio-sms then sms | twilio-sms:sms:<phone A> |
 
   @observed
   Scenario: A send Twilio answers with an HTML error page fails, naming the HTTP status

@@ -225,25 +225,22 @@ def cmd_pairing_approve(args: argparse.Namespace) -> int:
 
 
 def parse_target(target: str | None, channel_name: str | None) -> str:
-    """`twilio-sms:+1…` always selects SMS; `sms:+1…` needs --channel sms (plain sms: is iMessage's)."""
+    """`twilio-sms:+1…` always selects SMS; `sms:+1…` needs --channel sms (plain sms: is iMessage's).
+
+    The prefix only selects the channel: the target reaches the plugin whole, whose normalisation
+    strips one prefix, so `sms:sms:+1…` or `twilio-sms:sms:+1…` is no number (seen on OpenClaw)."""
     if not target:
         raise CliError("--target is required (defaultTo is used only by automation and agent sends)")
     raw = target.strip()
     lowered = raw.lower()
-    if lowered.startswith("twilio-sms:"):
-        number = raw[len("twilio-sms:") :]
-    elif lowered.startswith("sms:"):
-        if channel_name != "sms":
-            raise CliError(
-                f"target {raw} is ambiguous without --channel sms: plain sms: belongs to iMessage; "
-                "use --channel sms or twilio-sms:"
-            )
-        number = raw[len("sms:") :]
-    elif channel_name == "sms":
-        number = raw
-    else:
+    if lowered.startswith("sms:") and channel_name != "sms":
+        raise CliError(
+            f"target {raw} is ambiguous without --channel sms: plain sms: belongs to iMessage; "
+            "use --channel sms or twilio-sms:"
+        )
+    if not lowered.startswith(("twilio-sms:", "sms:")) and channel_name != "sms":
         raise CliError(f"cannot tell the channel of target {raw}: use --channel sms or a twilio-sms: target")
-    number = numbers.normalize(number)
+    number = numbers.normalize(raw)
     if not numbers.looks_like(number):
         raise CliError(f"Invalid SMS target: {raw}")
     return number
