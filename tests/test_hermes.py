@@ -72,7 +72,8 @@ def test_the_channel_becomes_hermes_variables(driver: HermesDriver, monkeypatch:
         ({"dmPolicy": "allowlist", "allowFrom": []}, {}, True),  # nobody listed, and no pairing codes either
         ({"dmPolicy": "allowlist", "allowFrom": ["+15550001111"]}, {"SMS_ALLOWED_USERS": "+15550001111"}, True),
         ({"dmPolicy": "disabled", "allowFrom": ["*", "+15550001111"]}, {}, True),  # nobody, even listed
-        ({"dmPolicy": "open", "allowFrom": ["*"]}, {"SMS_ALLOW_ALL_USERS": "true"}, False),
+        ({"dmPolicy": "open", "allowFrom": ["*"]}, {"SMS_ALLOW_ALL_USERS": "true"}, True),
+        ({"dmPolicy": "open", "allowFrom": ["+15550001111"]}, {"SMS_ALLOWED_USERS": "+15550001111"}, True),
     ],
 )
 def test_dm_policies_become_an_allowlist_and_hermess_unauthorized_dm_behaviour(

@@ -234,7 +234,7 @@ class HermesDriver(ProcessDriver):
         allow = [str(a).removeprefix("sms:") for a in channel.get("allowFrom", [])]
         if policy == "disabled":
             return {}
-        if policy == "open" or "*" in allow:
+        if "*" in allow:  # "open" without "*" opens no door: only the listed numbers get in
             return {"SMS_ALLOW_ALL_USERS": "true"}
         if allow and policy != "pairing":
             return {"SMS_ALLOWED_USERS": ",".join(allow)}
@@ -243,8 +243,8 @@ class HermesDriver(ProcessDriver):
     @staticmethod
     def platform_config(channel: dict[str, Any]) -> dict[str, Any]:
         """config.yaml's `sms` block: Hermes answers an unlisted sender with a pairing code unless
-        told to ignore them, which "allowlist" (even with no one listed) and "disabled" mean."""
-        if channel.get("dmPolicy", "pairing") in ("allowlist", "disabled"):
+        told to ignore them, which "allowlist" (even with no one listed), "open" and "disabled" mean."""
+        if channel.get("dmPolicy", "pairing") in ("allowlist", "open", "disabled"):
             return {"sms": {"unauthorized_dm_behavior": "ignore"}}
         return {}
 
