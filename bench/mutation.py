@@ -70,7 +70,16 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "inbound": ("inbound_forms", "webhook", "mms"),
     "probe": ("probe",),
     "dispatcher": ("webhook",),
-    "channel": ("webhook", "inbound_forms", "allowlist", "pairing", "replies", "signatures", "multi_account", "delivery"),
+    "channel": (
+        "webhook",
+        "inbound_forms",
+        "allowlist",
+        "pairing",
+        "replies",
+        "signatures",
+        "multi_account",
+        "delivery",
+    ),
     "state": ("pairing", "delivery", "probe"),
     "twilio_api": ("outbound", "replies", "messaging_service", "probe", "mms"),
 }
