@@ -46,6 +46,14 @@ Feature: Capabilities and the Twilio-side probe
     Then the probe reports the webhook as "messaging-service-matches" and ok true
 
   @observed
+  Scenario: The probe flags a Messaging Service whose inbound webhook uses GET
+    Given a Messaging Service "pool" whose sender pool holds the number, its inbound webhook called with GET
+    And the channel uses messagingServiceSid "<service pool>" instead of fromNumber
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe reports the webhook as "messaging-service-method-mismatch" and ok false
+
+  @observed
   Scenario: A Messaging Service that leaves inbound webhooks to its numbers cannot be probed
     Given a Messaging Service "pool" that leaves inbound webhooks to its numbers
     And the channel uses messagingServiceSid "<service pool>" instead of fromNumber

@@ -155,12 +155,15 @@ class World(ForgedRequests, Expectations):
             raise AssertionError(f"the scenario has no Twilio account {name!r} (has: {', '.join(self.accounts)})")
         return self.accounts[name]
 
-    def add_service(self, name: str, account: str = "main", *, use_number_webhook: bool = False) -> str:
+    def add_service(
+        self, name: str, account: str = "main", *, use_number_webhook: bool = False, method: str = "POST"
+    ) -> str:
         self.dirty = True
         acct = self.account(account)
         service = self.emu.add_service(
             acct.sid,
             inbound_request_url=acct.public_url,
+            inbound_method=method,
             use_inbound_webhook_on_number=use_number_webhook,
             numbers=[acct.number] if acct.number else [],
         )

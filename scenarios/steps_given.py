@@ -54,6 +54,15 @@ def messaging_service(sms: World, name: str) -> None:
     sms.add_service(name)
 
 
+@given(
+    parsers.parse(
+        'a Messaging Service "{name}" whose sender pool holds the number, its inbound webhook called with {method}'
+    )
+)
+def messaging_service_method(sms: World, name: str, method: str) -> None:
+    sms.add_service(name, method=method)
+
+
 @given(parsers.re(r'the Twilio number\'s webhook is "(?P<url>[^"]*)" with method (?P<method>\w+)$'))
 def number_webhook(sms: World, url: str, method: str) -> None:
     sms.set_number_webhook(sms.expand(url), method)
