@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,16 +136,23 @@ def node_entry(root: Path) -> Entry:
     return Entry(root, f"Node {NODE_MAJOR} ({NODE_PACKAGE})", build, check)
 
 
-def openclaw_entry(root: Path, version: str, node_root: Path) -> Entry:
-    path = f"{node_bin(node_root)}{os.pathsep}{os.environ.get('PATH', '')}"
+def npm_build(package: str, version: str, path: str, key: str) -> Callable[[Path], dict[str, object]]:
+    """A cache entry's build: `npm install PACKAGE@VERSION` into the folder, with the cached Node."""
 
     def build(folder: Path) -> dict[str, object]:
         npm(
-            ["install", "--prefix", str(folder), "--no-save", f"openclaw@{version}"],
+            ["install", "--prefix", str(folder), "--no-save", f"{package}@{version}"],
             npm_env(path),
-            f"installing openclaw@{version}",
+            f"installing {package}@{version}",
         )
-        return {"openclaw": version}
+        return {key: version}
+
+    return build
+
+
+def openclaw_entry(root: Path, version: str, node_root: Path) -> Entry:
+    path = f"{node_bin(node_root)}{os.pathsep}{os.environ.get('PATH', '')}"
+    build = npm_build("openclaw", version, path, "openclaw")
 
     def check(folder: Path) -> str | None:
         try:

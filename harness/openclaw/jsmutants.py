@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.cache import Entry, ProvisionError, cache_home, provide
-from harness.openclaw.install import installation, node_bin, npm, npm_env
+from harness.openclaw.install import installation, node_bin, npm_build
 
 STRYKER_VERSION = "10.1.1"
 INSTRUMENTER = "@stryker-mutator/instrumenter"
@@ -203,14 +203,7 @@ def module_of(file: str) -> str:
 def stryker_entry(version: str = STRYKER_VERSION) -> Entry:
     """The pinned instrumenter in the cache (`stryker/<version>`), installed by npm with the cached Node."""
     path = f"{node_bin(installation().node_root)}{os.pathsep}{os.environ.get('PATH', '')}"
-
-    def build(folder: Path) -> dict[str, object]:
-        npm(
-            ["install", "--prefix", str(folder), "--no-save", f"{INSTRUMENTER}@{version}"],
-            npm_env(path),
-            f"installing {INSTRUMENTER}@{version}",
-        )
-        return {"stryker": version}
+    build = npm_build(INSTRUMENTER, version, path, "stryker")
 
     def check(folder: Path) -> str | None:
         manifest = folder / "node_modules" / INSTRUMENTER / "package.json"
