@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import random
 import re
 import subprocess
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.cache import Entry, ProvisionError, cache_home, provide
-from harness.openclaw.install import installation, node_bin, npm_build
+from harness.openclaw.install import installation, npm_build
 
 STRYKER_VERSION = "10.1.1"
 INSTRUMENTER = "@stryker-mutator/instrumenter"
@@ -202,8 +201,7 @@ def module_of(file: str) -> str:
 
 def stryker_entry(version: str = STRYKER_VERSION) -> Entry:
     """The pinned instrumenter in the cache (`stryker/<version>`), installed by npm with the cached Node."""
-    path = f"{node_bin(installation().node_root)}{os.pathsep}{os.environ.get('PATH', '')}"
-    build = npm_build(INSTRUMENTER, version, path, "stryker")
+    build = npm_build(INSTRUMENTER, version, installation().path_env(), "stryker")
 
     def check(folder: Path) -> str | None:
         manifest = folder / "node_modules" / INSTRUMENTER / "package.json"
