@@ -457,10 +457,12 @@ class World(ForgedRequests, Expectations):
     # -- expectations --------------------------------------------------------------------------------
 
     def outbound(self, phone: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
+        """Messages the gateway sent (to that phone) in this scenario, or since `after`; not its own notices."""
         match = {"direction": "outbound-api"}
         if phone is not None:
             match["to"] = self.phone(phone)
-        return self.emu.messages(after=self.start_seq if after is None else after, **match)
+        sent = self.emu.messages(after=self.start_seq if after is None else after, **match)
+        return [m for m in sent if m.get("to") not in self.driver.own_numbers]
 
     def wait_reply(self, phone: str, exactly: str | None = None, timeout: float | None = None) -> dict[str, Any]:
         timeout = timeout or self.reply_timeout
