@@ -114,7 +114,8 @@ class Expectations:
         least: int = 1,
         with_file: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        """The messages that reach a phone. `bodies`: exactly these, in order, and no more; `count`:
+        """The messages that reach a phone. `bodies`: exactly these (or, for an answer asked of the agent,
+        what the gateway's profile renders instead), in order, and no more; `count`:
         exactly this many within the reply timeout (a slow agent is not a missing reply), then none
         in the quiet window; `lengths`: messages of these lengths that join into the requested text;
         `none`: nothing (`containing` the text) within the quiet window; `without`: no message holds
@@ -137,6 +138,8 @@ class Expectations:
             if len(got) != count:
                 self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
         elif bodies is not None:
+            if self.asked is not None:  # the agent's answer as this gateway renders it
+                bodies = self.driver.profile.rendering(self.asked, bodies)
             seen = [m["body"] for m in self.wait_replies(phone, len(bodies))]
             if seen != bodies:
                 self.fail(
@@ -411,10 +414,6 @@ class Expectations:
         if got:
             wanted = f"nothing, or exactly {busy!r}" if busy else "nothing"
             self.fail(f"no pairing code for phone {phone} ({wanted}) within {self.quiet_seconds:g}s", _short(got))
-
-    def rendered(self, messages: list[str]) -> list[str]:
-        """The messages a phone gets for what it last asked the agent to answer, as this gateway renders it."""
-        return self.driver.profile.rendering(self.asked or "", messages)
 
     def expect_joined_chunks(self, *, read_as: str | None = None, contains: str | None = None) -> None:
         """The chunks of the long reply, joined: in order, every landmark of the markdown `read_as`

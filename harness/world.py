@@ -79,7 +79,7 @@ class World(ForgedRequests, Expectations):
         self.answered = 0  # requests to the webhook since the last action, whatever their answer
         self.turns_before: int | None = None  # agent turns when the first of them went in
         self.has_acted = False
-        self.asked: str | None = None  # what the phone last asked the agent to answer
+        self.asked: str | None = None  # what the last action asked the agent to answer (ask_agent)
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
         self.last_http: httpx.Response | None = None
@@ -340,6 +340,7 @@ class World(ForgedRequests, Expectations):
         self.admitted = []
         self.answered = 0
         self.turns_before = None
+        self.asked = None
 
     def wait_quiet(self) -> None:
         """Until nothing more can come of the last action.
@@ -440,8 +441,9 @@ class World(ForgedRequests, Expectations):
 
     def ask_agent(self, phone: str, answer: str) -> dict[str, Any]:
         """The phone asks the scripted agent to answer exactly `answer` (any text, carried as JSON)."""
+        sent = self.text(phone, "reply verbatim " + json.dumps(answer))
         self.asked = answer
-        return self.text(phone, "reply verbatim " + json.dumps(answer))
+        return sent
 
     # -- load --------------------------------------------------------------------------------------
 
