@@ -20,6 +20,8 @@ from harness import redaction
 from harness.drivers.base import CliResult, NotApplicable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from emulator.client import EmulatorClient
     from harness.drivers.base import GatewayDriver
 
@@ -100,6 +102,15 @@ class Expectations:
 
     # -- messages to a phone ------------------------------------------------------------------------
 
+    def counted(self, seen: Callable[[], list[dict[str, Any]]], count: int) -> list[dict[str, Any]]:
+        """What `seen` lists once it holds `count` items (within the reply timeout: a slow agent is not a
+        missing reply) and nothing more can come of the last action."""
+        deadline = time.monotonic() + self.reply_timeout
+        while len(seen()) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.wait_quiet()
+        return seen()
+
     def expect_messages_to(
         self,
         phone: str,
@@ -130,11 +141,7 @@ class Expectations:
                 what = f"containing {containing!r} " if containing else ""
                 self.fail(f"no message {what}to phone {phone} within {self.quiet_seconds:g}s", _short(got))
         elif count is not None:
-            deadline = time.monotonic() + self.reply_timeout
-            while len(self.outbound(phone, after=self.mark)) < count and time.monotonic() < deadline:
-                time.sleep(0.1)
-            self.wait_quiet()
-            got = self.outbound(phone, after=self.mark)
+            got = self.counted(lambda: self.outbound(phone, after=self.mark), count)
             if len(got) != count:
                 self.fail(f"exactly {count} message(s) to phone {phone}", f"{len(got)}: {_short(got)}")
         elif bodies is not None:
@@ -333,15 +340,9 @@ class Expectations:
         requests = self.sent_requests()
         if count is not None:
             to = self.phone(to_phone) if to_phone else None
-            deadline = time.monotonic() + self.reply_timeout  # a slow agent is not a missing request
-
-            def made() -> list[dict[str, Any]]:
-                return [c for c in self.sent_requests() if to is None or dict(c["form"]).get("To") == to]
-
-            while len(made()) < count and time.monotonic() < deadline:
-                time.sleep(0.1)
-            self.wait_quiet()  # then one more must not come
-            requests = made()
+            requests = self.counted(
+                lambda: [c for c in self.sent_requests() if to is None or dict(c["form"]).get("To") == to], count
+            )
             if len(requests) != count:
                 where = f" to phone {to_phone}" if to_phone else ""
                 self.fail(f"exactly {count} Messages.json request(s){where}", f"{len(requests)}: {_forms(requests)}")
