@@ -434,7 +434,7 @@ class Expectations:
 
     def expect_answers(self, expected: list[tuple[int, str]]) -> None:
         """Every answer to the last load of requests, in order: status and body (as the profile spells it)."""
-        want = [(status, self.driver.profile.answer(body)) for status, body in expected]
+        want = [(status, self.driver.profile.answer(body, status)) for status, body in expected]
         seen = self.answers
         if seen != want:
             wrong = next((i for i, pair in enumerate(zip(seen, want, strict=False)) if pair[0] != pair[1]), None)
