@@ -408,13 +408,14 @@ class Expectations:
         return code
 
     def expect_no_pairing_code(self, phone: str) -> None:
-        """The phone gets no pairing code: no message at all, or only the gateway's "busy" reply."""
+        """The phone gets no pairing code: exactly what the gateway's profile says a sender gets when the
+        pending requests are full (OpenClaw: nothing at all; a gateway with a "busy" reply: that, once)."""
         busy = self.driver.profile.pairing_busy[0]
-        self.wait_quiet()
-        got = [m for m in self.outbound(phone, after=self.mark) if busy is None or m.get("body") != busy]
-        if got:
-            wanted = f"nothing, or exactly {busy!r}" if busy else "nothing"
-            self.fail(f"no pairing code for phone {phone} ({wanted}) within {self.quiet_seconds:g}s", _short(got))
+        wanted = [] if busy is None else [busy]
+        got = self.counted(lambda: self.outbound(phone, after=self.mark), len(wanted))
+        if [m.get("body") for m in got] != wanted:
+            what = f"exactly {busy!r}, once" if busy else "nothing"
+            self.fail(f"no pairing code for phone {phone}: {what}", _short(got) or "nothing")
 
     def expect_joined_chunks(self, *, read_as: str | None = None, contains: str | None = None) -> None:
         """The chunks of the long reply, joined: in order, every landmark of the markdown `read_as`
