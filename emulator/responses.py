@@ -148,10 +148,6 @@ def _json_text(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":")) if value is not None else None
 
 
-def _first(form: Any) -> dict[str, str]:
-    return {k: form.get(k) for k in form}
-
-
 # Twilio's update parameters by the model's names; a method is checked here, in Twilio's words.
 NUMBER_PARAMS = {
     "SmsUrl": "sms_url",
@@ -277,17 +273,16 @@ async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[A
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["POST"])
 @twilio_endpoint
 async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
-    given = _first(form)
-    message = backend().create_message(
+    message = backend().create_message(  # a repeated field counts by its first value, as Twilio's does
         account,
-        to=given.get("To", "").strip(),
-        from_=given.get("From", "").strip() or None,
-        body=given.get("Body", ""),
+        to=form.get("To", "").strip(),
+        from_=form.get("From", "").strip() or None,
+        body=form.get("Body", ""),
         media_urls=form.getlist("MediaUrl"),
-        messaging_service_sid=given.get("MessagingServiceSid", "").strip() or None,
-        status_callback=given.get("StatusCallback") or None,
-        schedule_type=given.get("ScheduleType"),
-        send_at=given.get("SendAt"),
+        messaging_service_sid=form.get("MessagingServiceSid", "").strip() or None,
+        status_callback=form.get("StatusCallback") or None,
+        schedule_type=form.get("ScheduleType"),
+        send_at=form.get("SendAt"),
     )
     current_app.config["DISPATCHER"].start(message)
     return render.message_json(message), 201
