@@ -34,7 +34,6 @@ reset = "mygw pairing reset sms"                         # optional
 from __future__ import annotations
 
 import shlex
-import socket
 import sys
 import tomllib
 from pathlib import Path
@@ -52,7 +51,7 @@ from harness.drivers.base import (
     probe_view,
     run_cli,
 )
-from harness.drivers.process import GatewayProcess
+from harness.drivers.process import GatewayProcess, free_port
 
 REQUIRED = ("config_patch", "pairing_list", "pairing_approve", "message_send", "status_probe")
 KNOWN_KEYS = {"base_url", "start", "ready_path", "twilio_base_env", "log_file", "env", "commands", "rate_limits"}
@@ -149,9 +148,7 @@ class ExternalDriver(ProcessDriver):
 
     def _start(self, env: dict[str, str]) -> None:
         self.stop()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         argv = [t.format(port=port, **self.places) for t in shlex.split(self.spec["start"])]
         self._env = env
         self.process = GatewayProcess(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -16,6 +17,13 @@ import httpx
 from harness import children
 from harness.drivers.base import DriverError
 from harness.redaction import redact
+
+
+def free_port() -> int:
+    """A loopback port nobody holds now, for a gateway told its port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class GatewayProcess:

@@ -32,9 +32,8 @@ from harness.drivers.base import (
     emulator_proxy,
     run_cli,
 )
-from harness.drivers.process import GatewayProcess
+from harness.drivers.process import GatewayProcess, free_port
 from harness.hermes.install import Hermes
-from harness.openclaw.driver import free_port
 
 WEBHOOK_PATH = "/webhooks/twilio"  # fixed in Hermes's SMS adapter
 HOME_CHANNEL = "+15005550006"  # a number no scenario texts: Hermes notices about its home channel go there
