@@ -150,6 +150,13 @@ class World(ForgedRequests, Expectations):
         params = {"status": status, "code": 20404 if status == 404 else 20500, "path_contains": "/Media/ME"}
         self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
 
+    def fail_sends(self, status: int, times: int | None = None, page: str | None = None) -> None:
+        """Twilio refuses the account's Messages.json creates (`times` of them, or all): with its JSON
+        error (21610), or with an error `page` of its edge instead."""
+        params: dict[str, Any] = {"status": status, "path_contains": "/Messages.json", "method": "POST"}
+        params.update({"page": page} if page is not None else {"code": 21610})
+        self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
+
     def account(self, name: str = "main") -> TwilioAccount:
         if name not in self.accounts:
             raise AssertionError(f"the scenario has no Twilio account {name!r} (has: {', '.join(self.accounts)})")

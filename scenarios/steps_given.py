@@ -217,8 +217,7 @@ def imsg_ready(sms: World) -> None:
 
 @given(parsers.re(r"Twilio refuses the next (?P<times>\d+) Messages.json requests? with (?P<status>\d+)$"))
 def messages_refused(sms: World, times: str, status: str) -> None:
-    params = {"status": int(status), "code": 21610, "path_contains": "/Messages.json", "method": "POST"}
-    sms.add_fault("rest_error", params, account_sid=sms.account().sid, times=int(times))
+    sms.fail_sends(int(status), times=int(times))
 
 
 @given("Twilio serves media files without redirecting to its CDN")
@@ -233,8 +232,7 @@ def media_files_fail(sms: World, status: int) -> None:
 
 @given(parsers.parse("Twilio answers the gateway's sends with {status:d} and an HTML error page"))
 def sends_get_error_page(sms: World, status: int) -> None:
-    page = {"status": status, "page": ERROR_PAGE, "path_contains": "/Messages.json", "method": "POST"}
-    sms.add_fault("rest_error", page, account_sid=sms.account().sid, times=None)
+    sms.fail_sends(status, page=ERROR_PAGE)
 
 
 @given(parsers.parse("the agent takes {seconds:d} seconds to answer"))
