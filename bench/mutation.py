@@ -357,9 +357,11 @@ def write_report(
     meta: dict,
     heading: Sequence[str] | None = None,
     left_out: str = "in annotations",
+    tail: Sequence[str] = (),
 ) -> str:
-    """DIR/mutation.md and DIR/mutation.json; returns the markdown. `heading` (title and settings) and
-    `left_out` (what the last column counts) let the real plugin's run share this report's shape."""
+    """DIR/mutation.md and DIR/mutation.json; returns the markdown. `heading` (title and settings),
+    `left_out` (what the last column counts) and `tail` (sections after the equivalents) let the real
+    plugin's run share this report's shape."""
     judged = {(e.module, e.id) for e in equivalents}
     rows, survivors, listed = [], [], []
     for run in runs:
@@ -427,6 +429,8 @@ def write_report(
     for entry, status in listed:
         warning = "" if status == "survived" else f" — **{status}, so not equivalent: remove it from the list**"
         lines.append(f"- {entry.module} `{entry.id}` `{entry.line.strip()}`: {entry.reason}{warning}")
+    if tail:
+        lines += ["", *tail]
     markdown = "\n".join(lines) + "\n"
     report.mkdir(parents=True, exist_ok=True)
     (report / "mutation.md").write_text(markdown, encoding="utf-8")

@@ -279,19 +279,16 @@ def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent]
         f"({total['killed']} killed, {total['timeout']} timeouts, {total['survived']} survived, "
         f"{total['equivalent']} equivalent, {total['incompetent']} incompetent, {total['not run']} not run)."
     )
-    markdown = write_report(report, runs, equivalents, meta, heading, "left out")
-    starts = [o for o in outcomes if o.output.startswith(START_FAILED)]
-    timeouts = [o for o in outcomes if o.status == "timeout"]
-    killers = [o for o in outcomes if o.status == "killed"]
-    extra = [f"## Killed by a gateway that did not start ({len(starts)})", ""]
-    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in starts]
-    extra += ["", f"## Timeouts ({len(timeouts)})", ""]
-    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in timeouts]
-    extra += ["", f"## What killed each mutant ({len(killers)})", ""]
-    extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in killers]
-    markdown += "\n" + "\n".join(extra) + "\n"
-    (report / "mutation.md").write_text(markdown, encoding="utf-8")
-    return markdown
+    sections = {
+        "Killed by a gateway that did not start": [o for o in outcomes if o.output.startswith(START_FAILED)],
+        "Timeouts": [o for o in outcomes if o.status == "timeout"],
+        "What killed each mutant": [o for o in outcomes if o.status == "killed"],
+    }
+    extra: list[str] = []
+    for title, listed in sections.items():
+        extra += ["", f"## {title} ({len(listed)})", ""]
+        extra += [f"- {o.module} `{o.id}` line {o.line} ({o.definition}): {o.output}" for o in listed]
+    return write_report(report, runs, equivalents, meta, heading, "left out", extra[1:])
 
 
 def rescore(report: Path) -> str:
