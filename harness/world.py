@@ -242,17 +242,21 @@ class World(ForgedRequests, Expectations):
         if self.channel.get("dangerouslyDisableSignatureValidation") is True and "main" in self.accounts:
             self.own_path()
         try:
-            self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), fresh), self.emu.base_url)
+            self.apply(fresh)
         except DriverError as exc:
             self.fail("the gateway to start with the scenario's configuration", str(exc))
         self.emu.add_route(PUBLIC_BASE, self.driver.local_url)
         self.started = True
 
+    def apply(self, fresh: bool) -> None:
+        """The driver runs the gateway with the scenario's channel and environment, placeholders expanded."""
+        self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), fresh), self.emu.base_url)
+
     def expect_start_refused(self, says: str) -> None:
         """Started with the scenario's configuration, the gateway does not come up, and says why."""
         wanted = f"the gateway to refuse to start, saying {says!r}"
         try:
-            self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), True), self.emu.base_url)
+            self.apply(fresh=True)
         except DriverError as exc:
             if says.lower() not in str(exc).lower():
                 self.fail(wanted, str(exc))
