@@ -19,7 +19,9 @@ def driver_class(gateway: str) -> type[GatewayDriver]:
         from harness.hermes.driver import HermesDriver
 
         return HermesDriver
-    return GatewayDriver  # the reference lacks nothing; an external gateway says what it lacks per step
+    # the reference and an external gateway lack only what OpenClaw's channel lacks (NOT_OPENCLAW);
+    # an external one says per step what else its description has no command for
+    return GatewayDriver
 
 
 def provision(gateway: str, openclaw_version: str | None, openclaw_bin: str | None, hermes_version: str | None) -> None:
