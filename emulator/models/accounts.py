@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from emulator.errors import ControlError, TwilioError
 from emulator.models.numbering import is_e164
@@ -68,6 +69,21 @@ class Accounts(State):
         if path_sid is not None and path_sid != account.sid:
             raise TwilioError(20003)
         return account
+
+
+class Owned(Protocol):
+    account_sid: str
+
+
+T = TypeVar("T", bound=Owned)
+
+
+def owned(item: T | None, account: Account, path: str) -> T:
+    """A resource looked up for `account`: Twilio's 20404 for `path` when it is missing or another
+    account's (numbers, services, messages alike)."""
+    if item is None or item.account_sid != account.sid:
+        raise TwilioError(20404, path=path)
+    return item
 
 
 def _same(a: str, b: str) -> bool:

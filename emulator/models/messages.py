@@ -20,7 +20,7 @@ from typing import Any
 from emulator import segments
 from emulator.errors import WEBHOOK_ERROR_MESSAGES, TwilioError
 from emulator.media import API_HOST
-from emulator.models.accounts import Account
+from emulator.models.accounts import Account, owned
 from emulator.models.numbering import is_e164, is_landline
 from emulator.models.services import MessagingServices
 
@@ -288,10 +288,7 @@ class Messages(MessagingServices):
     # -- reading, redacting, deleting -----------------------------------------------------------
 
     def message(self, account: Account, sid: str, path: str) -> Message:
-        message = self.messages.get(sid)
-        if message is None or message.account_sid != account.sid:
-            raise TwilioError(20404, path=path)
-        return message
+        return owned(self.messages.get(sid), account, path)
 
     def list_messages(
         self,

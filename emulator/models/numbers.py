@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 
 from emulator import signing
-from emulator.errors import ControlError, TwilioError
-from emulator.models.accounts import Account, Accounts
+from emulator.errors import ControlError
+from emulator.models.accounts import Account, Accounts, owned
 from emulator.models.numbering import is_e164, national
 
 DEFAULT_CAPABILITIES = {"voice": True, "sms": True, "mms": True, "fax": False}
@@ -99,10 +99,7 @@ class PhoneNumbers(Accounts):
         return next((n for n in self.numbers.values() if n.phone_number == e164), None)
 
     def number(self, account: Account, sid: str, path: str) -> PhoneNumber:
-        number = self.numbers.get(sid)
-        if number is None or number.account_sid != account.sid:
-            raise TwilioError(20404, path=path)
-        return number
+        return owned(self.numbers.get(sid), account, path)
 
     def list_numbers(self, account: Account, phone_number: str | None = None) -> list[PhoneNumber]:
         return [

@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from emulator.errors import ControlError, TwilioError
-from emulator.models.accounts import Account
+from emulator.errors import ControlError
+from emulator.models.accounts import Account, owned
 from emulator.models.numbering import area, country
 from emulator.models.numbers import PhoneNumber, PhoneNumbers, http_method
 
@@ -71,10 +71,7 @@ class MessagingServices(PhoneNumbers):
         return service
 
     def service(self, account: Account, sid: str, path: str) -> MessagingService:
-        service = self.services.get(sid)
-        if service is None or service.account_sid != account.sid:
-            raise TwilioError(20404, path=path)
-        return service
+        return owned(self.services.get(sid), account, path)
 
     def list_services(self, account: Account) -> list[MessagingService]:
         """The account's services, oldest first."""
