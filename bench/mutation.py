@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -314,6 +314,20 @@ def read_equivalents(path: Path) -> list[Equivalent]:
     return [Equivalent(**entry) for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])]
 
 
+def check_equivalents(
+    path: Path, entries: list[Equivalent], mutated: Callable[[Equivalent], str | None]
+) -> list[Equivalent]:
+    """Each entry checked to name a mutant and to quote its line: `mutated` gives the line the entry's
+    mutant changes, as it reads mutated, or None when there is no such mutant."""
+    for entry in entries:
+        line = mutated(entry)
+        if line is None:
+            raise ValueError(f"{path}: {entry.module} has no mutant {entry.id}")
+        if line != entry.line.strip():
+            raise ValueError(f"{path}: {entry.module} {entry.id} now reads {line!r}, not {entry.line!r}")
+    return entries
+
+
 def load_equivalents(path: Path = EQUIVALENTS) -> list[Equivalent]:
     """The hand-judged equivalents, each checked to name a mutant that exists and quote its line."""
     entries = read_equivalents(path)
@@ -326,15 +340,9 @@ def load_equivalents(path: Path = EQUIVALENTS) -> list[Equivalent]:
                 known[entry.module] = {
                     m.id: m for m in discover(entry.module, Path(sessions) / f"{entry.module}.sqlite")
                 }
-    for entry in entries:
-        mutant = known[entry.module].get(entry.id)
-        if mutant is None:
-            raise ValueError(f"{path}: {entry.module} has no mutant {entry.id}")
-        if mutated_line(mutant) != entry.line.strip():
-            raise ValueError(
-                f"{path}: {entry.module} {entry.id} now reads {mutated_line(mutant)!r}, not {entry.line!r}"
-            )
-    return entries
+    return check_equivalents(
+        path, entries, lambda e: mutated_line(known[e.module][e.id]) if e.id in known[e.module] else None
+    )
 
 
 def score(outcomes: Sequence[Outcome], equivalent: set[tuple[str, str]]) -> dict[str, float | int]:

@@ -34,7 +34,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.mutation import Equivalent, ModuleRun, Outcome, read_equivalents, read_report, score, write_report
+from bench.mutation import (
+    Equivalent,
+    ModuleRun,
+    Outcome,
+    check_equivalents,
+    read_equivalents,
+    read_report,
+    score,
+    write_report,
+)
 from harness import runner
 from harness.cache import ProvisionError
 from harness.openclaw import install, jsmutants
@@ -54,13 +63,9 @@ def equivalents_for(mutants: Sequence[jsmutants.JsMutant], package: Path, path: 
     """The hand-judged equivalents, each checked to name a generated mutant and quote its mutated line."""
     known = {(m.module, m.id): m for m in mutants}
     entries = read_equivalents(path) if path.exists() else []
-    for entry in entries:
-        mutant = known.get((entry.module, entry.id))
-        if mutant is None:
-            raise ValueError(f"{path}: {entry.module} has no mutant {entry.id}")
-        if mutated_line(mutant, package) != entry.line.strip():
-            raise ValueError(f"{path}: {entry.module} {entry.id} now reads {mutated_line(mutant, package)!r}")
-    return entries
+    return check_equivalents(
+        path, entries, lambda e: mutated_line(known[e.module, e.id], package) if (e.module, e.id) in known else None
+    )
 
 
 def mutated_line(mutant: jsmutants.JsMutant, package: Path) -> str:
