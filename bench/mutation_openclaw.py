@@ -306,9 +306,9 @@ def rescore(report: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sample", type=int, default=40, help="how many mutants, seeded (default 40)")
+    p.add_argument("--sample", type=int, default=45, help="how many mutants, seeded (default 45)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--budget", type=float, default=90, help="minutes after which no new mutant starts")
+    p.add_argument("--budget", type=float, default=85, help="minutes after which no new mutant starts")
     p.add_argument("--workers", type=int, default=1, choices=(1, 2), help="mutants at once, each with its gateway")
     p.add_argument("--report", type=Path, default=Path("report/mutation-openclaw"))
     p.add_argument("--rescore", action="store_true", help="no run: score DIR/mutation.json again")
