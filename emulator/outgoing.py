@@ -68,8 +68,9 @@ def build(
     read_timeout_ms: int,
     route: Callable[[str], str],
 ) -> Built:
-    """The request Twilio makes for `form` to `url`, unsigned. `token`: the idempotency token (the
-    same for every copy of one webhook); `route`: public URL to local (what a tunnel does)."""
+    """The request Twilio makes for `form` to `url`, unsigned (`sign` adds the signature and, after it
+    in Twilio's header order, the Content-Type). `token`: the idempotency token (the same for every
+    copy of one webhook); `route`: public URL to local (what a tunnel does)."""
     overrides = Overrides.from_url(url, read_timeout_ms)
     public = signing.strip_fragment(url)
     method = method.upper()
@@ -78,8 +79,6 @@ def build(
     else:
         request_url, body_form = public, list(form)
     headers = {"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": token, "X-Home-Region": "us1", "Accept": "*/*"}
-    if body_form is not None:
-        headers["Content-Type"] = FORM_TYPE
     outgoing = Outgoing(route(request_url), method, headers, body_form, overrides)
     return Built(outgoing, request_url, body_form if body_form is not None else form)
 
@@ -94,7 +93,8 @@ def sign(
     """
     outgoing = built.outgoing
     key, algorithm = (shared_key["secret"], shared_key["algorithm"]) if shared_key else (auth_token, signing.HMAC_SHA1)
-    sign_url, body_form, applied = built.url, outgoing.form, list(built.faults)
+    sign_url, body_form = built.url, outgoing.form
+    applied: list[Fault] = []
     tamper = faults.take("signature", **scope)
     variant = tamper.params["variant"] if tamper else None
     if tamper:
@@ -105,14 +105,14 @@ def sign(
     signature = signing.sign(key, sign_url, body_form or [], algorithm)
     if variant == "param_changed" and body_form:
         body_form = [(k, v + " (altered)" if k == "Body" else v) for k, v in body_form]
-    headers = {k: v for k, v in outgoing.headers.items() if k != "Content-Type"}  # Twilio's order: it comes last
+    headers = dict(outgoing.headers)
     if variant != "header_missing":
         headers["X-Twilio-Signature"] = signature
     if shared_key:
         headers[signing.SETTINGS_HEADER] = signing.settings_header(shared_key["key_sid"], algorithm)
     if body_form is not None:
         headers["Content-Type"] = FORM_TYPE
-    target, overrides, delay = outgoing.target, dataclasses.replace(outgoing.overrides), built.delay_s
+    target, overrides, delay = outgoing.target, dataclasses.replace(outgoing.overrides), 0.0
     for name in TARGET_FAULTS:
         fault = faults.take(name, **scope)
         if not fault:
