@@ -144,6 +144,27 @@ def test_a_verdict_names_the_scenario_and_a_gateway_that_did_not_start() -> None
     assert baselines.bound(("probe", "webhook")) == 300
 
 
+def test_an_unmutated_run_past_its_time_fails_its_features_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def too_slow(options: runner.RunOptions, quiet: bool, timeout: float) -> None:
+        calls.append(options.features)
+        raise runner.TimedOut(f"stopped after {timeout:.0f}s")
+
+    class Plugin:
+        root = tmp_path
+
+        def reset(self) -> None:
+            pass
+
+    monkeypatch.setattr(runner, "run_suite", too_slow)
+    baselines = bench.Unmutated(runner.RunOptions(gateway="openclaw"), tmp_path)
+    assert baselines.ready(Plugin(), ("probe", "webhook")) == []  # type: ignore[arg-type]
+    assert calls == [["probe", "webhook"]] * 2 and baselines.passed == {"probe": False, "webhook": False}
+
+
 def test_a_run_past_its_time_is_stopped_with_everything_it_started(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     script = (
