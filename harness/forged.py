@@ -73,7 +73,10 @@ class ForgedRequests:
         headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
         body = urlencode(pairs)
         if empty_pair_before:  # an empty `&&` piece, which form parsers skip (and Twilio never signs)
-            body = body.replace(f"&{empty_pair_before}=", f"&&{empty_pair_before}=", 1)
+            piece = f"&{empty_pair_before}="
+            if piece not in body:  # else the form would go whole and the scenario test nothing
+                raise ValueError(f"no {empty_pair_before} after the form's first pair to put an empty pair before")
+            body = body.replace(piece, "&" + piece, 1)
         local = self.driver.local_url + route + (f"?{query}" if query else "")
         request = {
             "content": body if method != "GET" else None,
