@@ -176,11 +176,10 @@ class JsMutant:
             raise GenerationError(f"{self.module} {self.id}: {self.file} no longer reads {self.original!r} there")
         return text[: self.start] + self.replacement + text[self.end :]
 
-    def apply(self, package: Path) -> Path:
-        """Write this mutant into the package's dist/ and return the file it changed."""
+    def apply(self, package: Path) -> None:
+        """Write this mutant into the package's dist/."""
         path = package / "dist" / self.file
         path.write_text(self.mutated(path.read_text(encoding="utf-8")), encoding="utf-8")
-        return path
 
     def diff(self, package: Path) -> str:
         text = (package / "dist" / self.file).read_text(encoding="utf-8")
