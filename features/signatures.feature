@@ -111,7 +111,8 @@ Feature: Webhook signatures
     When phone "A" texts "reply exactly callbacks still count"
     Then phone "A" gets the reply "callbacks still count"
     When a signed status callback "delivered" for the reply to phone "A" is posted to the webhook
-    Then the gateway answers 200
+    Then the gateway answers 200 with body "<Response></Response>"
+    And the answer carries the header "x-openclaw-delivery-accepted: durable"
 
   @observed
   Scenario Outline: The signed URL is publicWebhookUrl as written, cut at "#", with the request's query only when it has no "?"
