@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import wrk
 from bench.common import process
 from harness import cache
+from harness.drivers.process import free_port
 from harness.openclaw import install
 
 PEER_PACKAGES = ["emulate@0.12.2", "twillio-sms-mock@1.0.0", "@stoplight/prism-cli@5.16.0"]
@@ -86,12 +87,6 @@ def provision_peers() -> Path:
         return {"peers": PEER_PACKAGES, "spec": SPEC_PACKAGE}
 
     return cache.provide(cache.Entry(cache.cache_home() / "peers", "the benchmark peers", build))
-
-
-def free_port() -> int:
-    from harness.openclaw.driver import free_port as port
-
-    return port()
 
 
 def servers(folder: Path, sink: str, only: set[str]) -> list[Server]:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from harness.drivers.base import (
     emulator_proxy,
     run_cli,
 )
-from harness.drivers.process import GatewayProcess
+from harness.drivers.process import GatewayProcess, free_port
 from harness.drivers.verbs import GuideCli
 from harness.openclaw.install import DEFAULT_SMS_PLUGIN, Installation
 
@@ -115,12 +114,6 @@ def install_plugin(openclaw: str, installation: Installation, state_dir: Path, w
 def plugin_installed(state_dir: Path, version: str) -> bool:
     marker = state_dir / PLUGIN_MARKER
     return marker.exists() and marker.read_text() == version
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class OpenClawDriver(GuideCli, ProcessDriver):
