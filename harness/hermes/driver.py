@@ -155,9 +155,8 @@ class HermesDriver(ProcessDriver):
         }
     )
     own_numbers = frozenset({HOME_CHANNEL})  # its start, restart and shutdown notices go there
-    quiet_seconds = (
-        6.0  # its first turn after a start begins within about 3 s on an idle machine; twice that on a busy one
-    )
+    # its first turn after a start begins within about 3 s on an idle machine; at a load of 15, after 6 s
+    quiet_seconds = 8.0
     reply_timeout = 30.0
 
     def __init__(self, workdir: Path, emulator: EmulatorClient, hermes: Hermes) -> None:
