@@ -83,7 +83,7 @@ Feature: Replies: plain text, chunked, through the configured sender
     And the gateway warns about "publicWebhookUrl"
     And the gateway warns about "delivery callback"
 
-  @observed
+  @observed @status_callbacks
   Scenario Outline: Twilio is never asked to call back a URL that is not public
     Given the channel's publicWebhookUrl is "<url>"
     And the channel's dangerouslyDisableSignatureValidation is true
