@@ -170,3 +170,20 @@ def test_a_behaviour_openclaw_lacks_is_not_applicable_to_the_reference(tmp_path:
     assert [s["outcome"] for s in data["scenarios"]] == ["na"], data["totals"]
     assert data["scenarios"][0]["message"].startswith("not applicable: needs pairing_rate_limit (")
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_moving_hermess_clock_makes_every_moment_in_its_pairing_files_older(driver: HermesDriver) -> None:
+    """A code's creation, a sender's last request and a lockout's end move back by the seconds
+    passed; the count of failed approvals is no moment and stays as it was."""
+    pairing = driver.home / "platforms" / "pairing"
+    pairing.mkdir(parents=True, exist_ok=True)
+    (pairing / "sms-pending.json").write_text(json.dumps({"e1": {"hash": "h", "created_at": 5000.0}}))
+    limits = {"sms:+15550001111": 4000.0, "_lockout:sms": 9000.0, "_failures:sms": 3}
+    (pairing / "_rate_limits.json").write_text(json.dumps(limits))
+    driver.advance_clock(3601)
+    assert json.loads((pairing / "sms-pending.json").read_text()) == {"e1": {"hash": "h", "created_at": 1399.0}}
+    assert json.loads((pairing / "_rate_limits.json").read_text()) == {
+        "sms:+15550001111": 399.0,
+        "_lockout:sms": 5399.0,
+        "_failures:sms": 3,
+    }
