@@ -43,14 +43,29 @@ Feature: Replays, status callbacks and rate limits
     Then the probe's recent outbound status is "delivered"
 
   @observed @status_callbacks
-  Scenario: Two different final statuses for one message leave it conflicted
+  Scenario: Two different final statuses leave a message conflicted for good, with the error code that made it so
     Given the gateway is running
     When phone "A" texts "reply exactly twice final"
     And Twilio has reported the reply as "delivered" to the gateway
-    And a signed status callback "failed" for the reply to phone "A" is posted to the webhook
+    And a signed status callback "failed" with error 30003 for the reply to phone "A" is posted to the webhook
     Then the gateway answers 200 with body "<Response></Response>" as XML
     When the operator runs the status probe
-    Then the probe's recent outbound status is "conflicted"
+    Then the probe's recent outbound status is "conflicted" with error 30003
+    When a signed status callback "undelivered" with error 30005 for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "conflicted" with error 30003
+
+  @observed @status_callbacks
+  Scenario: A status reported again keeps the first error code it was given
+    Given the gateway is running
+    When phone "A" texts "reply exactly reported again"
+    And Twilio has reported the reply as "delivered" to the gateway
+    And a signed status callback "delivered" with error 30003 for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered" with error 30003
+    When a signed status callback "delivered" with error 30005 for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered" with error 30003
 
   @observed
   Scenario: One sender past the per-sender limit gets 429

@@ -97,6 +97,24 @@ Feature: MMS: pictures and files in and out
     And phone "A" gets the message "look at this" with the file {"content_type": "image/png", "size": 40000}
 
   @observed
+  Scenario: The hosted file goes only to its own URL: whole to GET, its headers to HEAD, refused to any other request
+    When the operator sends "look at this" with the file {"content_type": "image/png", "size": 40000} to "<phone A>"
+    Then phone "A" gets the message "look at this" with the file {"content_type": "image/png", "size": 40000}
+    When the hosted file is requested with GET
+    Then the gateway answers 200 with the file, inline as "mms-<id>.png"
+    When the hosted file is requested with HEAD
+    Then the gateway answers 200 with the file's headers but no body, inline as "mms-<id>.png"
+    When the hosted file is requested with POST
+    Then the gateway answers 405 with body "Method Not Allowed"
+    And the answer carries the header "Allow: GET, HEAD"
+    When the hosted file is requested with a wrong token
+    Then the gateway answers 401 with body "Unauthorized"
+    When the hosted file is requested for another file's id
+    Then the gateway answers 404 with body "Not Found"
+    When the hosted file is requested with two tokens
+    Then the gateway answers 400 with body "Bad Request"
+
+  @observed
   Scenario: A document over 500,000 bytes is refused before anything is sent
     When the operator sends "the report" with the file {"content_type": "application/pdf", "size": 600000} to "<phone A>"
     Then the command fails mentioning "exceeds the 500,000 byte limit for application/pdf"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from harness.drivers.base import GatewayDriver
 
 PUBLIC_BASE = "https://gateway.example.test"  # the public URL's origin: what Twilio signs, routed to the gateway
+HOSTED_TOKEN = "__openclaw_mms_token_"  # the query key of a hosted file's URL: this prefix, then the file's id
 
 
 class ForgedRequests:
@@ -32,8 +33,37 @@ class ForgedRequests:
     phone: Any
     expand: Any
     act: Any
+    outbound: Any
+    hosted_id: str
     before_inbound: Any
     admit: Any
+
+    def request_hosted_file(self, how: str) -> httpx.Response:
+        """The operator's last file at the URL the gateway gave Twilio for it, asked for `how`: `with GET`
+        (HEAD, POST, any method), `with a wrong token`, `for another file's id` or `with two tokens`."""
+        sent = [m for m in self.outbound() if m.get("media_urls")]
+        if not sent:
+            raise AssertionError("no message with a file was sent in this scenario: there is no hosted URL to request")
+        url = urlsplit(sent[-1]["media_urls"][0])
+        pairs = parse_qsl(url.query, keep_blank_values=True)
+        key, token = next((k, v) for k, v in pairs if k.startswith(HOSTED_TOKEN))
+        self.hosted_id = key.removeprefix(HOSTED_TOKEN)
+        other = HOSTED_TOKEN + _changed(self.hosted_id)
+        variants = {
+            "with a wrong token": [(k, _changed(v) if k == key else v) for k, v in pairs],
+            "for another file's id": [(other if k == key else k, v) for k, v in pairs],
+            "with two tokens": [*pairs, (other, token)],
+        }
+        method = how.removeprefix("with ") if how.removeprefix("with ").isupper() else "GET"
+        if how not in variants and how != f"with {method}":
+            raise ValueError(
+                f"a hosted file is asked for with a method, a wrong token, another id or two tokens: {how!r}"
+            )
+        asked = variants.get(how, pairs)
+        self.act()
+        with httpx.Client(trust_env=False, timeout=15) as client:
+            self.last_http = client.request(method, f"{self.driver.local_url}{url.path}?{urlencode(asked)}")
+        return self.last_http
 
     def post_inbound_with(self, phone: str, body: str, field_name: str, value: str | None) -> httpx.Response:
         """A signed inbound form from the phone with one field set (or removed, for null)."""
@@ -91,12 +121,19 @@ class ForgedRequests:
         self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
         return self.last_http
 
-    def status_form(self, status: str, account_sid: str | None = None, sid: str | None = None) -> dict[str, str]:
+    def status_form(
+        self, status: str, account_sid: str | None = None, sid: str | None = None, error_code: int | None = None
+    ) -> dict[str, str]:
         acct = self.account()
         sid = sid or "SM" + self.fake.hexify("^" * 32)
         return dict(
             forms.status(
-                sid=sid, account_sid=account_sid or acct.sid, from_=acct.number or "", to=self.phone("A"), status=status
+                sid=sid,
+                account_sid=account_sid or acct.sid,
+                from_=acct.number or "",
+                to=self.phone("A"),
+                status=status,
+                error_code=error_code,
             )
         )
 
@@ -145,3 +182,8 @@ class ForgedRequests:
             **extra,
         )
         return self.post_webhook(form)
+
+
+def _changed(text: str) -> str:
+    """The same text with its last character changed: a token or id of the same shape that is not this one."""
+    return text[:-1] + ("0" if text[-1:] != "0" else "1")

@@ -98,6 +98,8 @@ class Expectations:
     asked: str | None
     chunks: list[dict[str, Any]]
     file_sent: bytes
+    file_kind: str
+    hosted_id: str
     turns_before: int | None
 
     # -- messages to a phone ------------------------------------------------------------------------
@@ -321,6 +323,27 @@ class Expectations:
                 + (f" as {content_type}" if content_type else ""),
                 f"HTTP {response.status_code} with body {response.text.strip()[:300]!r} as {seen_type or 'no type'}",
             )
+
+    def expect_file_served(self, name: str, *, body: bool = True) -> None:
+        """The answer to the hosted file's own URL: 200, the operator's file whole (its type and length; its
+        bytes unless `body` is False, as for HEAD), shown inline as `name` (`<id>`: the first ten characters
+        of the file's id), never to be cached or sniffed."""
+        response = self.last_http
+        if response is None:
+            self.fail("a request for the hosted file", "none was sent")
+        want = {
+            "status": 200,
+            "content-type": self.file_kind,
+            "content-length": str(len(self.file_sent)),
+            "content-disposition": f'inline; filename="{name.replace("<id>", self.hosted_id[:10])}"',
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            "body": hashlib.sha256(self.file_sent if body else b"").hexdigest(),
+        }
+        seen = {k: response.headers.get(k) for k in want if k not in ("status", "body")}
+        seen |= {"status": response.status_code, "body": hashlib.sha256(response.content).hexdigest()}
+        if seen != want:
+            self.fail(f"the hosted file: {want}", f"{seen}")
 
     # -- the gateway's Messages.json requests --------------------------------------------------------
 

@@ -89,6 +89,8 @@ class World(ForgedRequests, Expectations):
         self.sent_forms: list[dict[str, str]] = []
         self.answers: list[tuple[int, str]] = []  # every answer to the last load (post_many)
         self.file_sent = b""  # the file the operator last attached
+        self.file_kind = ""  # and its content type
+        self.hosted_id = ""  # the id in the URL the gateway hosts that file at, once a step has read it
         self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
 
     # -- Twilio side -------------------------------------------------------------------------
@@ -298,7 +300,7 @@ class World(ForgedRequests, Expectations):
     def send_file(self, target: str, caption: str, spec: dict[str, Any]) -> CliResult:
         """The operator sends a local file (made to `spec`: content_type, size) with a caption."""
         kind, size = str(spec["content_type"]), int(spec["size"])
-        self.file_sent = media.sample_file(kind, size, f"{target}:{caption}")
+        self.file_sent, self.file_kind = media.sample_file(kind, size, f"{target}:{caption}"), kind
         self.act()
         with tempfile.TemporaryDirectory(prefix="sms-harness-media-") as folder:  # the gateway copies it on send
             path = Path(folder) / f"attachment{mimetypes.guess_extension(kind) or '.bin'}"
@@ -493,6 +495,11 @@ class World(ForgedRequests, Expectations):
             seen = _short([m for m in exc.seen if m.get("direction") == "outbound-api"])
             self.fail(f"{want} within {timeout:g}s", seen or "no outbound message at all")
             raise
+
+    def last_reply(self, phone: str) -> dict[str, Any]:
+        """The newest message the gateway sent the phone in this scenario, waited for if none came yet."""
+        sent = self.outbound(phone)
+        return sent[-1] if sent else self.wait_reply(phone)
 
     def wait_replies(self, phone: str, count: int, timeout: float | None = None) -> list[dict[str, Any]]:
         timeout = timeout or self.reply_timeout

@@ -51,8 +51,10 @@ def create_app(runtime: channel.Runtime) -> Quart:
             runtime.state.hosted_media(account.id), list(request.args.items(multi=True)), request.method
         )
         if hosted is not None:  # an outbound MMS file Twilio fetches
-            status, kind, content = hosted
-            return Response(content, status=status, content_type=kind, headers={"Cache-Control": "no-store"})
+            status, headers, content = hosted
+            response = Response(content, status=status, headers=headers)
+            response.headers.update(headers)  # HEAD's Content-Length is the file's, not its empty body's
+            return response
         body = await request.get_data() if request.method == "POST" else b""
         answer = channel.handle_webhook(
             runtime,

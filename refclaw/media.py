@@ -220,24 +220,36 @@ def host(folder: Path, account: Account, content: bytes, kind: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}?{query}{TOKEN_PARAM}{ident}={token}"
 
 
-def hosted(folder: Path, params: list[tuple[str, str]], method: str) -> tuple[int, str, bytes] | None:
-    """The answer to a request for a hosted file (status, content type, body); None when it is not one."""
+def hosted(folder: Path, params: list[tuple[str, str]], method: str) -> tuple[int, dict[str, str], bytes] | None:
+    """The answer to a request for a hosted file (status, headers, body); None when it is not one. The file
+    goes inline under a name of its id and type, never cached or sniffed; HEAD gets its headers alone."""
     candidates = [(k[len(TOKEN_PARAM) :], v) for k, v in params if k.startswith(TOKEN_PARAM)]
     candidates = [(i, t) for i, t in candidates if HOSTED_ID.match(i)]
     if not candidates:
         return None
+    plain = {"Content-Type": "text/plain"}
     if len(candidates) != 1:
-        return 400, "text/plain", b"Bad Request"
+        return 400, plain, b"Bad Request"
     if method not in ("GET", "HEAD"):
-        return 405, "text/plain", b"Method Not Allowed"
+        return 405, {**plain, "Allow": "GET, HEAD"}, b"Method Not Allowed"
     ident, token = candidates[0]
     try:
         saved_token, kind, expires = (folder / f"{ident}.meta").read_text(encoding="utf-8").split("\n")[:3]
         content = (folder / f"{ident}.bin").read_bytes()
     except (OSError, ValueError):
-        return 404, "text/plain", b"Not Found"
+        return 404, plain, b"Not Found"
     if float(expires) < time.time():
-        return 404, "text/plain", b"Not Found"
+        return 404, plain, b"Not Found"
     if not secrets.compare_digest(token, saved_token):
-        return 401, "text/plain", b"Unauthorized"
-    return 200, kind, content if method == "GET" else b""
+        return 401, plain, b"Unauthorized"
+    extension = EXTENSIONS.get(kind.split(";", 1)[0].strip().lower())
+    if extension is None:
+        return 415, plain, b"Unsupported Media Type"
+    headers = {
+        "Content-Type": kind,
+        "Content-Length": str(len(content)),
+        "Content-Disposition": f'inline; filename="mms-{ident[:10]}{extension}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return 200, headers, content if method == "GET" else b""

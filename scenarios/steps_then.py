@@ -28,6 +28,13 @@ def gateway_answer(sms: World, status: str, body: str | None, xml: str | None) -
     sms.expect_answer(int(status), body, content_type="text/xml; charset=utf-8" if xml else None)
 
 
+@then(
+    parsers.re(r'the gateway answers 200 with the file(?P<head>\'s headers but no body)?, inline as "(?P<name>[^"]+)"$')
+)
+def hosted_file_served(sms: World, head: str | None, name: str) -> None:
+    sms.expect_file_served(name, body=not head)
+
+
 @then(parsers.parse('the answer carries the header "{name}: {value}"'))
 def answer_header(sms: World, name: str, value: str) -> None:
     sms.expect_answer(None, header=(name, value))
@@ -314,11 +321,18 @@ def probe_hint(sms: World, text: str) -> None:
     sms.expect_probe("hints", mentions=text)
 
 
-@then(parsers.re(r"the (?:status )?probe's recent outbound status is (?P<negated>not )?\"(?P<status>\w+)\"$"))
-def probe_recent_outbound(sms: World, negated: str | None, status: str) -> None:
+@then(
+    parsers.re(
+        r"the (?:status )?probe's recent outbound status is (?P<negated>not )?\"(?P<status>\w+)\""
+        r"(?: with error (?P<code>\d+))?$"
+    )
+)
+def probe_recent_outbound(sms: World, negated: str | None, status: str, code: str | None) -> None:
     if not sms.last_probe:
         sms.probe()
     sms.expect_probe("recentOutbound.status", status, negated=bool(negated))
+    if code:
+        sms.expect_probe("recentOutbound.errorCode", code)
 
 
 # -- MMS ---------------------------------------------------------------------------------------

@@ -153,12 +153,23 @@ def status_reported(sms: World, status: str) -> None:
     sms.expect_deliveries(status_callback=status)
 
 
-@when(parsers.parse('a signed status callback "{status}" for the reply to phone "{phone}" is posted to the webhook'))
-def status_for_reply(sms: World, status: str, phone: str) -> None:
-    sms.post_webhook(sms.status_form(status, sid=sms.wait_reply(phone)["sid"]))
+@when(
+    parsers.re(
+        r'a signed status callback "(?P<status>\w+)"(?: with error (?P<code>\d+))? for the reply to phone "(?P<phone>\w+)" '
+        r"is posted to the webhook$"
+    )
+)
+def status_for_reply(sms: World, status: str, code: str | None, phone: str) -> None:
+    sid = sms.last_reply(phone)["sid"]
+    sms.post_webhook(sms.status_form(status, sid=sid, error_code=int(code) if code else None))
 
 
 # -- raw requests to the webhook ----------------------------------------------------------------
+
+
+@when(parsers.parse("the hosted file is requested {how}"))
+def hosted_file_requested(sms: World, how: str) -> None:
+    sms.request_hosted_file(how)
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" is sent to the webhook with method {method}'))
