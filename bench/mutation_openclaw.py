@@ -2,6 +2,7 @@
 
     python bench/mutation_openclaw.py [--sample N --seed S] [--budget MIN] [--report DIR]
     python bench/mutation_openclaw.py --rescore --report DIR    # after judging survivors equivalent: no run
+    python bench/mutation_openclaw.py --resume DIR [--report DIR2]   # go on where a budget cut a run
 
 `sms-harness selfcheck --gateway openclaw` runs 26 defects written by hand; this runs a seeded sample of
 those a tool writes (harness/openclaw/jsmutants.py: Stryker's mutators over the published plugin's dist/,
@@ -11,8 +12,9 @@ runs), and the features that reach its function run against it with `-x`. Each f
 unmutated plugin, the first time a mutant needs it (a budget cut then costs no run of features no mutant
 reached); a mutant runs only the features that pass unmutated, within three times their time plus a gateway
 start and two minutes; they start in a seeded random order, none after the budget. Killed: a scenario
-failed (the report says which, and when the gateway did not start, twice); timeout: stopped at its bound
-(counted as killed); survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
+failed and failed again run alone (the report says which; a kill that does not repeat, a timing failure on a
+loaded machine, sends the features through once more; a gateway that did not start counts when it fails
+twice); timeout: stopped at its bound (counted as killed); survived: every scenario passed. DIR/mutation.md and .json have bench/mutation.py's shape: score per dist
 module, every survivor with its diff, the equivalents judged by hand in bench/mutation_openclaw_equivalent.toml.
 """
 
@@ -118,13 +120,39 @@ def run_one(
             where = runs / f"{mutant.module}-{mutant.id.replace('#', '-')}-{attempt}"
             options = replace(base, report=where, features=list(features), exitfirst=True)
             try:
-                outcome.status, outcome.output = verdict(*runner.run_suite(options, True, limit))
+                code, data = runner.run_suite(options, True, limit)
+                outcome.status, outcome.output = verdict(code, data)
             except runner.TimedOut:
                 outcome.status, outcome.output = "timeout", f"stopped after {limit:.0f}s"
-            if not outcome.output.startswith(START_FAILED):
                 break
+            if outcome.output.startswith(START_FAILED):
+                continue
+            if outcome.status != "killed" or attempt == 2 or confirmed(plugin, mutant, options, data, limit):
+                break
+            print(f"{mutant.module} {mutant.id}: {outcome.output[:120]} passed run again alone: once more", flush=True)
     finally:
         outcome.seconds = round(time.monotonic() - started, 1)
+
+
+def confirmed(
+    plugin: PrivatePlugin,
+    mutant: jsmutants.JsMutant,
+    options: runner.RunOptions,
+    data: dict[str, Any] | None,
+    limit: float,
+) -> bool:
+    """Whether the scenario that killed the mutant fails again on it, run alone. On a loaded machine a scenario
+    can fail on timing (a reply later than its timeout), the machine's doing, not the mutant's; a kill that
+    does not repeat sends the mutant's features through once more, and that second run's verdict stands."""
+    failed = next(s for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed")
+    plugin.reset()
+    mutant.apply(plugin.packages[0])
+    name = failed["nodeid"].rpartition("::")[2].partition("[")[0]  # an outline's examples all run again
+    again = replace(options, report=options.report.with_name(options.report.name + "-confirm"), keyword=name)
+    try:
+        return verdict(*runner.run_suite(again, True, limit))[0] == "killed"
+    except runner.TimedOut:
+        return True  # a hang on the mutant, alone: as a timeout, a kill
 
 
 class Unmutated:
@@ -176,8 +204,34 @@ class Unmutated:
         return round(3 * (self.overhead + sum(self.seconds.get(f, 0.0) for f in features)) + 120)
 
 
-def run(options: runner.RunOptions, sample: int, seed: int, budget: float, report: Path, workers: int = 1) -> int:
-    """Generate, sample, run the unmutated plugin, then each mutant on `workers` private installs; the report."""
+def earlier_verdicts(
+    report: Path, seed: int, sample: int, plugin_version: str
+) -> tuple[dict[tuple[str, str], Outcome], dict]:
+    """The verdicts an earlier run of the same sample reached (to go on where its budget cut it), and its
+    settings; the mutants it did not run are left to this one."""
+    try:
+        runs, meta = read_report(report)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f"--resume {report}: no finished report there to go on from ({exc})") from None
+    if (meta["seed"], meta["sample"], meta["sms_plugin"]) != (seed, sample, plugin_version):
+        raise SystemExit(
+            f"--resume {report}: it ran seed {meta['seed']}, {meta['sample']} mutants of {meta['sms_plugin']}, "
+            f"not seed {seed}, {sample} of {plugin_version}"
+        )
+    return {(o.module, o.id): o for r in runs for o in r.outcomes if o.status not in ("not run", "incompetent")}, meta
+
+
+def run(
+    options: runner.RunOptions,
+    sample: int,
+    seed: int,
+    budget: float,
+    report: Path,
+    workers: int = 1,
+    resume: Path | None = None,
+) -> int:
+    """Generate, sample, run the unmutated plugin, then each mutant on `workers` private installs; the report.
+    With `resume`, the mutants an earlier run of the same sample reached keep their verdicts."""
     started = time.monotonic()
     deadline = started + 60 * budget
     install.install(options.openclaw_version or DEFAULT_OPENCLAW)
@@ -197,6 +251,16 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
         base = replace(options, workers=0, verbose=False)
         baselines = Unmutated(base, report)
         outcomes = [(m, Outcome(m.module, m.id, m.line, m.scope, "not run", 0.0, m.diff(package))) for m in chosen]
+        plugin_version = options.sms_plugin_version or DEFAULT_SMS_PLUGIN
+        earlier, before = earlier_verdicts(resume, seed, len(chosen), plugin_version) if resume else ({}, {})
+        for _, outcome in outcomes:
+            if (outcome.module, outcome.id) in earlier:
+                prior = earlier[outcome.module, outcome.id]
+                outcome.status, outcome.seconds, outcome.output = prior.status, prior.seconds, prior.output
+        if resume:
+            print(
+                f"{len(earlier)} verdicts kept from {resume}; {len(chosen) - len(earlier)} mutants to run", flush=True
+            )
         limits: dict[tuple[str, str], float] = {}
         free: queue.Queue[PrivatePlugin] = queue.Queue()
         for plugin in plugins:
@@ -205,7 +269,7 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
 
         def one(job: tuple[jsmutants.JsMutant, Outcome]) -> None:
             mutant, outcome = job
-            if time.monotonic() > deadline:
+            if outcome.status != "not run" or time.monotonic() > deadline:
                 return  # no mutant starts after the budget: it stays 'not run'
             plugin = free.get()
             try:
@@ -252,14 +316,15 @@ def run(options: runner.RunOptions, sample: int, seed: int, budget: float, repor
     meta = {
         "stryker": jsmutants.STRYKER_VERSION,
         "openclaw": options.openclaw_version or DEFAULT_OPENCLAW,
-        "sms_plugin": options.sms_plugin_version or DEFAULT_SMS_PLUGIN,
+        "sms_plugin": plugin_version,
         "generated": len(mutants),
         "in_paths": len(kept),
         "sample": len(chosen),
         "seed": seed,
         "budget_minutes": budget,
         "workers": workers,
-        "wall_seconds": time.monotonic() - started,
+        "wall_seconds": time.monotonic() - started + before.get("wall_seconds", 0.0),
+        "sittings": before.get("sittings", 1) + 1 if resume else 1,
         "left_out": {why: sum(1 for m in mutants if m.left_out == why) for why in ("logging", "ui text", "not mapped")},
     }
     print(write(report, runs, equivalents, meta))
@@ -275,7 +340,8 @@ def write(report: Path, runs: list[ModuleRun], equivalents: Sequence[Equivalent]
         f"StrykerJS instrumenter {meta['stryker']} over `@openclaw/sms@{meta['sms_plugin']}`'s dist/, run on "
         f"openclaw {meta['openclaw']}: {meta['generated']} mutants generated, {meta['in_paths']} in the channel's "
         f"paths (left out: {left}), a sample of {meta['sample']} (seed {meta['seed']}); budget "
-        f"{meta['budget_minutes']} min; {meta['workers']} worker(s); wall time {meta['wall_seconds']:.0f} s.",
+        f"{meta['budget_minutes']} min; {meta['workers']} worker(s); wall time {meta['wall_seconds']:.0f} s"
+        f"{' in ' + str(meta['sittings']) + ' sittings (--resume)' if meta.get('sittings', 1) > 1 else ''}.",
         "Score = killed (timeouts included) / (killed + timeout + survived); equivalent and incompetent "
         "mutants are left out; 'not run' ones were cut by the budget. Each mutant ran the features of its "
         "function (harness/openclaw/jsmutants.py FEATURES) with -x.",
@@ -315,6 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, choices=(1, 2), help="mutants at once, each with its gateway")
     p.add_argument("--report", type=Path, default=Path("report/mutation-openclaw"))
     p.add_argument("--rescore", action="store_true", help="no run: score DIR/mutation.json again")
+    p.add_argument("--resume", type=Path, help="keep the verdicts of an earlier run of the same sample in this DIR")
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the report, the private installs gone
     try:
@@ -322,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(rescore(args.report))
             return 0
         options = runner.RunOptions(gateway="openclaw")
-        return run(options, args.sample, args.seed, args.budget, args.report, args.workers)
+        return run(options, args.sample, args.seed, args.budget, args.report, args.workers, args.resume)
     except (jsmutants.GenerationError, runner.PreparationError, ValueError) as exc:
         print(f"mutation-openclaw: {exc}", file=sys.stderr)
         return 2

@@ -221,3 +221,92 @@ def test_the_report_has_the_refclaw_shape_with_start_failures_and_a_total(tmp_pa
     assert "+b" in markdown and read_report(tmp_path) == (runs, meta)
     judged = Equivalent("twilio", "BlockStatement#3", "b", "why")
     assert "**All modules: 2/2 = 100.0 %**" in bench.write(tmp_path, runs, [judged], meta)
+
+
+class StubPlugin:
+    """A private install as run_one uses it: reset, and a package the stub mutant is written into."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.packages, self.resets = root, [root], 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+class StubMutant:
+    module, id = "media", "BooleanLiteral#1"
+
+    def apply(self, package: Path) -> None:
+        pass
+
+
+def scenarios(outcome: str) -> dict:
+    failed = outcome == "failed"
+    return {
+        "scenarios": [
+            {
+                "outcome": outcome,
+                "message": "expected a reply, saw none" if failed else "",
+                "feature": "MMS",
+                "scenario": "S",
+                "nodeid": "scenarios/test_features.py::test_s[a-b]",
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("runs", "status", "keyword_run"),
+    [
+        (["failed", "failed"], "killed", 1),  # the kill repeats alone: it stands
+        (["failed", "passed", "passed"], "survived", 1),  # a timing failure: the features once more, they pass
+        (["failed", "passed", "failed"], "killed", 1),  # ... and fail again: killed, the second run's verdict
+        (["passed"], "survived", None),
+    ],
+)
+def test_a_kill_counts_only_when_its_scenario_fails_again_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[str], status: str, keyword_run: int | None
+) -> None:
+    calls: list[runner.RunOptions] = []
+
+    def run_suite(options: runner.RunOptions, quiet: bool, timeout: float) -> tuple[int, dict]:
+        outcome = runs[len(calls)]
+        calls.append(options)
+        return (1 if outcome == "failed" else 0), scenarios(outcome)
+
+    monkeypatch.setattr(runner, "run_suite", run_suite)
+    outcome = Outcome("media", "BooleanLiteral#1", 1, "f", "not run")
+    base = runner.RunOptions(gateway="openclaw")
+    bench.run_one(StubPlugin(tmp_path), StubMutant(), ("mms",), 60, base, tmp_path, outcome)  # type: ignore[arg-type]
+    assert outcome.status == status and len(calls) == len(runs)
+    assert [c.keyword for c in calls] == [("test_s" if i == keyword_run else None) for i in range(len(runs))]
+    assert all(c.features == ["mms"] for c in calls)
+
+
+def test_a_resumed_run_keeps_the_verdicts_of_the_same_sample_and_refuses_another(tmp_path: Path) -> None:
+    outcomes = [
+        Outcome("media", "A#1", 1, "f", "killed", 9.0, output="MMS — S: no"),
+        Outcome("media", "A#2", 2, "f", "not run"),
+        Outcome("media", "A#3", 3, "f", "survived", 8.0),
+    ]
+    meta = {
+        "stryker": "10.1.1",
+        "openclaw": "o",
+        "sms_plugin": "p",
+        "generated": 9,
+        "in_paths": 9,
+        "sample": 3,
+        "seed": 1,
+        "budget_minutes": 1,
+        "workers": 1,
+        "wall_seconds": 5.0,
+        "left_out": {"logging": 0, "ui text": 0, "not mapped": 0},
+    }
+    bench.write(tmp_path, [ModuleRun("media", ("mms",), outcomes=outcomes)], [], meta)
+    kept, before = bench.earlier_verdicts(tmp_path, 1, 3, "p")
+    assert {key: o.status for key, o in kept.items()} == {("media", "A#1"): "killed", ("media", "A#3"): "survived"}
+    assert before["wall_seconds"] == 5.0
+    with pytest.raises(SystemExit, match="it ran seed 1, 3 mutants of p, not seed 2, 3 of p"):
+        bench.earlier_verdicts(tmp_path, 2, 3, "p")
+    with pytest.raises(SystemExit, match="no finished report there"):
+        bench.earlier_verdicts(tmp_path / "none", 1, 3, "p")
