@@ -98,6 +98,7 @@ class Expectations:
     asked: str | None
     chunks: list[dict[str, Any]]
     file_sent: bytes
+    file_sent_type: str
     turns_before: int | None
 
     # -- messages to a phone ------------------------------------------------------------------------
@@ -441,6 +442,20 @@ class Expectations:
             wrong = next((i for i, pair in enumerate(zip(seen, want, strict=False)) if pair[0] != pair[1]), None)
             where = f"answer {wrong + 1} was {seen[wrong]}" if wrong is not None else f"{len(seen)} answers"
             self.fail(f"{len(want)} answers: {want[0]} … {want[-1]}", where)
+
+    def expect_served_file(self) -> None:
+        """The answer to the scenario's own request is 200 with the operator's file: its exact bytes and type."""
+        if self.last_http is None:
+            self.fail("a request for the file", "none was sent")
+        response = self.last_http
+        kind = media.mime_type(response.headers.get("content-type", ""))
+        seen = (response.status_code, kind, hashlib.sha256(response.content).hexdigest(), len(response.content))
+        want = (200, self.file_sent_type, hashlib.sha256(self.file_sent).hexdigest(), len(self.file_sent))
+        if seen != want:
+            self.fail(
+                f"200 with the {want[1]} file of {want[3]} bytes the operator sent",
+                f"{seen[0]} {seen[1]!r} of {seen[3]} bytes",
+            )
 
     def expect_media_fetched(self, count: int, from_cdn: bool = False, times: int | None = None) -> None:
         """`count` distinct files of the last accepted inbound message asked for, every time with the

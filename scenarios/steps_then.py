@@ -352,6 +352,11 @@ def agent_given(sms: World, files: str, text: str) -> None:
     sms.expect_agent(given=(json_cell(files), json_cell(text)))
 
 
+@then("the gateway serves the file the operator sent")
+def serves_sent_file(sms: World) -> None:
+    sms.expect_served_file()
+
+
 @then(parsers.parse('phone "{phone}" gets the message "{body}" with the file {file}'))
 def message_with_file(sms: World, phone: str, body: str, file: str) -> None:
     sms.expect_messages_to(phone, with_file=(body, json_cell(file)))
