@@ -119,3 +119,37 @@ Feature: MMS: pictures and files in and out
     When the operator sends "the report" with the file {"content_type": "application/pdf", "size": 600000} to "<phone A>"
     Then the command fails mentioning "exceeds the 500,000 byte limit for application/pdf"
     And no Messages.json request was made
+
+  @observed
+  Scenario: A picture and its caption of 4,999,999 bytes together are sent
+    When the operator sends "look at this" with the file {"content_type": "image/gif", "size": 4999987} to "<phone A>"
+    Then the command succeeds
+    And phone "A" gets the message "look at this" with the file {"content_type": "image/gif", "size": 4999987}
+
+  @observed
+  Scenario: A picture and its caption of 5,000,000 bytes together are refused before anything is sent
+    When the operator sends "look at this" with the file {"content_type": "image/gif", "size": 4999988} to "<phone A>"
+    Then the command fails
+    And no Messages.json request was made
+
+  @observed
+  Scenario Outline: A path that is not a readable file is refused before anything is sent
+    When the operator sends "the report" with <path> as the file to "<phone A>"
+    Then the command fails mentioning "<says>"
+    And no Messages.json request was made
+
+    Examples:
+      | path | says |
+      | a file that does not exist | Local media file not found |
+      | a folder | Local media path is not a file |
+
+  @observed
+  Scenario: The file's link serves Twilio for ten minutes on the gateway's clock, then answers 404
+    When the operator sends "look at this" with the file {"content_type": "image/png", "size": 40000} to "<phone A>"
+    Then phone "A" gets the message "look at this" with the file {"content_type": "image/png", "size": 40000}
+    When 9 minutes pass on the gateway's clock
+    And Twilio fetches that message's file again
+    Then the gateway answers 200 with the file, inline as "mms-<id>.png"
+    When 2 minutes pass on the gateway's clock
+    And Twilio fetches that message's file again
+    Then the gateway answers 404 with body "Not Found"

@@ -98,7 +98,7 @@ class Expectations:
     asked: str | None
     chunks: list[dict[str, Any]]
     file_sent: bytes
-    file_kind: str
+    file_sent_type: str
     hosted_id: str
     turns_before: int | None
 
@@ -333,7 +333,7 @@ class Expectations:
             self.fail("a request for the hosted file", "none was sent")
         want = {
             "status": 200,
-            "content-type": self.file_kind,
+            "content-type": self.file_sent_type,
             "content-length": str(len(self.file_sent)),
             "content-disposition": f'inline; filename="{name.replace("<id>", self.hosted_id[:10])}"',
             "cache-control": "no-store",

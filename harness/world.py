@@ -89,7 +89,7 @@ class World(ForgedRequests, Expectations):
         self.sent_forms: list[dict[str, str]] = []
         self.answers: list[tuple[int, str]] = []  # every answer to the last load (post_many)
         self.file_sent = b""  # the file the operator last attached
-        self.file_kind = ""  # and its content type
+        self.file_sent_type = ""  # and its content type
         self.hosted_id = ""  # the id in the URL the gateway hosts that file at, once a step has read it
         self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
 
@@ -300,11 +300,23 @@ class World(ForgedRequests, Expectations):
     def send_file(self, target: str, caption: str, spec: dict[str, Any]) -> CliResult:
         """The operator sends a local file (made to `spec`: content_type, size) with a caption."""
         kind, size = str(spec["content_type"]), int(spec["size"])
-        self.file_sent, self.file_kind = media.sample_file(kind, size, f"{target}:{caption}"), kind
+        self.file_sent, self.file_sent_type = media.sample_file(kind, size, f"{target}:{caption}"), kind
         self.act()
         with tempfile.TemporaryDirectory(prefix="sms-harness-media-") as folder:  # the gateway copies it on send
             path = Path(folder) / f"attachment{mimetypes.guess_extension(kind) or '.bin'}"
             path.write_bytes(self.file_sent)
+            return self.run(self.driver.message_send(self.expand(target), caption, "sms", media=str(path)))
+
+    def send_unreadable_file(self, target: str, caption: str, what: str) -> CliResult:
+        """The operator sends, with a caption, a path that is not a file it can read: "a file that does
+        not exist" (in a folder that exists) or "a folder"."""
+        self.act()
+        with tempfile.TemporaryDirectory(prefix="sms-harness-media-") as folder:
+            path = Path(folder) / "report.pdf"
+            if what == "a folder":
+                path.mkdir()
+            elif what != "a file that does not exist":
+                raise AssertionError(f"no such path to send: {what!r}")
             return self.run(self.driver.message_send(self.expand(target), caption, "sms", media=str(path)))
 
     def run(self, result: CliResult) -> CliResult:

@@ -48,7 +48,10 @@ def create_app(runtime: channel.Runtime) -> Quart:
         if account is None:
             return Response("Not Found", status=404, content_type=channel.PLAIN)
         hosted = media.hosted(
-            runtime.state.hosted_media(account.id), list(request.args.items(multi=True)), request.method
+            runtime.state.hosted_media(account.id),
+            list(request.args.items(multi=True)),
+            request.method,
+            runtime.state.now(),
         )
         if hosted is not None:  # an outbound MMS file Twilio fetches
             status, headers, content = hosted

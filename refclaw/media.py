@@ -18,7 +18,6 @@ import logging
 import mimetypes
 import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,8 +189,12 @@ def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
     """The file and its type, or the plugin's reason Twilio MMS cannot carry it."""
     try:
         content = path.read_bytes()
-    except OSError as exc:
-        raise MediaError(f"cannot read {path}: {exc.strerror}") from None
+    except FileNotFoundError:
+        raise MediaError(f"Local media file not found: {path}") from None
+    except IsADirectoryError:
+        raise MediaError(f"Local media path is not a file: {path}") from None
+    except OSError:
+        raise MediaError(f"Local media path is not safe to read: {path}") from None
     kind = (mimetypes.guess_type(path.name)[0] or "").lower()
     if kind not in EXTENSIONS:
         raise MediaError(f"Twilio MMS does not support media type {kind or 'unknown content type'}.")
@@ -206,8 +209,9 @@ def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
     return content, kind
 
 
-def host(folder: Path, account: Account, content: bytes, kind: str) -> str:
-    """Keep the file for Twilio to fetch; the public URL it will fetch it from."""
+def host(folder: Path, account: Account, content: bytes, kind: str, now: float) -> str:
+    """Keep the file for Twilio to fetch until ten minutes after `now` (the gateway's clock); the
+    public URL it will fetch it from."""
     public = account.public_webhook_url or ""
     parts = urlsplit(public)
     if parts.scheme != "https" or not parts.hostname:
@@ -215,14 +219,17 @@ def host(folder: Path, account: Account, content: bytes, kind: str) -> str:
     ident, token = secrets.token_hex(12), secrets.token_hex(24)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{ident}.bin").write_bytes(content)
-    (folder / f"{ident}.meta").write_text(f"{token}\n{kind}\n{time.time() + HOSTED_TTL_SECONDS}\n", encoding="utf-8")
+    (folder / f"{ident}.meta").write_text(f"{token}\n{kind}\n{now + HOSTED_TTL_SECONDS}\n", encoding="utf-8")
     query = f"{parts.query}&" if parts.query else ""
     return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}?{query}{TOKEN_PARAM}{ident}={token}"
 
 
-def hosted(folder: Path, params: list[tuple[str, str]], method: str) -> tuple[int, dict[str, str], bytes] | None:
-    """The answer to a request for a hosted file (status, headers, body); None when it is not one. The file
-    goes inline under a name of its id and type, never cached or sniffed; HEAD gets its headers alone."""
+def hosted(
+    folder: Path, params: list[tuple[str, str]], method: str, now: float
+) -> tuple[int, dict[str, str], bytes] | None:
+    """The answer to a request for a hosted file (status, headers, body); None when it is not one. A file is
+    served while its expiry lies after `now` (the plugin: `expiresAt > Date.now()`), inline under a name of
+    its id and type, never cached or sniffed; HEAD gets its headers alone."""
     candidates = [(k[len(TOKEN_PARAM) :], v) for k, v in params if k.startswith(TOKEN_PARAM)]
     candidates = [(i, t) for i, t in candidates if HOSTED_ID.match(i)]
     if not candidates:
@@ -238,7 +245,7 @@ def hosted(folder: Path, params: list[tuple[str, str]], method: str) -> tuple[in
         content = (folder / f"{ident}.bin").read_bytes()
     except (OSError, ValueError):
         return 404, plain, b"Not Found"
-    if float(expires) < time.time():
+    if float(expires) <= now:
         return 404, plain, b"Not Found"
     if not secrets.compare_digest(token, saved_token):
         return 401, plain, b"Unauthorized"

@@ -358,6 +358,20 @@ def send_with_file(sms: World, text: str, file: str, target: str) -> None:
 
 
 @when(
+    parsers.re(
+        r'the operator sends "(?P<text>[^"]*)" with (?P<what>a file that does not exist|a folder) as the file to "(?P<target>[^"]+)"$'
+    )
+)
+def send_unreadable_file(sms: World, text: str, what: str, target: str) -> None:
+    sms.send_unreadable_file(target, text, what)
+
+
+@when("Twilio fetches that message's file again")
+def refetch_sent_file(sms: World) -> None:
+    sms.request_hosted_file("with GET")
+
+
+@when(
     parsers.parse(
         'a signed MMS form from phone "{phone}" saying "{body}" with its Media URL on "{origin}" is posted to the webhook'
     )
