@@ -140,8 +140,8 @@ Feature: MMS: pictures and files in and out
 
     Examples:
       | path | says |
-      | a file that does not exist | Local media file not found |
-      | a folder | Local media path is not a file |
+      | a file that does not exist | FsSafeError: file not found |
+      | a folder | FsSafeError: not a file |
 
   @observed
   Scenario: The file's link serves Twilio for ten minutes on the gateway's clock, then answers 404

@@ -187,14 +187,14 @@ def attachment_lines(files: list[Saved]) -> list[str]:
 
 def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
     """The file and its type, or the plugin's reason Twilio MMS cannot carry it."""
-    try:
+    try:  # OpenClaw reads it through its safe file reader, whose errors the CLI prints as they are
         content = path.read_bytes()
     except FileNotFoundError:
-        raise MediaError(f"Local media file not found: {path}") from None
+        raise MediaError("FsSafeError: file not found") from None
     except IsADirectoryError:
-        raise MediaError(f"Local media path is not a file: {path}") from None
-    except OSError:
-        raise MediaError(f"Local media path is not safe to read: {path}") from None
+        raise MediaError("FsSafeError: not a file") from None
+    except PermissionError:
+        raise MediaError("FsSafeError: permission denied") from None
     kind = (mimetypes.guess_type(path.name)[0] or "").lower()
     if kind not in EXTENSIONS:
         raise MediaError(f"Twilio MMS does not support media type {kind or 'unknown content type'}.")
