@@ -154,12 +154,12 @@ def describe(item: pytest.Item) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With -n (xdist's `load`), the scenarios that set the gateway's environment share one worker."""
+    """With -n (xdist's `load`), scenarios sharing a configuration run back to back, restarts on one worker."""
     if config.getvalue("dist") != "load":
         return None
     from harness import layout, scheduling
 
-    return scheduling.EnvironmentGrouping(config, log, scheduling.environment_tests(layout.features_dir()))
+    return scheduling.ConfigurationScheduling(config, log, scheduling.scenarios(layout.features_dir()))
 
 
 def keep_features(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:

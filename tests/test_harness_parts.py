@@ -13,7 +13,7 @@ import pytest
 
 from harness import redaction
 from harness.drivers.base import CliResult, DriverError, run_cli
-from harness.openclaw.driver import applied_at, patch_prefix
+from harness.openclaw.driver import applied_at, compile_cache, patch_prefix
 from harness.report import render_html, summarize, summary_table, totals
 from harness.runner import print_summary
 from harness.senders import ImsgSender
@@ -244,6 +244,14 @@ def test_openclaw_reload_wait_counts_only_reloads_of_the_patched_keys() -> None:
     assert patch_prefix({"channels": {"sms": {"accounts": {"sales": {}}}}}) == "channels.sms"
     assert patch_prefix({"commands": {"x": 1}, "channels": {}}) == ""
     assert applied_at(log, "") == log.index("\n")
+
+
+def test_openclaw_compiles_its_modules_once_into_the_harness_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Node's compile cache lives beside the cache entries, not in a worker's temporary folder (cold every run)."""
+    monkeypatch.setenv("SMS_HARNESS_CACHE", str(tmp_path / "cache"))
+    assert compile_cache() == str(tmp_path / "cache" / "node-compile-cache")
 
 
 @pytest.mark.slow
