@@ -173,8 +173,9 @@ def test_a_run_past_its_time_is_stopped_with_everything_it_started(tmp_path: Pat
         "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], start_new_session=True)\n"
         "time.sleep(300)\n"
     )
-    with pytest.raises(runner.TimedOut, match="stopped after 3s"):
-        runner.run_child([sys.executable, "-c", script], tmp_path, subprocess.DEVNULL, timeout=3)
+    # 8 s: the child must start Python and write its token first, which takes seconds on a loaded machine
+    with pytest.raises(runner.TimedOut, match="stopped after 8s"):
+        runner.run_child([sys.executable, "-c", script], tmp_path, subprocess.DEVNULL, timeout=8)
     assert children.carrying(token_file.read_text()) == []
 
 
