@@ -320,7 +320,7 @@ def sms_twilio(
 ) -> EmulatorClient:
     """The emulator, emptied before this test (accounts, numbers, messages, records, faults): for
     plain pytest tests that provision their own accounts. Mark a test `sms_keep_state` to keep what
-    earlier tests left. Scenarios use `sms`, which shares accounts between them instead."""
+    earlier tests left. Scenarios use `world`, which shares accounts between them instead."""
     if not request.node.get_closest_marker("sms_keep_state"):
         sms_emulator.reset()
         sms_accounts.free.clear()  # the pooled accounts went with the reset
@@ -338,7 +338,7 @@ def sms_sender(request: pytest.FixtureRequest, sms_emulator: EmulatorClient) -> 
 
 
 @pytest.fixture
-def sms(
+def world(
     request: pytest.FixtureRequest,
     sms_emulator: EmulatorClient,
     sms_gateway: GatewayDriver,
