@@ -8,7 +8,7 @@ import pytest
 from pytest_bdd import given, parsers
 
 from harness.drivers.base import Unsupported
-from harness.matchers import PairingCodes
+from harness.pairing_codes import PairingCodes
 from harness.senders import ImsgSender
 from harness.world import World
 

@@ -6,8 +6,11 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.matchers import PairingCodes, unbreakable
-from harness.world import World, json_cell
+from harness import expect, waits
+from harness.gherkin import json_cell
+from harness.match.texts import unbreakable
+from harness.pairing_codes import PairingCodes
+from harness.world import World
 
 # -- phones -----------------------------------------------------------------------------------
 
@@ -40,7 +43,7 @@ def asks_for_unbreakable_reply(world: World, phone: str, length: int) -> None:
 @when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
 @then(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
 def pairing_reply(world: World, phone: str, pairing_codes: PairingCodes) -> PairingCodes:
-    return pairing_codes.with_code(phone, world.expect_pairing_reply(phone))
+    return pairing_codes.with_code(phone, expect.pairing_reply(world, phone))
 
 
 # -- the operator -----------------------------------------------------------------------------
@@ -150,7 +153,7 @@ def status_probe(world: World) -> None:
 
 @when(parsers.re(r'Twilio has reported the reply as "?(?P<status>\w+)"? to the gateway$'))
 def status_reported(world: World, status: str) -> None:
-    world.expect_deliveries(status_callback=status)
+    expect.status_callback(world, status)
 
 
 @when(
@@ -160,7 +163,7 @@ def status_reported(world: World, status: str) -> None:
     )
 )
 def status_for_reply(world: World, status: str, code: str | None, phone: str) -> None:
-    sid = world.last_reply(phone)["sid"]
+    sid = waits.last_reply(world, phone)["sid"]
     world.post_webhook(world.status_form(status, sid=sid, error_code=int(code) if code else None))
 
 
@@ -340,11 +343,7 @@ def mac_texts(world: World, body: str) -> None:
 
 @when("the operator approves the newest request")
 def approve_newest(world: World) -> None:
-    world.listed_code()
-    entries = world.pairing_entries()
-    if not entries:
-        world.fail("a pending pairing request to approve", "none")
-    world.approve(entries[-1].code)
+    world.approve_newest()
 
 
 @when(parsers.parse('phone "{phone}" sends the files {files} with the text "{body}"'))
