@@ -31,11 +31,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 conformance: $(VENV)/.installed
 	$(BIN)/sms-harness run --report $(REPORT)
 
-# the same suite against the real OpenClaw gateway, provisioned from npm (see README)
+# the same suite against the real OpenClaw gateway, provisioned from npm (see docs/using.md)
 conformance-openclaw: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway openclaw -n 2 --report $(REPORT)-openclaw
 
-# the same suite against Hermes Agent's SMS platform, provisioned from PyPI (see README)
+# the same suite against Hermes Agent's SMS platform, provisioned from PyPI (see docs/using.md)
 conformance-hermes: $(VENV)/.installed
 	$(BIN)/sms-harness run --gateway hermes -n 2 --report $(REPORT)-hermes
 

@@ -1,0 +1,1 @@
+"""Benchmarks: the emulator's throughput, peers, suite and OpenClaw timings, mutation testing."""

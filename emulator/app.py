@@ -14,7 +14,7 @@ from emulator.llm import model
 from emulator.models import Backend
 from emulator.proxy import ConnectProxy
 from emulator.responses import BASIC_CHALLENGE, basic_credentials, rest
-from emulator.store import StateFile
+from emulator.state_file import StateFile
 from emulator.webhooks import Dispatcher
 
 ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/([^/.]+)")

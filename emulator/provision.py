@@ -104,7 +104,7 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ControlError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-STARTER_NUMBER = "+15551234567"  # the README's curl lines text this number
+STARTER_NUMBER = "+15551234567"  # docs/using.md's curl lines text this number
 
 
 def starter(backend: Backend, sms_url: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from emulator import store
+from emulator import state_file
 from emulator.app import create_app
 from emulator.errors import ControlError
 from emulator.models import Backend
@@ -64,7 +64,7 @@ def hypercorn_config(sock: socket.socket) -> Config:
 
 def build_backend(seed: int = 0, config: Path | None = None, state: Path | None = None) -> Backend:
     """The backend a run starts from: the state file if any, then the config's provisioning."""
-    backend = store.load(state, seed) if state else Backend(seed)
+    backend = state_file.load(state, seed) if state else Backend(seed)
     if config is not None:
         spec = load_config(config)
         if state is None or not backend.accounts:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from emulator.client import EmulatorClient, Provisioned
+from harness.forged import PUBLIC_BASE
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,19 @@ class AccountPool:
                     if http.delete(f"/2010-04-01/Accounts/{account.sid}/Messages/{sid}.json").status_code != 204:
                         return  # not clean: a later scenario gets a new account instead
         self.free.setdefault(shape, []).append(account)
+
+
+@dataclass
+class TwilioAccount:
+    """One of a scenario's accounts, by the name its Gherkin gives it, with its gateway's webhook path."""
+
+    name: str
+    sid: str
+    token: str
+    number: str | None
+    path: str
+    services: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        return PUBLIC_BASE + self.path

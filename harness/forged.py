@@ -5,17 +5,19 @@ apart from the scenario state and the matchers."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
 from emulator import forms, media, segments, signing
+from harness import seen
 
 if TYPE_CHECKING:
     from faker import Faker
 
     from harness.drivers.base import GatewayDriver
+    from harness.world import World
 
 PUBLIC_BASE = "https://gateway.example.test"  # the public URL's origin: what Twilio signs, routed to the gateway
 HOSTED_TOKEN = "__openclaw_mms_token_"  # the query key of a hosted file's URL: this prefix, then the file's id
@@ -33,7 +35,6 @@ class ForgedRequests:
     phone: Any
     expand: Any
     act: Any
-    outbound: Any
     hosted_id: str
     before_inbound: Any
     admit: Any
@@ -41,7 +42,7 @@ class ForgedRequests:
     def request_hosted_file(self, how: str) -> httpx.Response:
         """The operator's last file at the URL the gateway gave Twilio for it, asked for `how`: `with GET`
         (HEAD, POST, any method), `with a wrong token`, `for another file's id` or `with two tokens`."""
-        sent = [m for m in self.outbound() if m.get("media_urls")]
+        sent = [m for m in seen.outbound(cast("World", self)) if m.get("media_urls")]
         if not sent:
             raise AssertionError("no message with a file was sent in this scenario: there is no hosted URL to request")
         url = urlsplit(sent[-1]["media_urls"][0])

@@ -24,7 +24,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from emulator.client import EmulatorClient
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness import gateways, options, redaction, sequence
+from harness import gateways, options, redaction, sequence, transcript
 from harness.accounts import AccountPool
 from harness.cache import ProvisionError
 from harness.divergences import KEY as DIVERGENCE
@@ -320,7 +320,7 @@ def sms_twilio(
 ) -> EmulatorClient:
     """The emulator, emptied before this test (accounts, numbers, messages, records, faults): for
     plain pytest tests that provision their own accounts. Mark a test `sms_keep_state` to keep what
-    earlier tests left. Scenarios use `sms`, which shares accounts between them instead."""
+    earlier tests left. Scenarios use `world`, which shares accounts between them instead."""
     if not request.node.get_closest_marker("sms_keep_state"):
         sms_emulator.reset()
         sms_accounts.free.clear()  # the pooled accounts went with the reset
@@ -338,7 +338,7 @@ def sms_sender(request: pytest.FixtureRequest, sms_emulator: EmulatorClient) -> 
 
 
 @pytest.fixture
-def sms(
+def world(
     request: pytest.FixtureRequest,
     sms_emulator: EmulatorClient,
     sms_gateway: GatewayDriver,
@@ -449,21 +449,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     why = judge_divergence(item, call, report) if call.when == "call" else None
     world: World | None = getattr(item, "_sms_world", None)
     if world is not None and call.when == "call" and world.started:
-        report.user_properties.append(("channel", world.applied_channel()))
+        report.user_properties.append(("channel", transcript.channel(world)))
     diverged = getattr(report, "wasxfail", None) is not None
     if world is not None and (report.failed or diverged) and call.when == "call":
         try:
-            records = world.records()
+            records = transcript.records(world)
         except Exception:  # the emulator itself may be what broke: the transcript says so
             records = None
-        transcript = world.transcript(records=records)
+        shown = transcript.text(world, recorded=records)
         gateway_log = redaction.redact(world.driver.logs()[-20000:])
         if records is not None:
             report.user_properties.append(("sequence", redaction.redact(sequence.svg(sequence.arrows(records)))))
         if report.failed:
-            report.sections.append(("emulator transcript", transcript))
+            report.sections.append(("emulator transcript", shown))
             report.sections.append(("gateway log", gateway_log))
-        report.user_properties.append(("transcript", transcript))
+        report.user_properties.append(("transcript", shown))
         report.user_properties.append(("gateway_log", gateway_log))
     if report.failed and call.excinfo is not None:
         report.user_properties.append(("failure", redaction.redact(call.excinfo.exconly())))

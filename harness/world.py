@@ -1,55 +1,36 @@
-"""One scenario's world: Twilio accounts in the emulator, phones, the gateway's setup, expectations.
+"""One scenario's world: its Twilio accounts in the emulator, phones, the gateway's setup, the
+actions its steps take, and the bookkeeping of the last action (its mark, what the gateway
+admitted) that the waits read.
 
-Step definitions call these methods and nothing else. Every expectation waits
-with a timeout and, when it fails, says what was expected, what was seen, and
-shows the emulator's record of the exchange (tokens redacted).
+Checks live apart: `expect.py` composes `waits.py`, `seen.py` and `match.py`, and fails through
+`World.fail`, which adds the emulator's record of the exchange (tokens redacted).
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
-import re
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from faker import Faker
 
 from emulator import media
-from emulator.client import EmulatorClient, Provisioned, WaitTimeout
-from harness import redaction
-from harness.accounts import AccountPool, Shape
+from emulator.client import EmulatorClient, Provisioned
+from harness import gherkin, redaction, transcript, waits
+from harness.accounts import AccountPool, Shape, TwilioAccount
 from harness.channel_config import guide_block
 from harness.drivers.base import CliResult, DriverError, GatewayDriver, NotApplicable, PairingEntry, Setup, Unsupported
 from harness.forged import PUBLIC_BASE, ForgedRequests
-from harness.matchers import Expectations, _short
 from harness.senders import Sender
 
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
-REPEAT = re.compile(r"<(\d+) x ([^<>\s]+)>")  # <N x text> in a Gherkin value: text N times over
-MEDIA_FILE = re.compile(r"/Messages/\w+/Media/ME\w+$")
-CDN_FILE = re.compile(r"^/AC\w+/ME\w+$")  # a short-lived mms.twiliocdn.com link (whatever Host it came in on)
 
 
-@dataclass
-class TwilioAccount:
-    name: str
-    sid: str
-    token: str
-    number: str | None
-    path: str
-    services: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def public_url(self) -> str:
-        return PUBLIC_BASE + self.path
-
-
-class World(ForgedRequests, Expectations):
+class World(ForgedRequests):
     """Everything one scenario set up and observed."""
 
     def __init__(
@@ -109,7 +90,7 @@ class World(ForgedRequests, Expectations):
         A scenario that ends on the webhook's answer may leave an agent turn running: its reply
         would land in the next scenario that takes these accounts, so that ends first."""
         if self.admitted and not self.dirty:
-            self.wait_quiet()
+            waits.quiet(self)
         if self.changed_settings:
             self.emu.settings(**self.changed_settings)
         for fault in self.emu.faults() if self.faults else []:  # most scenarios inject none: no request
@@ -207,32 +188,8 @@ class World(ForgedRequests, Expectations):
         return block
 
     def expand(self, value: Any) -> Any:
-        """Placeholders in Gherkin values: <account sid>, <auth token>, <number>, <public url>, <service X>,
-        <phone X> and its other spellings <phone X digits> (no +) and <phone X dashed> (+1 (555) 123-4567),
-        and <N x text> (text N times over)."""
-        if isinstance(value, list):
-            return [self.expand(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.expand(v) for k, v in value.items()}
-        if not isinstance(value, str) or "<" not in value:
-            return value
-        out = REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), value)
-        for name, acct in self.accounts.items():
-            suffix = "" if name == "main" else f" {name}"
-            out = (
-                out.replace(f"<account sid{suffix}>", acct.sid)
-                .replace(f"<auth token{suffix}>", acct.token)
-                .replace(f"<number{suffix}>", acct.number or "")
-                .replace(f"<public url{suffix}>", acct.public_url)
-            )
-            for service, sid in acct.services.items():
-                out = out.replace(f"<service {service}>", sid)
-        while "<phone " in out:
-            start = out.index("<phone ")
-            end = out.index(">", start)
-            name, _, spelling = out[start + 7 : end].partition(" ")
-            out = out[:start] + spell(self.phone(name), spelling) + out[end + 1 :]
-        return out
+        """The Gherkin value with the scenario's placeholders filled in (`gherkin.expand`)."""
+        return gherkin.expand(value, self.accounts, self.phone)
 
     def start(self, fresh: bool = False) -> None:
         """Run the gateway with the scenario's channel config and environment.
@@ -253,17 +210,6 @@ class World(ForgedRequests, Expectations):
     def apply(self, fresh: bool) -> None:
         """The driver runs the gateway with the scenario's channel and environment, placeholders expanded."""
         self.driver.apply(Setup(self.expand(self.channel), self.expand(self.env), fresh), self.emu.base_url)
-
-    def expect_start_refused(self, says: str) -> None:
-        """Started with the scenario's configuration, the gateway does not come up, and says why."""
-        wanted = f"the gateway to refuse to start, saying {says!r}"
-        try:
-            self.apply(fresh=True)
-        except DriverError as exc:
-            if says.lower() not in str(exc).lower():
-                self.fail(wanted, str(exc))
-            return
-        self.fail(wanted, f"it started and serves {self.driver.local_url}")
 
     def own_path(self, account: str = "main") -> None:
         """Move the account to a webhook path no earlier scenario used.
@@ -369,62 +315,6 @@ class World(ForgedRequests, Expectations):
         self.turns_before = None
         self.asked = None
 
-    def wait_quiet(self) -> None:
-        """Until nothing more can come of the last action.
-
-        That is when every request of the action was refused (or was a status callback) and no
-        agent turn started, or when the gateway says it is done with every message the action got
-        admitted and either no agent turn started since or every turn that did has been answered
-        (then the driver's settle time); else when the quiet window after the action has passed.
-        """
-        deadline = self.acted_at + self.quiet_seconds
-        counted = self.turns_before is not None and self.turns_before >= 0
-        if counted and self.answered and not self.admitted and self.driver.agent_turns() == self.turns_before:
-            time.sleep(self.driver.settle_seconds)  # every request was refused or was a callback: none can lead on
-            return
-        if (
-            counted
-            and self.admitted
-            and self._all_settled(deadline)
-            and (self.driver.agent_turns() == self.turns_before or self._turns_answered(deadline))
-        ):
-            time.sleep(self.driver.settle_seconds)
-            return
-        time.sleep(max(0.0, deadline - time.monotonic()))
-
-    def _turns_answered(self, deadline: float) -> bool:
-        """Every agent turn since the action has its reply, and nothing moves for a settle time.
-
-        A turn's reply goes out after the model answers: once an outbound message is newer than
-        the newest model request, the gateway says it is done with the action's messages (its
-        queue is empty), and neither the turns nor the outbound messages move for the driver's
-        settle time, the turn is over.
-        """
-        while time.monotonic() < deadline:
-            asked = self.emu.model_requests(after=self.mark)
-            sent = self.outbound(after=self.mark)
-            if asked and sent and max(m["seq"] for m in sent) > max(r["seq"] for r in asked):
-                time.sleep(self.driver.settle_seconds)
-                still = (len(self.emu.model_requests(after=self.mark)), len(self.outbound(after=self.mark)))
-                if still == (len(asked), len(sent)) and self._all_settled(deadline):
-                    return True
-            else:
-                time.sleep(0.1)
-        return False
-
-    def _all_settled(self, deadline: float) -> bool:
-        waiting = list(self.admitted)
-        while True:
-            answers = [self.driver.settled(sid) for sid in waiting]
-            if None in answers:
-                return False  # the gateway cannot tell: the quiet window decides
-            waiting = [sid for sid, done in zip(waiting, answers, strict=True) if not done]
-            if not waiting:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-
     def admit(self, sid: str | None, status: int | None) -> None:
         """A message the gateway answered 200 is one to wait for; a refused one never reaches the agent."""
         self.answered += 1
@@ -483,59 +373,7 @@ class World(ForgedRequests, Expectations):
             raise AssertionError(f"rate limit {name}={value} is outside what a scenario will send (1..{MAX_LOAD})")
         return value
 
-    # -- expectations --------------------------------------------------------------------------------
-
-    def outbound(self, phone: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
-        """Messages the gateway sent (to that phone) in this scenario, or since `after`; not its own notices."""
-        match = {"direction": "outbound-api"}
-        if phone is not None:
-            match["to"] = self.phone(phone)
-        sent = self.emu.messages(after=self.start_seq if after is None else after, **match)
-        return [m for m in sent if m.get("to") not in self.driver.own_numbers]
-
-    def wait_reply(self, phone: str, exactly: str | None = None, timeout: float | None = None) -> dict[str, Any]:
-        timeout = timeout or self.reply_timeout
-        match = {"to": self.phone(phone), "direction": "outbound-api"}
-        if exactly is not None:
-            match["body"] = exactly
-        try:
-            return self.emu.wait(after=self.mark, match=match, timeout=timeout)
-        except WaitTimeout as exc:
-            want = f"a message to phone {phone} ({self.phone(phone)})" + (
-                f" reading {exactly!r}" if exactly is not None else ""
-            )
-            seen = _short([m for m in exc.seen if m.get("direction") == "outbound-api"])
-            self.fail(f"{want} within {timeout:g}s", seen or "no outbound message at all")
-            raise
-
-    def last_reply(self, phone: str) -> dict[str, Any]:
-        """The newest message the gateway sent the phone in this scenario, waited for if none came yet."""
-        sent = self.outbound(phone)
-        return sent[-1] if sent else self.wait_reply(phone)
-
-    def wait_replies(self, phone: str, count: int, timeout: float | None = None) -> list[dict[str, Any]]:
-        timeout = timeout or self.reply_timeout
-        deadline = time.monotonic() + timeout
-        while True:
-            got = self.outbound(phone, after=self.mark)
-            if len(got) >= count and self._settled(phone, len(got)):
-                return sorted(got, key=lambda m: m["seq"])
-            if time.monotonic() > deadline:
-                self.fail(f"{count} messages to phone {phone} within {timeout:g}s", _short(got))
-            time.sleep(0.1)
-
-    def _settled(self, phone: str, count: int) -> bool:
-        """No further message arrives for a short while (all chunks are in)."""
-        time.sleep(self.driver.settle_seconds)
-        return len(self.outbound(phone, after=self.mark)) == count
-
-    def sent_requests(self) -> list[dict[str, Any]]:
-        """Messages.json create calls the gateway made in this scenario (not its own notices)."""
-        return [
-            c
-            for c in self.emu.calls(after=self.start_seq, method="POST")
-            if c["path"].endswith("/Messages.json") and dict(c["form"]).get("To") not in self.driver.own_numbers
-        ]
+    # -- the operator's view: pairing list, probe -----------------------------------------------------
 
     def pairing_entries(self) -> list[PairingEntry]:
         result, entries = self.driver.pairing_list()
@@ -543,28 +381,6 @@ class World(ForgedRequests, Expectations):
         if not result.ok:
             self.fail("`pairing list sms` to succeed", result.describe())
         return entries
-
-    def delivery(self) -> dict[str, Any]:
-        if not self.last_inbound or not self.last_inbound.get("deliveries"):
-            self.fail("a webhook delivery for the last text", json.dumps(self.last_inbound)[:500])
-        return self.last_inbound["deliveries"][-1]
-
-    # -- checks the steps call ---------------------------------------------------------------------
-
-    # -- MMS -----------------------------------------------------------------------------------
-
-    def media_requests(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Since the last action: requests for Media files at api.twilio.com, and at Twilio's CDN."""
-        calls = self.emu.calls(after=self.mark)
-        files = [c for c in calls if c["method"] == "GET" and MEDIA_FILE.search(c["path"])]
-        cdn = [c for c in calls if CDN_FILE.match(c["path"])]
-        return files, cdn
-
-    def wait_turn(self) -> None:
-        """Until the agent has been asked since the last action (or the reply timeout passed)."""
-        deadline = time.monotonic() + self.reply_timeout
-        while not self.emu.model_requests(after=self.mark) and time.monotonic() < deadline:
-            time.sleep(0.1)
 
     def probe(self) -> dict[str, Any]:
         result, data = self.driver.status_probe()
@@ -574,79 +390,20 @@ class World(ForgedRequests, Expectations):
         self.last_probe = data
         return data
 
-    def fail(self, expected: str, seen: str) -> None:
-        raise AssertionError(redaction.redact(f"expected: {expected}\nseen: {seen}\n\n{self.transcript(brief=True)}"))
+    def needs_listed_codes(self) -> None:
+        """A step that reads a code from `pairing list` needs a gateway that shows codes there."""
+        if "pairing_list" in self.driver.lacks:
+            raise NotApplicable(self.driver.name, "pairing_list", "a pending code read from `pairing list`")
 
-    # -- the record for reports -------------------------------------------------------------------------
+    def approve_newest(self) -> CliResult:
+        """The operator approves the newest request `pairing list` shows."""
+        self.needs_listed_codes()
+        entries = self.pairing_entries()
+        if not entries:
+            self.fail("a pending pairing request to approve", "none")
+        return self.approve(entries[-1].code)
 
-    def records(self) -> dict[str, list[dict[str, Any]]]:
-        """What the emulator recorded since this scenario began: the transcript's and the diagram's source."""
-        after = self.start_seq
-        return {
-            "calls": self.emu.calls(after=after),
-            "deliveries": self.emu.deliveries(after=after),
-            "messages": self.emu.messages(after=after),
-            "model_requests": self.emu.model_requests(after=after),
-        }
-
-    def transcript(self, brief: bool = False, records: dict[str, list[dict[str, Any]]] | None = None) -> str:
-        """The emulator's record of this scenario: REST calls, webhook deliveries, messages (redacted)."""
-        try:
-            records = records or self.records()
-        except Exception as exc:  # the emulator itself may be what broke
-            return f"(emulator record unavailable: {exc})"
-        lines = ["-- emulator transcript --"]
-        events = sorted(
-            [("call", c) for c in records["calls"]]
-            + [("delivery", d) for d in records["deliveries"]]
-            + [("message", m) for m in records["messages"]],
-            key=lambda e: e[1]["seq"],
-        )
-        for kind, item in events[-40:] if brief else events:
-            lines.append(describe_event(kind, item))
-        if self.last_cli:
-            lines.append("-- last CLI call --\n" + self.last_cli.describe())
-        return redaction.redact("\n".join(lines))
-
-    def applied_channel(self) -> str:
-        """The channel config the gateway last ran with, as JSON, secrets redacted (for the report)."""
-        shown = {"channels.sms": self.expand(self.channel), **({"env": self.expand(self.env)} if self.env else {})}
-        return redaction.redact(json.dumps(shown, indent=2, ensure_ascii=False))
-
-
-def spell(number: str, spelling: str) -> str:
-    """A +1… number as people write it: as is, digits only, or dashed with the area code in brackets."""
-    if spelling == "digits":
-        return number.lstrip("+")
-    if spelling == "dashed":
-        return f"{number[:2]} ({number[2:5]}) {number[5:8]}-{number[8:]}"
-    if spelling:
-        raise AssertionError(f"unknown phone spelling {spelling!r} (known: digits, dashed)")
-    return number
-
-
-def json_cell(cell: str) -> Any:
-    """An example cell holding JSON (Gherkin has already turned its \\n into newlines)."""
-    try:
-        return json.loads(cell, strict=False)
-    except ValueError as exc:
-        raise AssertionError(f"the example cell {cell!r} is not JSON: {exc}") from None
-
-
-def describe_event(kind: str, item: dict[str, Any]) -> str:
-    if kind == "call":
-        form = " ".join(f"{k}={v!r}" for k, v in item["form"])[:300]
-        return f"#{item['seq']} REST {item['method']} {item['path']} [{item['auth']}] -> {item['status']} {form}"
-    if kind == "delivery":
-        attempts = "; ".join(
-            f"{a.get('status') or a.get('error')} in {a['latency_ms']:.0f}ms" for a in item["attempts"]
-        )
-        body = dict(item["form"]).get("Body") or dict(item["form"]).get("MessageStatus", "")
-        return (
-            f"#{item['seq']} WEBHOOK {item['kind']} {item['method']} {item['url']} body={body!r} "
-            f"-> {item['outcome']} ({attempts}){' faults ' + ','.join(item['faults']) if item['faults'] else ''}"
-        )
-    return (
-        f"#{item['seq']} MESSAGE {item['direction']} {item['from']} -> {item['to']} [{item['status']}"
-        f"{', error ' + str(item['error_code']) if item['error_code'] else ''}] {item['body'][:160]!r}"
-    )
+    def fail(self, expected: str, seen: str) -> NoReturn:
+        """The scenario fails: what was expected, what was seen, and the emulator's record of the exchange."""
+        brief = transcript.text(self, brief=True)
+        raise AssertionError(redaction.redact(f"expected: {expected}\nseen: {seen}\n\n{brief}"))

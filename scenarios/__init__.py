@@ -1,0 +1,1 @@
+"""The step definitions that bind features/*.feature (installed as harness.suite)."""

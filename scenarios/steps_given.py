@@ -8,7 +8,7 @@ import pytest
 from pytest_bdd import given, parsers
 
 from harness.drivers.base import Unsupported
-from harness.matchers import PairingCodes
+from harness.pairing_codes import PairingCodes
 from harness.senders import ImsgSender
 from harness.world import World
 
@@ -25,33 +25,33 @@ def pairing_codes() -> PairingCodes:
 
 
 @given("a Twilio account with an SMS number")
-def twilio_account(sms: World) -> None:
-    sms.add_account("main")
+def twilio_account(world: World) -> None:
+    world.add_account("main")
 
 
 @given(parsers.parse('a Twilio account "{name}" with an SMS number on path "{path}"'))
-def twilio_account_on_path(sms: World, name: str, path: str) -> None:
-    sms.add_account(name, path=path)
+def twilio_account_on_path(world: World, name: str, path: str) -> None:
+    world.add_account(name, path=path)
 
 
 @given(parsers.parse('a second Twilio account "{name}"'))
-def second_account(sms: World, name: str) -> None:
-    sms.add_account(name, path=f"/webhooks/sms/{name}")
+def second_account(world: World, name: str) -> None:
+    world.add_account(name, path=f"/webhooks/sms/{name}")
 
 
 @given(parsers.parse('a Twilio trial account "{name}" with an SMS number that has verified phone "{phone}"'))
-def trial_account(sms: World, name: str, phone: str) -> None:
-    sms.add_account(name, trial=True, verified=(sms.phone(phone),))
+def trial_account(world: World, name: str, phone: str) -> None:
+    world.add_account(name, trial=True, verified=(world.phone(phone),))
 
 
 @given(parsers.parse('a Messaging Service "{name}" that leaves inbound webhooks to its numbers'))
-def deferring_service(sms: World, name: str) -> None:
-    sms.add_service(name, use_number_webhook=True)
+def deferring_service(world: World, name: str) -> None:
+    world.add_service(name, use_number_webhook=True)
 
 
 @given(parsers.parse('a Messaging Service "{name}" whose sender pool holds the number'))
-def messaging_service(sms: World, name: str) -> None:
-    sms.add_service(name)
+def messaging_service(world: World, name: str) -> None:
+    world.add_service(name)
 
 
 @given(
@@ -59,51 +59,51 @@ def messaging_service(sms: World, name: str) -> None:
         'a Messaging Service "{name}" whose sender pool holds the number, its inbound webhook called with {method}'
     )
 )
-def messaging_service_method(sms: World, name: str, method: str) -> None:
-    sms.add_service(name, method=method)
+def messaging_service_method(world: World, name: str, method: str) -> None:
+    world.add_service(name, method=method)
 
 
 @given(parsers.re(r'the Twilio number\'s webhook is "(?P<url>[^"]*)" with method (?P<method>\w+)$'))
-def number_webhook(sms: World, url: str, method: str) -> None:
-    sms.set_number_webhook(sms.expand(url), method)
+def number_webhook(world: World, url: str, method: str) -> None:
+    world.set_number_webhook(world.expand(url), method)
 
 
 @given(parsers.parse("the Twilio number signs its webhooks with a shared key using {algorithm}"))
-def shared_key(sms: World, algorithm: str) -> None:
-    sms.sign_with_shared_key(algorithm)
+def shared_key(world: World, algorithm: str) -> None:
+    world.sign_with_shared_key(algorithm)
 
 
 @given(parsers.parse("the next webhook's signature is tampered with: {variant}"))
-def tampered_signature(sms: World, variant: str) -> None:
-    sms.add_fault("signature", {"variant": variant}, phone_number=sms.account().number)
+def tampered_signature(world: World, variant: str) -> None:
+    world.add_fault("signature", {"variant": variant}, phone_number=world.account().number)
 
 
 @given("the tunnel to the gateway is down")
-def tunnel_down(sms: World) -> None:
-    sms.add_fault("webhook_unreachable", account_sid=sms.account().sid, times=None)
+def tunnel_down(world: World) -> None:
+    world.add_fault("webhook_unreachable", account_sid=world.account().sid, times=None)
 
 
 @given(parsers.parse("Twilio will deliver the next inbound message {copies:d} times"))
-def duplicate_delivery(sms: World, copies: int) -> None:
-    sms.add_fault("duplicate_delivery", {"copies": copies}, account_sid=sms.account().sid)
+def duplicate_delivery(world: World, copies: int) -> None:
+    world.add_fault("duplicate_delivery", {"copies": copies}, account_sid=world.account().sid)
 
 
 @given("Twilio will send the next message's status callbacks in reverse order")
-def callbacks_reversed(sms: World) -> None:
-    sms.add_fault("status_out_of_order", account_sid=sms.account().sid)
+def callbacks_reversed(world: World) -> None:
+    world.add_fault("status_out_of_order", account_sid=world.account().sid)
 
 
 # -- the channel's configuration ----------------------------------------------------------------
 
 
 @given(parsers.parse('the SMS channel is configured as in the guide with dmPolicy "{policy}"'))
-def guide_config(sms: World, policy: str) -> None:
-    sms.set_channel(sms.full_channel("main", dmPolicy=policy))
+def guide_config(world: World, policy: str) -> None:
+    world.set_channel(world.full_channel("main", dmPolicy=policy))
 
 
 @given(parsers.parse('the SMS channel is configured as in the guide for account "{account}" with dmPolicy "{policy}"'))
-def guide_config_for(sms: World, account: str, policy: str) -> None:
-    sms.set_channel(sms.full_channel(account, dmPolicy=policy))
+def guide_config_for(world: World, account: str, policy: str) -> None:
+    world.set_channel(world.full_channel(account, dmPolicy=policy))
 
 
 @given(
@@ -111,50 +111,50 @@ def guide_config_for(sms: World, account: str, policy: str) -> None:
         'the SMS channel has accounts "{first}" and "{second}" with dmPolicy "{policy}" and allowFrom {allow}'
     )
 )
-def two_accounts(sms: World, first: str, second: str, policy: str, allow: str) -> None:
+def two_accounts(world: World, first: str, second: str, policy: str, allow: str) -> None:
     accounts = {}
     for name in (first, second):
-        block = sms.full_channel(name, dmPolicy=policy, allowFrom=json.loads(allow))
-        block["webhookPath"] = sms.account(name).path
+        block = world.full_channel(name, dmPolicy=policy, allowFrom=json.loads(allow))
+        block["webhookPath"] = world.account(name).path
         accounts[name] = block
-    sms.set_channel({"enabled": True, "accounts": accounts})
+    world.set_channel({"enabled": True, "accounts": accounts})
 
 
 @given(parsers.parse('both accounts use webhookPath "{path}"'))
-def same_path(sms: World, path: str) -> None:
-    for block in sms.channel["accounts"].values():
+def same_path(world: World, path: str) -> None:
+    for block in world.channel["accounts"].values():
         block["webhookPath"] = path
 
 
 @given(parsers.parse('the SMS channel config is only enabled with dmPolicy "{policy}"'))
-def minimal_config(sms: World, policy: str) -> None:
-    sms.set_channel({"enabled": True, "dmPolicy": policy})
+def minimal_config(world: World, policy: str) -> None:
+    world.set_channel({"enabled": True, "dmPolicy": policy})
 
 
 @given(parsers.re(r"the channel's (?P<key>\w+) is (?P<value>\[.*\]|-?\d+|true|false|\".*\")$"))
-def channel_key(sms: World, key: str, value: str) -> None:
-    sms.configure(**{key: json.loads(value)})
+def channel_key(world: World, key: str, value: str) -> None:
+    world.configure(**{key: json.loads(value)})
 
 
 @given(parsers.parse('the channel\'s dmPolicy is "{policy}" with allowFrom {allow}'))
-def channel_policy(sms: World, policy: str, allow: str) -> None:
-    sms.configure(dmPolicy=policy, allowFrom=json.loads(allow))
+def channel_policy(world: World, policy: str, allow: str) -> None:
+    world.configure(dmPolicy=policy, allowFrom=json.loads(allow))
 
 
 @given(parsers.parse("the channel's authToken is the SecretRef {ref}"))
-def secret_ref(sms: World, ref: str) -> None:
-    sms.configure(authToken=json.loads(ref))
+def secret_ref(world: World, ref: str) -> None:
+    world.configure(authToken=json.loads(ref))
 
 
 @given(parsers.parse('the channel uses messagingServiceSid "{sid}" instead of fromNumber'))
-def service_instead_of_number(sms: World, sid: str) -> None:
-    sms.configure(fromNumber=None, messagingServiceSid=sid)
+def service_instead_of_number(world: World, sid: str) -> None:
+    world.configure(fromNumber=None, messagingServiceSid=sid)
 
 
 @given(parsers.re(r"the channel has no (?P<key>\w+)$"))
 @given(parsers.re(r"the channel does not set (?P<key>\w+)$"))
-def channel_without(sms: World, key: str) -> None:
-    sms.configure(**{key: None})
+def channel_without(world: World, key: str) -> None:
+    world.configure(**{key: None})
 
 
 # -- the environment ----------------------------------------------------------------------------
@@ -166,9 +166,9 @@ def channel_without(sms: World, key: str) -> None:
         r"SMS_PUBLIC_WEBHOOK_URL(?: for \"(?P<name>\w+)\")?$"
     )
 )
-def env_credentials(sms: World, name: str | None) -> None:
-    account = sms.account(name or "main")
-    sms.env.update(
+def env_credentials(world: World, name: str | None) -> None:
+    account = world.account(name or "main")
+    world.env.update(
         {
             "TWILIO_ACCOUNT_SID": account.sid,
             "TWILIO_AUTH_TOKEN": account.token,
@@ -178,73 +178,73 @@ def env_credentials(sms: World, name: str | None) -> None:
 
 
 @given(parsers.re(r"the environment has (?P<name>[A-Z_]+) \"(?P<value>.*)\"$"))
-def env_value(sms: World, name: str, value: str) -> None:
-    sms.env[name] = value
+def env_value(world: World, name: str, value: str) -> None:
+    world.env[name] = value
 
 
 @given(parsers.re(r"the environment has (?P<name>[A-Z_]+) set to the account's auth token$"))
-def env_token(sms: World, name: str) -> None:
-    sms.env[name] = sms.account().token
+def env_token(world: World, name: str) -> None:
+    world.env[name] = world.account().token
 
 
 # -- the gateway ----------------------------------------------------------------------------------
 
 
 @given("the gateway is running")
-def gateway_running(sms: World) -> None:
-    sms.start()
+def gateway_running(world: World) -> None:
+    world.start()
 
 
 @given("the gateway is running with the account on a webhook path of its own")
-def gateway_running_own_path(sms: World) -> None:
-    sms.own_path()
-    sms.start()
+def gateway_running_own_path(world: World) -> None:
+    world.own_path()
+    world.start()
 
 
 @given("the gateway is running fresh")
-def gateway_running_fresh(sms: World) -> None:
-    sms.start(fresh=True)
+def gateway_running_fresh(world: World) -> None:
+    world.start(fresh=True)
 
 
 @given("the imsg sender can reach a real Twilio number")
-def imsg_ready(sms: World) -> None:
+def imsg_ready(world: World) -> None:
     reason = ImsgSender.availability()
     if reason:
         raise Unsupported(reason)
-    if not isinstance(sms.sender, ImsgSender):
+    if not isinstance(world.sender, ImsgSender):
         raise Unsupported("run with --sender imsg to drive a real phone through Messages")
 
 
 @given(parsers.re(r"Twilio refuses the next (?P<times>\d+) Messages.json requests? with (?P<status>\d+)$"))
-def messages_refused(sms: World, times: str, status: str) -> None:
-    sms.fail_sends(int(status), times=int(times))
+def messages_refused(world: World, times: str, status: str) -> None:
+    world.fail_sends(int(status), times=int(times))
 
 
 @given("Twilio serves media files without redirecting to its CDN")
-def media_without_redirect(sms: World) -> None:
-    sms.twilio_setting(media_redirect=False)
+def media_without_redirect(world: World) -> None:
+    world.twilio_setting(media_redirect=False)
 
 
 @given(parsers.parse("Twilio answers requests for media files with {status:d}"))
-def media_files_fail(sms: World, status: int) -> None:
-    sms.fail_media(status)
+def media_files_fail(world: World, status: int) -> None:
+    world.fail_media(status)
 
 
 @given(parsers.parse("Twilio answers the gateway's sends with {status:d} and an HTML error page"))
-def sends_get_error_page(sms: World, status: int) -> None:
-    sms.fail_sends(status, page=ERROR_PAGE)
+def sends_get_error_page(world: World, status: int) -> None:
+    world.fail_sends(status, page=ERROR_PAGE)
 
 
 @given(parsers.parse("the agent takes {seconds:d} seconds to answer"))
-def slow_agent(sms: World, seconds: int) -> None:
-    sms.add_fault("model_latency", {"delay_ms": seconds * 1000}, times=None)
+def slow_agent(world: World, seconds: int) -> None:
+    world.add_fault("model_latency", {"delay_ms": seconds * 1000}, times=None)
 
 
 @given(parsers.parse("Twilio answers the first request for a media file with {status:d}"))
-def media_file_fails_once(sms: World, status: int) -> None:
-    sms.fail_media(status, times=1)
+def media_file_fails_once(world: World, status: int) -> None:
+    world.fail_media(status, times=1)
 
 
 @given(parsers.parse("Twilio redirects media files to its CDN with {status:d}"))
-def media_redirect_status(sms: World, status: int) -> None:
-    sms.twilio_setting(media_redirect=True, media_redirect_status=status)
+def media_redirect_status(world: World, status: int) -> None:
+    world.twilio_setting(media_redirect=True, media_redirect_status=status)

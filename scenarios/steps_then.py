@@ -7,47 +7,50 @@ import json
 from pytest_bdd import parsers, then
 
 from emulator import agent_script
-from harness.matchers import PairingCodes
-from harness.world import World, json_cell
+from harness import expect, waits
+from harness.gherkin import json_cell
+from harness.match import gateway
+from harness.pairing_codes import PairingCodes
+from harness.world import World
 
 # -- the webhook's answer -----------------------------------------------------------------------
 
 
 @then("the webhook answers 200 with an empty TwiML response")
-def empty_twiml(sms: World) -> None:
-    sms.expect_answer(200, "<Response></Response>", of="webhook", content_type="text/xml")
+def empty_twiml(world: World) -> None:
+    expect.webhook_answer(world, 200, "<Response></Response>", content_type="text/xml")
 
 
 @then(parsers.parse('the webhook answers {status:d} with body "{body}"'))
-def webhook_answer(sms: World, status: int, body: str) -> None:
-    sms.expect_answer(status, body, of="webhook")
+def webhook_answer(world: World, status: int, body: str) -> None:
+    expect.webhook_answer(world, status, body)
 
 
 @then(parsers.re(r"the gateway answers (?P<status>\d+)(?: with body \"(?P<body>.*)\")?(?P<xml> as XML)?$"))
-def gateway_answer(sms: World, status: str, body: str | None, xml: str | None) -> None:
-    sms.expect_answer(int(status), body, content_type="text/xml; charset=utf-8" if xml else None)
+def gateway_answer(world: World, status: str, body: str | None, xml: str | None) -> None:
+    expect.answer(world, int(status), body, content_type="text/xml; charset=utf-8" if xml else None)
 
 
 @then(
     parsers.re(r'the gateway answers 200 with the file(?P<head>\'s headers but no body)?, inline as "(?P<name>[^"]+)"$')
 )
-def hosted_file_served(sms: World, head: str | None, name: str) -> None:
-    sms.expect_file_served(name, body=not head)
+def hosted_file_served(world: World, head: str | None, name: str) -> None:
+    expect.file_served(world, name, body=not head)
 
 
 @then(parsers.parse('the answer carries the header "{name}: {value}"'))
-def answer_header(sms: World, name: str, value: str) -> None:
-    sms.expect_answer(None, header=(name, value))
+def answer_header(world: World, name: str, value: str) -> None:
+    expect.answer_header(world, name, value)
 
 
 @then(parsers.parse('the last answer is {status:d} with body "{body}"'))
-def last_answer(sms: World, status: int, body: str) -> None:
-    sms.expect_answer(status, body)
+def last_answer(world: World, status: int, body: str) -> None:
+    expect.answer(world, status, body)
 
 
 @then(parsers.parse('all {count:d} were answered {status:d} with body "{body}"'))
-def all_answered(sms: World, count: int, status: int, body: str) -> None:
-    sms.expect_answers([(status, body)] * count)
+def all_answered(world: World, count: int, status: int, body: str) -> None:
+    expect.answers(world, [(status, body)] * count)
 
 
 @then(
@@ -55,77 +58,77 @@ def all_answered(sms: World, count: int, status: int, body: str) -> None:
         'the first {count:d} were answered {status:d} with body "{body}", the last {last:d} with body "{last_body}"'
     )
 )
-def first_then_last(sms: World, count: int, status: int, body: str, last: int, last_body: str) -> None:
-    sms.expect_answers([(status, body)] * count + [(last, last_body)])
+def first_then_last(world: World, count: int, status: int, body: str, last: int, last_body: str) -> None:
+    expect.answers(world, [(status, body)] * count + [(last, last_body)])
 
 
 @then(parsers.parse('a signed inbound form from phone "{phone}" sent to "{path}" gets {status:d}'))
-def other_path(sms: World, phone: str, path: str, status: int) -> None:
-    sms.post_webhook(sms.inbound_form(phone), path=path)
-    sms.expect_answer(status)
+def other_path(world: World, phone: str, path: str, status: int) -> None:
+    world.post_webhook(world.inbound_form(phone), path=path)
+    expect.answer(world, status)
 
 
 @then("every delivery of it was answered 200")
-def all_deliveries_200(sms: World) -> None:
-    sms.expect_deliveries(each_answered=200)
+def all_deliveries_200(world: World) -> None:
+    expect.each_delivery_answered(world, 200)
 
 
 @then(parsers.parse("the webhook was signed with the shared key using {algorithm}"))
-def signed_with_shared_key(sms: World, algorithm: str) -> None:
-    sms.expect_deliveries(signed_with=algorithm)
+def signed_with_shared_key(world: World, algorithm: str) -> None:
+    expect.signed_with(world, algorithm)
 
 
 @then(parsers.parse("Twilio logs error {code:d} on the inbound message"))
-def twilio_error(sms: World, code: int) -> None:
-    sms.expect_deliveries(inbound_error=code)
+def twilio_error(world: World, code: int) -> None:
+    expect.inbound_error(world, code)
 
 
 # -- what the phone got -------------------------------------------------------------------------
 
 
 @then(parsers.parse('phone "{phone}" gets the reply "{text}"'))
-def gets_reply(sms: World, phone: str, text: str) -> None:
-    sms.wait_reply(phone, exactly=text)
+def gets_reply(world: World, phone: str, text: str) -> None:
+    waits.reply(world, phone, exactly=text)
 
 
 @then(parsers.parse('phone "{phone}" gets the messages {messages}'))
-def gets_messages(sms: World, phone: str, messages: str) -> None:
-    sms.expect_messages_to(phone, bodies=json_cell(messages))
+def gets_messages(world: World, phone: str, messages: str) -> None:
+    expect.messages(world, phone, json_cell(messages))
 
 
 @then(parsers.parse('phone "{phone}" gets no reply'))
-def gets_no_reply(sms: World, phone: str) -> None:
-    sms.expect_messages_to(phone, none=True)
+def gets_no_reply(world: World, phone: str) -> None:
+    expect.no_reply(world, phone)
 
 
 @then(parsers.parse('phone "{phone}" gets nothing more'))
-def gets_nothing_more(sms: World, phone: str) -> None:
-    sms.expect_messages_to(phone, count=0)
+def gets_nothing_more(world: World, phone: str) -> None:
+    expect.message_count(world, phone, 0)
 
 
 @then(parsers.parse('phone "{phone}" gets no pairing code'))
-def gets_no_pairing_code(sms: World, phone: str) -> None:
-    sms.expect_no_pairing_code(phone)
+def gets_no_pairing_code(world: World, phone: str) -> None:
+    expect.no_pairing_code(world, phone)
 
 
 @then(parsers.parse('phone "{phone}" gets no reply containing "{text}"'))
-def gets_no_reply_containing(sms: World, phone: str, text: str) -> None:
-    sms.expect_messages_to(phone, none=True, containing=text)
+def gets_no_reply_containing(world: World, phone: str, text: str) -> None:
+    expect.no_reply(world, phone, containing=text)
 
 
 @then(parsers.re(r'phone "(?P<phone>\w+)" gets exactly (?P<count>\d+) messages?$'))
-def gets_exactly(sms: World, phone: str, count: str) -> None:
-    sms.expect_messages_to(phone, count=int(count))
+def gets_exactly(world: World, phone: str, count: str) -> None:
+    expect.message_count(world, phone, int(count))
 
 
 @then(parsers.re(r'phone "(?P<phone>\w+)" gets messages of (?P<lengths>[\d, and]+) characters, in order$'))
-def gets_lengths(sms: World, phone: str, lengths: str) -> None:
-    sms.expect_messages_to(phone, lengths=[int(n) for n in lengths.replace(" and ", ",").split(",")])
+def gets_lengths(world: World, phone: str, lengths: str) -> None:
+    expect.lengths(world, phone, [int(n) for n in lengths.replace(" and ", ",").split(",")])
 
 
 @then(parsers.parse('the pairing reply names phone "{phone}" and says "openclaw pairing approve sms <code>"'))
-def pairing_reply_text(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
-    sms.expect_pairing_reply(phone, quoting=pairing_codes.by_phone[phone])
+def pairing_reply_text(world: World, pairing_codes: PairingCodes, phone: str) -> None:
+    expect.pairing_reply(world, phone, quoting=pairing_codes.by_phone[phone])
 
 
 @then(
@@ -134,191 +137,190 @@ def pairing_reply_text(sms: World, pairing_codes: PairingCodes, phone: str) -> N
         r"(?P<limit>\d+) characters$"
     )
 )
-def long_answer(sms: World, phone: str, least: str | None, limit: str) -> None:
-    sms.expect_messages_to(phone, chunks_of=int(limit), least=int(least or 1))
+def long_answer(world: World, phone: str, least: str | None, limit: str) -> None:
+    expect.long_answer(world, phone, int(limit), least=int(least or 1))
 
 
 @then("the messages read, in order, as the agent's answer in plain text")
-def chunks_in_order(sms: World) -> None:
-    sms.expect_joined_chunks(read_as=agent_script.LONG_MARKDOWN)
+def chunks_in_order(world: World) -> None:
+    expect.chunks_read_as(world, agent_script.LONG_MARKDOWN)
 
 
 @then(parsers.parse('no message to phone "{phone}" contains markdown: {tokens}'))
-def no_markdown(sms: World, phone: str, tokens: str) -> None:
-    sms.expect_messages_to(phone, without=json.loads(f"[{tokens}]"))
+def no_markdown(world: World, phone: str, tokens: str) -> None:
+    expect.free_of(world, phone, json.loads(f"[{tokens}]"))
 
 
 @then(parsers.parse('no message to phone "{phone}" contains 3 newlines in a row'))
-def no_triple_newlines(sms: World, phone: str) -> None:
-    sms.expect_messages_to(phone, without=["\n\n\n"])
+def no_triple_newlines(world: World, phone: str) -> None:
+    expect.free_of(world, phone, ["\n\n\n"])
 
 
 @then(parsers.parse('the link "{text}" is kept readable'))
 @then(parsers.parse('the fenced code line "{text}" is kept as plain text'))
-def kept_text(sms: World, text: str) -> None:
-    sms.expect_joined_chunks(contains=text)
+def kept_text(world: World, text: str) -> None:
+    expect.chunks_contain(world, text)
 
 
 # -- what the gateway asked Twilio ----------------------------------------------------------------
 
 
 @then(parsers.parse('every message to phone "{phone}" was sent from the number with the account\'s credentials'))
-def sent_from_number(sms: World, phone: str) -> None:
-    sms.expect_send_requests(to_phone=phone)
+def sent_from_number(world: World, phone: str) -> None:
+    expect.sent_as(world, phone)
 
 
 @then(
     parsers.parse('the reply to phone "{phone}" came from the number of "{account}" with the credentials of "{creds}"')
 )
-def reply_from_account(sms: World, phone: str, account: str, creds: str) -> None:
+def reply_from_account(world: World, phone: str, account: str, creds: str) -> None:
     assert account == creds, "the step compares one account's number with its own credentials"
-    sms.expect_send_requests(to_phone=phone, from_account=account)
+    expect.sent_as(world, phone, account)
 
 
 @then(parsers.parse('the Messages.json request had StatusCallback "{url}"'))
-def status_callback(sms: World, url: str) -> None:
-    sms.expect_send_requests(params={"StatusCallback": sms.expand(url)})
+def status_callback(world: World, url: str) -> None:
+    expect.requests_with(world, StatusCallback=world.expand(url))
 
 
 @then("the Messages.json request had no StatusCallback")
-def no_status_callback(sms: World) -> None:
-    sms.expect_send_requests(params={"StatusCallback": None})
+def no_status_callback(world: World) -> None:
+    expect.requests_with(world, StatusCallback=None)
 
 
 @then(parsers.parse('the Messages.json request used MessagingServiceSid "{sid}" and no From'))
-def used_service(sms: World, sid: str) -> None:
-    sms.expect_send_requests(params={"MessagingServiceSid": sms.expand(sid), "From": None})
+def used_service(world: World, sid: str) -> None:
+    expect.requests_with(world, MessagingServiceSid=world.expand(sid), From=None)
 
 
 @then(parsers.parse('the Messages.json request used From "{number}" and no MessagingServiceSid'))
-def used_number(sms: World, number: str) -> None:
-    sms.expect_send_requests(params={"From": sms.expand(number), "MessagingServiceSid": None})
+def used_number(world: World, number: str) -> None:
+    expect.requests_with(world, From=world.expand(number), MessagingServiceSid=None)
 
 
 @then(parsers.parse('the gateway made {count:d} Messages.json requests to phone "{phone}"'))
-def made_requests(sms: World, count: int, phone: str) -> None:
-    sms.expect_send_requests(count=count, to_phone=phone)
+def made_requests(world: World, count: int, phone: str) -> None:
+    expect.request_count(world, count, phone)
 
 
 @then(parsers.parse('the gateway refuses to start, saying "{text}"'))
-def refuses_to_start(sms: World, text: str) -> None:
-    sms.expect_start_refused(text)
+def refuses_to_start(world: World, text: str) -> None:
+    expect.start_refused(world, text)
 
 
 @then("no Messages.json request was made")
-def no_request(sms: World) -> None:
-    sms.expect_send_requests(none=True)
+def no_request(world: World) -> None:
+    expect.no_requests(world)
 
 
 @then(parsers.parse('the gateway sent "{text}" back through Twilio'))
-def sent_through_real_twilio(sms: World, text: str) -> None:
-    sms.expect_real_twilio_reply(text)
+def sent_through_real_twilio(world: World, text: str) -> None:
+    expect.real_twilio_reply(world, text)
 
 
 # -- pairing and the CLI ---------------------------------------------------------------------------
 
 
 @then(parsers.parse('"pairing list sms" shows phone "{phone}" with that code'))
-def pairing_list_shows(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
-    sms.expect_pairing_list(phone, code=pairing_codes.by_phone.get(phone))
+def pairing_list_shows(world: World, pairing_codes: PairingCodes, phone: str) -> None:
+    expect.pairing_listed(world, phone, pairing_codes.by_phone.get(phone))
 
 
 @then(parsers.parse('"pairing list sms" does not show phone "{phone}"'))
-def pairing_list_hides(sms: World, phone: str) -> None:
-    sms.expect_pairing_list(phone, listed=False)
+def pairing_list_hides(world: World, phone: str) -> None:
+    expect.pairing_unlisted(world, phone)
 
 
 @then('"pairing list sms" shows a new request')
-def pairing_list_new(sms: World) -> None:
-    if not sms.pairing_entries():
-        sms.fail("a pending pairing request", "an empty pairing list")
+def pairing_list_new(world: World) -> None:
+    expect.pairing_pending(world)
 
 
 @then(parsers.parse('the approval says "{text}"'))
-def approval_says(sms: World, text: str) -> None:
-    sms.expect_cli(ok=True, says=sms.expand(text))
+def approval_says(world: World, text: str) -> None:
+    expect.cli(world, ok=True, says=world.expand(text))
 
 
 @then("approving that code fails")
-def approving_fails(sms: World, pairing_codes: PairingCodes) -> None:
-    sms.approve(pairing_codes.last)
-    sms.expect_cli(ok=False)
+def approving_fails(world: World, pairing_codes: PairingCodes) -> None:
+    world.approve(pairing_codes.last)
+    expect.cli(world, ok=False)
 
 
 @then(parsers.parse('approving the code "{code}" fails'))
-def approving_code_fails(sms: World, code: str) -> None:
-    sms.approve(code)
-    sms.expect_cli(ok=False)
+def approving_code_fails(world: World, code: str) -> None:
+    world.approve(code)
+    expect.cli(world, ok=False)
 
 
 @then("no agent turn has run")
-def no_agent_turn(sms: World) -> None:
-    sms.expect_agent(turns=0)
+def no_agent_turn(world: World) -> None:
+    expect.agent_turns(world, 0)
 
 
 @then("the command succeeds")
-def command_succeeds(sms: World) -> None:
-    sms.expect_cli(ok=True)
+def command_succeeds(world: World) -> None:
+    expect.cli(world, ok=True)
 
 
 @then(parsers.parse("the command succeeds, warning '{text}'"))
-def command_succeeds_warning(sms: World, text: str) -> None:
-    sms.expect_cli(ok=True, says=text)
+def command_succeeds_warning(world: World, text: str) -> None:
+    expect.cli(world, ok=True, says=text)
 
 
 @then("the command fails")
-def command_fails(sms: World) -> None:
-    sms.expect_cli(ok=False)
+def command_fails(world: World) -> None:
+    expect.cli(world, ok=False)
 
 
 @then(parsers.parse('the command fails mentioning "{text}"'))
-def command_fails_mentioning(sms: World, text: str) -> None:
-    sms.expect_cli(ok=False, says=text)
+def command_fails_mentioning(world: World, text: str) -> None:
+    expect.cli(world, ok=False, says=text)
 
 
 @then(parsers.parse('the command fails with one line naming "{key}"'))
-def command_fails_one_line(sms: World, key: str) -> None:
-    sms.expect_cli(ok=False, says=key, one_line=True)
+def command_fails_one_line(world: World, key: str) -> None:
+    expect.must(world, expect.cli(world, ok=False, says=key), gateway.one_stderr_line)
 
 
 @then(parsers.parse('the gateway warns about "{text}"'))
-def gateway_warns(sms: World, text: str) -> None:
-    sms.expect_log(text)
+def gateway_warns(world: World, text: str) -> None:
+    expect.log(world, text)
 
 
 @then(parsers.parse('the gateway reports an error naming "{first}" and "{second}"'))
-def gateway_error(sms: World, first: str, second: str) -> None:
-    sms.expect_log(first, second)
+def gateway_error(world: World, first: str, second: str) -> None:
+    expect.log(world, first, second)
 
 
 # -- the probe -------------------------------------------------------------------------------------
 
 
 @then(parsers.parse('the status shows the account as not configured, naming "{text}"'))
-def status_unconfigured(sms: World, text: str) -> None:
-    sms.expect_probe(unconfigured=text)
+def status_unconfigured(world: World, text: str) -> None:
+    expect.probe_unconfigured(world, text)
 
 
 @then(parsers.parse('the probe reports the webhook as "{state}"'))
-def probe_state(sms: World, state: str) -> None:
-    sms.expect_probe("webhook.status", state)
+def probe_state(world: World, state: str) -> None:
+    expect.probe(world, "webhook.status", state)
 
 
 @then(parsers.re(r'the probe reports the webhook as "(?P<state>[^"]+)" and ok (?P<ok>true|false)$'))
-def probe_state_and_ok(sms: World, state: str, ok: str) -> None:
-    sms.expect_probe("webhook.status", state)
-    sms.expect_probe("probe.ok", ok == "true")
+def probe_state_and_ok(world: World, state: str, ok: str) -> None:
+    expect.probe(world, "webhook.status", state)
+    expect.probe(world, "probe.ok", ok == "true")
 
 
 @then(parsers.parse('the probe is not ok and mentions "{text}"'))
-def probe_not_ok(sms: World, text: str) -> None:
-    sms.expect_probe("probe.ok", False)
-    sms.expect_probe("probe", mentions=text)
+def probe_not_ok(world: World, text: str) -> None:
+    expect.probe(world, "probe.ok", False)
+    expect.probe_mentions(world, "probe", text)
 
 
 @then(parsers.parse('the probe gives a hint mentioning "{text}"'))
-def probe_hint(sms: World, text: str) -> None:
-    sms.expect_probe("hints", mentions=text)
+def probe_hint(world: World, text: str) -> None:
+    expect.probe_mentions(world, "hints", text)
 
 
 @then(
@@ -327,12 +329,10 @@ def probe_hint(sms: World, text: str) -> None:
         r"(?: with error (?P<code>\d+))?$"
     )
 )
-def probe_recent_outbound(sms: World, negated: str | None, status: str, code: str | None) -> None:
-    if not sms.last_probe:
-        sms.probe()
-    sms.expect_probe("recentOutbound.status", status, negated=bool(negated))
+def probe_recent_outbound(world: World, negated: str | None, status: str, code: str | None) -> None:
+    expect.probe(world, "recentOutbound.status", status, negated=bool(negated))
     if code:
-        sms.expect_probe("recentOutbound.errorCode", code)
+        expect.probe(world, "recentOutbound.errorCode", code)
 
 
 # -- MMS ---------------------------------------------------------------------------------------
@@ -343,8 +343,8 @@ def probe_recent_outbound(sms: World, negated: str | None, status: str, code: st
         r"the gateway requested (?P<count>\d+) of that message's files from Twilio with the account's credentials$"
     )
 )
-def media_requested(sms: World, count: str) -> None:
-    sms.expect_media_fetched(int(count))
+def media_requested(world: World, count: str) -> None:
+    expect.media_fetched(world, int(count))
 
 
 @then(
@@ -352,20 +352,20 @@ def media_requested(sms: World, count: str) -> None:
         r"the gateway requested that message's file from Twilio (?P<times>\d+) times with the account's credentials$"
     )
 )
-def media_requested_times(sms: World, times: str) -> None:
-    sms.expect_media_fetched(1, times=int(times))
+def media_requested_times(world: World, times: str) -> None:
+    expect.media_fetched(world, 1, times=int(times))
 
 
 @then(parsers.re(r"the gateway downloaded (?P<count>\d+) files? through Twilio's CDN$"))
-def media_from_cdn(sms: World, count: str) -> None:
-    sms.expect_media_fetched(int(count), from_cdn=True)
+def media_from_cdn(world: World, count: str) -> None:
+    expect.cdn_downloads(world, int(count))
 
 
 @then(parsers.parse("the agent was given the files {files} and the text {text}"))
-def agent_given(sms: World, files: str, text: str) -> None:
-    sms.expect_agent(given=(json_cell(files), json_cell(text)))
+def agent_given(world: World, files: str, text: str) -> None:
+    expect.agent_given(world, json_cell(files), json_cell(text))
 
 
 @then(parsers.parse('phone "{phone}" gets the message "{body}" with the file {file}'))
-def message_with_file(sms: World, phone: str, body: str, file: str) -> None:
-    sms.expect_messages_to(phone, with_file=(body, json_cell(file)))
+def message_with_file(world: World, phone: str, body: str, file: str) -> None:
+    expect.message_with_file(world, phone, body, json_cell(file))

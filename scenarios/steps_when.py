@@ -6,75 +6,78 @@ import os
 
 from pytest_bdd import parsers, then, when
 
-from harness.matchers import PairingCodes, unbreakable
-from harness.world import World, json_cell
+from harness import expect, waits
+from harness.gherkin import json_cell
+from harness.match.texts import unbreakable
+from harness.pairing_codes import PairingCodes
+from harness.world import World
 
 # -- phones -----------------------------------------------------------------------------------
 
 
 @when(parsers.parse('phone "{phone}" texts "{body}"'))
-def phone_texts(sms: World, phone: str, body: str) -> None:
-    sms.text(phone, body)
+def phone_texts(world: World, phone: str, body: str) -> None:
+    world.text(phone, body)
 
 
 @when(parsers.parse('phone "{phone}" texts account "{account}" "{body}"'))
-def phone_texts_account(sms: World, phone: str, account: str, body: str) -> None:
-    sms.text(phone, body, account=account)
+def phone_texts_account(world: World, phone: str, account: str, body: str) -> None:
+    world.text(phone, body, account=account)
 
 
 @when(parsers.parse('phone "{phone}" texts the Messaging Service "{service}" "{body}"'))
-def phone_texts_service(sms: World, phone: str, service: str, body: str) -> None:
-    sms.text(phone, body, to=sms.account().services[service])
+def phone_texts_service(world: World, phone: str, service: str, body: str) -> None:
+    world.text(phone, body, to=world.account().services[service])
 
 
 @when(parsers.parse('phone "{phone}" gets the agent to answer {answer}'))
-def asks_agent(sms: World, phone: str, answer: str) -> None:
-    sms.ask_agent(phone, json_cell(answer))
+def asks_agent(world: World, phone: str, answer: str) -> None:
+    world.ask_agent(phone, json_cell(answer))
 
 
 @when(parsers.parse('phone "{phone}" asks for a reply of {length:d} characters without spaces'))
-def asks_for_unbreakable_reply(sms: World, phone: str, length: int) -> None:
-    sms.text(phone, "reply exactly " + unbreakable(length))
+def asks_for_unbreakable_reply(world: World, phone: str, length: int) -> None:
+    world.text(phone, "reply exactly " + unbreakable(length))
 
 
 @when(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
 @then(parsers.parse('phone "{phone}" gets a pairing reply with an 8-character code'), target_fixture="pairing_codes")
-def pairing_reply(sms: World, phone: str, pairing_codes: PairingCodes) -> PairingCodes:
-    return pairing_codes.with_code(phone, sms.expect_pairing_reply(phone))
+def pairing_reply(world: World, phone: str, pairing_codes: PairingCodes) -> PairingCodes:
+    return pairing_codes.with_code(phone, expect.pairing_reply(world, phone))
 
 
 # -- the operator -----------------------------------------------------------------------------
 
 
 @when(parsers.re(r"the operator approves that code(?P<notify> with --notify)?$"))
-def approve_that_code(sms: World, pairing_codes: PairingCodes, notify: str | None) -> None:
-    sms.act()
-    sms.approve(pairing_codes.last, notify=bool(notify))
+def approve_that_code(world: World, pairing_codes: PairingCodes, notify: str | None) -> None:
+    world.act()
+    world.approve(pairing_codes.last, notify=bool(notify))
 
 
 @when(parsers.parse('the operator approves the code of phone "{phone}"'))
-def approve_code_of(sms: World, pairing_codes: PairingCodes, phone: str) -> None:
-    sms.approve(pairing_codes.by_phone[phone])
+def approve_code_of(world: World, pairing_codes: PairingCodes, phone: str) -> None:
+    world.approve(pairing_codes.by_phone[phone])
 
 
 @when(parsers.parse('the operator tries the code "{code}" {times:d} times'))
-def approve_wrong_code(sms: World, code: str, times: int) -> None:
-    sms.approve_wrong(code, times)
+def approve_wrong_code(world: World, code: str, times: int) -> None:
+    world.approve_wrong(code, times)
 
 
 @when("the gateway is stopped")
-def gateway_stopped(sms: World) -> None:
-    sms.driver.stop()
+def gateway_stopped(world: World) -> None:
+    world.driver.stop()
 
 
 @when("the gateway is started again")
-def gateway_started(sms: World) -> None:
-    sms.start()
+def gateway_started(world: World) -> None:
+    world.start()
 
 
 @when(parsers.re(r"(?P<minutes>\d+) minutes? pass(?:es)? on the gateway's clock$"))
-def clock_passes(sms: World, minutes: str) -> None:
-    sms.advance_clock(int(minutes) * 60)
+def clock_passes(world: World, minutes: str) -> None:
+    world.advance_clock(int(minutes) * 60)
 
 
 @when(
@@ -83,74 +86,74 @@ def clock_passes(sms: World, minutes: str) -> None:
         r"(?P<dry> with --dry-run)?$"
     )
 )
-def apply_patch(sms: World, key: str, value: str, dry: str | None) -> None:
-    sms.patch_config({"channels": {"sms": {key: value}}}, dry_run=bool(dry))
+def apply_patch(world: World, key: str, value: str, dry: str | None) -> None:
+    world.patch_config({"channels": {"sms": {key: value}}}, dry_run=bool(dry))
 
 
 @when(parsers.parse('the operator applies a patch setting dmPolicy to "{policy}" with allowFrom {allow}'))
-def apply_policy_patch(sms: World, policy: str, allow: str) -> None:
-    patch = {"channels": {"sms": {"dmPolicy": policy, "allowFrom": sms.expand(json_cell(allow))}}}
-    sms.patch_config(patch)
+def apply_policy_patch(world: World, policy: str, allow: str) -> None:
+    patch = {"channels": {"sms": {"dmPolicy": policy, "allowFrom": world.expand(json_cell(allow))}}}
+    world.patch_config(patch)
 
 
 @when(parsers.parse("the operator applies the patch {patch}"))
-def apply_json_patch(sms: World, patch: str) -> None:
-    sms.patch_config(sms.expand(json_cell(patch)))
+def apply_json_patch(world: World, patch: str) -> None:
+    world.patch_config(world.expand(json_cell(patch)))
 
 
 @when(parsers.parse('the operator applies a patch giving account "{account}" the webhookPath "{path}"'))
-def apply_account_path(sms: World, account: str, path: str) -> None:
-    sms.patch_config({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}})
+def apply_account_path(world: World, account: str, path: str) -> None:
+    world.patch_config({"channels": {"sms": {"accounts": {account: {"webhookPath": path}}}}})
 
 
 @when("the operator checks the channel status")
-def check_status(sms: World) -> None:
-    sms.probe()
+def check_status(world: World) -> None:
+    world.probe()
 
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
-def send_with_channel(sms: World, text: str, target: str) -> None:
-    sms.act()
-    sms.send_message(sms.expand(target), text, "sms")
+def send_with_channel(world: World, text: str, target: str) -> None:
+    world.act()
+    world.send_message(world.expand(target), text, "sms")
 
 
 @when(parsers.parse('the operator sends "{text}" without --channel to "{target}"'))
-def send_without_channel(sms: World, text: str, target: str) -> None:
-    sms.act()
-    sms.send_message(sms.expand(target), text, None)
+def send_without_channel(world: World, text: str, target: str) -> None:
+    world.act()
+    world.send_message(world.expand(target), text, None)
 
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms and no target'))
-def send_without_target(sms: World, text: str) -> None:
-    sms.act()
-    sms.send_message(None, text, "sms")
+def send_without_target(world: World, text: str) -> None:
+    world.act()
+    world.send_message(None, text, "sms")
 
 
 @when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
-def send_long(sms: World, length: int, target: str) -> None:
-    sms.act()
-    sms.send_message(sms.expand(target), "x" * length, "sms")
+def send_long(world: World, length: int, target: str) -> None:
+    world.act()
+    world.send_message(world.expand(target), "x" * length, "sms")
 
 
 @when(parsers.parse('an automation delivers "{text}" without a target'))
-def automation_send(sms: World, text: str) -> None:
-    sms.act()
-    sms.automation_send(text)
+def automation_send(world: World, text: str) -> None:
+    world.act()
+    world.automation_send(text)
 
 
 @when("the operator asks for the channel's capabilities")
-def capabilities(sms: World) -> None:
-    sms.capabilities()
+def capabilities(world: World) -> None:
+    world.capabilities()
 
 
 @when("the operator runs the status probe")
-def status_probe(sms: World) -> None:
-    sms.probe()
+def status_probe(world: World) -> None:
+    world.probe()
 
 
 @when(parsers.re(r'Twilio has reported the reply as "?(?P<status>\w+)"? to the gateway$'))
-def status_reported(sms: World, status: str) -> None:
-    sms.expect_deliveries(status_callback=status)
+def status_reported(world: World, status: str) -> None:
+    expect.status_callback(world, status)
 
 
 @when(
@@ -159,27 +162,27 @@ def status_reported(sms: World, status: str) -> None:
         r"is posted to the webhook$"
     )
 )
-def status_for_reply(sms: World, status: str, code: str | None, phone: str) -> None:
-    sid = sms.last_reply(phone)["sid"]
-    sms.post_webhook(sms.status_form(status, sid=sid, error_code=int(code) if code else None))
+def status_for_reply(world: World, status: str, code: str | None, phone: str) -> None:
+    sid = waits.last_reply(world, phone)["sid"]
+    world.post_webhook(world.status_form(status, sid=sid, error_code=int(code) if code else None))
 
 
 # -- raw requests to the webhook ----------------------------------------------------------------
 
 
 @when(parsers.parse("the hosted file is requested {how}"))
-def hosted_file_requested(sms: World, how: str) -> None:
-    sms.request_hosted_file(how)
+def hosted_file_requested(world: World, how: str) -> None:
+    world.request_hosted_file(how)
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" is sent to the webhook with method {method}'))
-def form_with_method(sms: World, phone: str, method: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), method=method)
+def form_with_method(world: World, phone: str, method: str) -> None:
+    world.post_webhook(world.inbound_form(phone), method=method)
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" padded past 32 KiB is posted to the webhook'))
-def form_too_large(sms: World, phone: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), extra_bytes=sms.driver.profile.body_limit[0] + 1024)
+def form_too_large(world: World, phone: str) -> None:
+    world.post_webhook(world.inbound_form(phone), extra_bytes=world.driver.profile.body_limit[0] + 1024)
 
 
 @when(
@@ -188,11 +191,11 @@ def form_too_large(sms: World, phone: str) -> None:
         "posted to the webhook"
     )
 )
-def form_without_sid(sms: World, phone: str) -> None:
-    form = sms.inbound_form(phone)
+def form_without_sid(world: World, phone: str) -> None:
+    form = world.inbound_form(phone)
     for key in ("MessageSid", "SmsSid", "SmsMessageSid"):
         form.pop(key)
-    sms.post_webhook(form)
+    world.post_webhook(form)
 
 
 @when(
@@ -200,16 +203,16 @@ def form_without_sid(sms: World, phone: str) -> None:
         'a signed inbound form from phone "{phone}" with only SmsSid saying "{body}" is posted to the webhook'
     )
 )
-def form_only_smssid(sms: World, phone: str, body: str) -> None:
-    form = sms.inbound_form(phone, body)
+def form_only_smssid(world: World, phone: str, body: str) -> None:
+    form = world.inbound_form(phone, body)
     form.pop("MessageSid")
     form.pop("SmsMessageSid")
-    sms.post_webhook(form)
+    world.post_webhook(form)
 
 
 @when(parsers.parse('a signed inbound form from "{sender}" saying "{body}" is posted to the webhook'))
-def form_from_address(sms: World, sender: str, body: str) -> None:
-    sms.post_webhook(sms.inbound_form("A", body, From=sms.expand(sender)))
+def form_from_address(world: World, sender: str, body: str) -> None:
+    world.post_webhook(world.inbound_form("A", body, From=world.expand(sender)))
 
 
 @when(
@@ -218,13 +221,13 @@ def form_from_address(sms: World, sender: str, body: str) -> None:
         "to the webhook"
     )
 )
-def form_with_field(sms: World, phone: str, body: str, field_name: str, value: str) -> None:
-    sms.post_inbound_with(phone, body, field_name, json_cell(value))
+def form_with_field(world: World, phone: str, body: str, field_name: str, value: str) -> None:
+    world.post_inbound_with(phone, body, field_name, json_cell(value))
 
 
 @when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))
-def form_unsigned(sms: World, phone: str, body: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone, body), signed=False)
+def form_unsigned(world: World, phone: str, body: str) -> None:
+    world.post_webhook(world.inbound_form(phone, body), signed=False)
 
 
 @when(
@@ -232,8 +235,8 @@ def form_unsigned(sms: World, phone: str, body: str) -> None:
         'an inbound form from phone "{phone}" signed with the auth token of "{other}" is posted to the webhook'
     )
 )
-def form_signed_by_other(sms: World, phone: str, other: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), signer=other)
+def form_signed_by_other(world: World, phone: str, other: str) -> None:
+    world.post_webhook(world.inbound_form(phone), signer=other)
 
 
 @when(
@@ -242,51 +245,51 @@ def form_signed_by_other(sms: World, phone: str, other: str) -> None:
         'posted to the webhook of "{target}"'
     )
 )
-def form_for_account_signed_by_other(sms: World, phone: str, account: str, other: str, target: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone, account=account), account=target, signer=other)
+def form_for_account_signed_by_other(world: World, phone: str, account: str, other: str, target: str) -> None:
+    world.post_webhook(world.inbound_form(phone, account=account), account=target, signer=other)
 
 
 @when(parsers.parse('a signed status callback "{status}" for another AccountSid is posted to the webhook'))
-def foreign_status(sms: World, status: str) -> None:
-    sms.post_webhook(sms.status_form(status, account_sid="AC" + "0" * 32))
+def foreign_status(world: World, status: str) -> None:
+    world.post_webhook(world.status_form(status, account_sid="AC" + "0" * 32))
 
 
 @when(parsers.parse('a signed status callback "{status}" from the account is posted to the webhook twice'))
-def status_twice(sms: World, status: str) -> None:
-    form = sms.status_form(status)
-    sms.post_webhook(form)
-    sms.post_webhook(form)
+def status_twice(world: World, status: str) -> None:
+    form = world.status_form(status)
+    world.post_webhook(form)
+    world.post_webhook(form)
 
 
 @when(parsers.parse('phone "{phone}" sends one more signed message than the per-sender limit allows'))
-def past_sender_limit(sms: World, phone: str) -> None:
-    sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(sms.limit("perSenderPerMinute") + 1)])
+def past_sender_limit(world: World, phone: str) -> None:
+    world.post_many([world.inbound_form(phone, f"message {i}") for i in range(world.limit("perSenderPerMinute") + 1)])
 
 
 @when(parsers.re(r'phone "(?P<phone>[^"]+)" sends (?P<count>\d+) signed messages?$'))
-def signed_messages(sms: World, phone: str, count: str) -> None:
-    sms.post_many([sms.inbound_form(phone, f"message {i}") for i in range(int(count))])
+def signed_messages(world: World, phone: str, count: str) -> None:
+    world.post_many([world.inbound_form(phone, f"message {i}") for i in range(int(count))])
 
 
 @when(parsers.parse("{phones:d} phones send {each:d} signed messages each"))
-def signed_messages_from_phones(sms: World, phones: int, each: int) -> None:
-    sms.post_many([sms.inbound_form(f"P{p}", f"message {i}") for p in range(phones) for i in range(each)])
+def signed_messages_from_phones(world: World, phones: int, each: int) -> None:
+    world.post_many([world.inbound_form(f"P{p}", f"message {i}") for p in range(phones) for i in range(each)])
 
 
 @when(parsers.parse("{count:d} badly signed requests are posted"))
-def badly_signed_requests(sms: World, count: int) -> None:
-    sms.post_many([sms.inbound_form("A", f"bad {i}") for i in range(count)], signed=False)
+def badly_signed_requests(world: World, count: int) -> None:
+    world.post_many([world.inbound_form("A", f"bad {i}") for i in range(count)], signed=False)
 
 
 @when(parsers.parse("{count:d} signed status callbacks from the account are posted"))
-def signed_callbacks(sms: World, count: int) -> None:
-    sms.post_many([sms.status_form("sent") for _ in range(count)])
+def signed_callbacks(world: World, count: int) -> None:
+    world.post_many([world.status_form("sent") for _ in range(count)])
 
 
 @when("one more unsigned message than the per-sender limit allows comes from as many different phones")
-def past_client_limit(sms: World) -> None:
-    count = sms.limit("perSenderPerMinute") + 1
-    sms.post_many([sms.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
+def past_client_limit(world: World) -> None:
+    count = world.limit("perSenderPerMinute") + 1
+    world.post_many([world.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
 
 
 @when(
@@ -294,67 +297,63 @@ def past_client_limit(sms: World) -> None:
         'a signed inbound form from phone "{phone}" saying "{body}" with an empty pair before its Body is posted to the webhook'
     )
 )
-def empty_pair(sms: World, phone: str, body: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone, body), empty_pair_before="Body")
+def empty_pair(world: World, phone: str, body: str) -> None:
+    world.post_webhook(world.inbound_form(phone, body), empty_pair_before="Body")
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" with a second Body "{body}" is posted to the webhook'))
-def repeated_key(sms: World, phone: str, body: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), repeat=("Body", body))
+def repeated_key(world: World, phone: str, body: str) -> None:
+    world.post_webhook(world.inbound_form(phone), repeat=("Body", body))
 
 
 @when("the first of those messages is posted again")
-def replay_first(sms: World) -> None:
-    sms.post_webhook(sms.sent_forms[0])
+def replay_first(world: World) -> None:
+    world.post_webhook(world.sent_forms[0])
 
 
 @when("one more badly signed request than the invalid-request limit allows is posted")
-def past_invalid_limit(sms: World) -> None:
-    forms = [sms.inbound_form("A", f"bad {i}") for i in range(sms.limit("invalidPerClientPerMinute") + 1)]
-    sms.post_many(forms, signed=False)
+def past_invalid_limit(world: World) -> None:
+    forms = [world.inbound_form("A", f"bad {i}") for i in range(world.limit("invalidPerClientPerMinute") + 1)]
+    world.post_many(forms, signed=False)
 
 
 @when("as many signed status callbacks as the invalid-request limit allows are posted")
-def valid_up_to_invalid_limit(sms: World) -> None:
-    sms.post_many([sms.status_form("sent") for _ in range(sms.limit("invalidPerClientPerMinute"))])
+def valid_up_to_invalid_limit(world: World) -> None:
+    world.post_many([world.status_form("sent") for _ in range(world.limit("invalidPerClientPerMinute"))])
 
 
 @when("one more signed status callback than the delivery-callback limit allows is posted")
-def past_callback_limit(sms: World) -> None:
-    sms.post_many([sms.status_form("sent") for _ in range(sms.limit("deliveryCallbacksPerMinute") + 1)])
+def past_callback_limit(world: World) -> None:
+    world.post_many([world.status_form("sent") for _ in range(world.limit("deliveryCallbacksPerMinute") + 1)])
 
 
 @when(parsers.parse('a badly signed inbound form from phone "{phone}" is posted to the webhook'))
-def badly_signed(sms: World, phone: str) -> None:
-    sms.post_webhook(sms.inbound_form(phone), signed=False)
+def badly_signed(world: World, phone: str) -> None:
+    world.post_webhook(world.inbound_form(phone), signed=False)
 
 
 # -- the Mac (imsg) ---------------------------------------------------------------------------------
 
 
 @when(parsers.parse('the Mac texts "{body}" to the Twilio number'))
-def mac_texts(sms: World, body: str) -> None:
-    sms.act()
-    sms.sender.send("", os.environ["TWILIO_PHONE_NUMBER"], body)
+def mac_texts(world: World, body: str) -> None:
+    world.act()
+    world.sender.send("", os.environ["TWILIO_PHONE_NUMBER"], body)
 
 
 @when("the operator approves the newest request")
-def approve_newest(sms: World) -> None:
-    sms.listed_code()
-    entries = sms.pairing_entries()
-    if not entries:
-        sms.fail("a pending pairing request to approve", "none")
-    sms.approve(entries[-1].code)
+def approve_newest(world: World) -> None:
+    world.approve_newest()
 
 
 @when(parsers.parse('phone "{phone}" sends the files {files} with the text "{body}"'))
-def phone_sends_files(sms: World, phone: str, files: str, body: str) -> None:
-    sms.text(phone, body, media=json_cell(files))
+def phone_sends_files(world: World, phone: str, files: str, body: str) -> None:
+    world.text(phone, body, media=json_cell(files))
 
 
 @when(parsers.parse('the operator sends "{text}" with the file {file} to "{target}"'))
-def send_with_file(sms: World, text: str, file: str, target: str) -> None:
-    sms.send_file(target, text, json_cell(file))
+def send_with_file(world: World, text: str, file: str, target: str) -> None:
+    world.send_file(target, text, json_cell(file))
 
 
 @when(
@@ -362,13 +361,13 @@ def send_with_file(sms: World, text: str, file: str, target: str) -> None:
         r'the operator sends "(?P<text>[^"]*)" with (?P<what>a file that does not exist|a folder) as the file to "(?P<target>[^"]+)"$'
     )
 )
-def send_unreadable_file(sms: World, text: str, what: str, target: str) -> None:
-    sms.send_unreadable_file(target, text, what)
+def send_unreadable_file(world: World, text: str, what: str, target: str) -> None:
+    world.send_unreadable_file(target, text, what)
 
 
 @when("Twilio fetches that message's file again")
-def refetch_sent_file(sms: World) -> None:
-    sms.request_hosted_file("with GET")
+def refetch_sent_file(world: World) -> None:
+    world.request_hosted_file("with GET")
 
 
 @when(
@@ -376,10 +375,10 @@ def refetch_sent_file(sms: World) -> None:
         'a signed MMS form from phone "{phone}" saying "{body}" with its Media URL on "{origin}" is posted to the webhook'
     )
 )
-def media_url_elsewhere(sms: World, phone: str, body: str, origin: str) -> None:
-    sms.post_with_media(phone, body, host=origin)
+def media_url_elsewhere(world: World, phone: str, body: str, origin: str) -> None:
+    world.post_with_media(phone, body, host=origin)
 
 
 @when(parsers.parse('a signed RCS form from phone "{phone}" saying "{body}" with one picture is posted to the webhook'))
-def rcs_form_with_media(sms: World, phone: str, body: str) -> None:
-    sms.post_rcs_with_media(phone, body)
+def rcs_form_with_media(world: World, phone: str, body: str) -> None:
+    world.post_rcs_with_media(phone, body)

@@ -12,7 +12,7 @@ from twilio.rest import Client
 from emulator.client import EmulatorClient, Provisioned
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness.sink import Sink
+from tests.sink import Sink
 
 
 @pytest.fixture(scope="session")

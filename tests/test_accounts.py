@@ -10,8 +10,8 @@ from emulator.client import EmulatorClient
 from harness.accounts import AccountPool, Shape
 from harness.drivers.reference import ReferenceDriver
 from harness.senders import EmulatorHandset
-from harness.sink import Sink
 from harness.world import World
+from tests.sink import Sink
 
 
 def test_a_clean_account_is_handed_out_again_for_the_same_shape_only(emu: EmulatorClient, sink: Sink) -> None:

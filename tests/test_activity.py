@@ -17,7 +17,7 @@ def test_the_plain_emulator_starts_with_the_readmes_number_and_logs_each_exchang
     out = Background("-m", "harness.cli", "emulator", "--port", "0")
     try:
         url = out.wait_for("http://127.0.0.1:")
-        # the README's first curl line, as written: the handset texts the ready number
+        # docs/using.md's first curl line, as written: the handset texts the ready number
         answer = httpx.post(
             f"{url}/_emulator/inbound",
             json={"from": "+15557654321", "to": "+15551234567", "body": "hello"},

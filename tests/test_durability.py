@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator import journal, store
-from emulator.store import journal_path
+from emulator import journal, state_file
+from emulator.state_file import journal_path
 from tests.processes import Background
 
 STATE_ARGS = ("-m", "harness.cli", "emulator", "--quiet", "--empty", "--seed", "5")
@@ -107,9 +107,9 @@ def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanw
     """The loop only takes the view; a message changed while the snapshot is being written goes to
     the next segment, so a crash before that segment's own snapshot still replays it."""
     path, writing = tmp_path / "state.json", tmp_path / "writer-pid"
-    backend = store.load(path, 3)
+    backend = state_file.load(path, 3)
     account = backend.create_account()
-    real_write = store.write
+    real_write = state_file.write
 
     def slow_write(*args: Any) -> None:
         writing.write_text(str(os.getpid()))
@@ -117,8 +117,8 @@ def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanw
         real_write(*args)
 
     async def scenario() -> tuple[str, str]:
-        monkeypatch.setattr(store, "write", slow_write)
-        state = store.StateFile(backend, path)
+        monkeypatch.setattr(state_file, "write", slow_write)
+        state = state_file.StateFile(backend, path)
         first = backend.new_message(account.sid, "+15551000001", "+15557654321", "a", "outbound-api", "queued")
         snapshot = asyncio.create_task(state.snapshot())
         deadline = time.monotonic() + 10
@@ -135,7 +135,7 @@ def test_a_snapshot_is_written_off_the_event_loop_and_loses_no_change_made_meanw
     assert writing.read_text() != str(os.getpid()), "the snapshot was written by the event loop's process"
     on_disk = json.loads(path.read_text())
     assert [m["status"] for m in on_disk["messages"]] == ["queued"], "the snapshot is the state when it began"
-    after = store.load(path, 3)  # as after a kill -9 now
+    after = state_file.load(path, 3)  # as after a kill -9 now
     assert after.messages[first].status == "sent" and later in after.messages, after.messages
 
 

@@ -93,8 +93,8 @@ def test_the_suite_runs_against_an_external_gateway(tmp_path: Path) -> None:
     assert "passed" in tail and "skipped" in tail, tail
 
 
-def test_the_readmes_example_toml_drives_the_reference_gateway(tmp_path: Path) -> None:
-    """examples/refclaw-gateway.toml, as the README shows it, passes every signature scenario but
+def test_the_documented_example_toml_drives_the_reference_gateway(tmp_path: Path) -> None:
+    """examples/refclaw-gateway.toml, as docs/using.md shows it, passes every signature scenario but
     those that count agent turns, which it does not describe: they are skipped, saying so; a behaviour
     OpenClaw's channel lacks (another gateway's own) is not applicable."""
     from tests.processes import ROOT, sms_harness

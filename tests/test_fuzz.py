@@ -22,7 +22,7 @@ from emulator.client import EmulatorClient
 from emulator.faults import KINDS
 from emulator.models import Backend
 from emulator.server import EmulatorServer
-from harness.sink import Sink
+from tests.sink import Sink
 
 REQUESTS = 1500
 SECONDS = 90.0

@@ -10,7 +10,7 @@ from twilio.rest import Client
 
 from emulator.client import EmulatorClient, EmulatorError, Provisioned
 from emulator.server import EmulatorServer
-from harness.sink import Answer, Sink
+from tests.sink import Answer, Sink
 
 HANDSET = "+15557654321"
 NUMBER = "+15551230001"

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from emulator.client import EmulatorClient, EmulatorError, Provisioned
 from emulator.faults import SIGNATURE_VARIANTS
-from harness.sink import Answer, Sink
+from tests.sink import Answer, Sink
 
 FROM_HANDSET = "+15557654321"
 NUMBER = "+15551230001"

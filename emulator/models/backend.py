@@ -130,7 +130,7 @@ class Backend(Handset):
             self.seq = max(self.seq, record.get("seq", 0), record.get("message", {}).get("seq", 0))
 
     def to_json(self) -> dict[str, Any]:
-        """Everything, as JSON data (a snapshot; store.py renders it in a forked child)."""
+        """Everything, as JSON data (a snapshot; state_file.py renders it in a forked child)."""
         return {
             "seed": self.seed,
             "seq": self.seq,

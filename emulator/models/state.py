@@ -59,7 +59,7 @@ class State:
         self.on_record: Callable[[CallRecord | Delivery], None] | None = None  # the activity log
         self.journal: Callable[[dict[str, Any]], None] | None = None  # the state file's journal
         self.unjournaled = False  # a change the journal does not hold (media, opt-outs): a snapshot must
-        self.journal_next = 0  # the journal segment to append to next (store.load sets it)
+        self.journal_next = 0  # the journal segment to append to next (state_file.load sets it)
 
     @functools.cached_property
     def fake(self) -> Faker:

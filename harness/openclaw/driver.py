@@ -394,7 +394,7 @@ class OpenClawDriver(GuideCli, ProcessDriver):
         """OpenClaw's durable ingress queue has finished with the message and no delivery is queued.
 
         The event completes once the agent turn is adopted, before its reply is sent, so the harness
-        trusts this only when no agent turn started (see World.wait_quiet).
+        trusts this only when no agent turn started (see waits.quiet).
         """
         database = self.state_dir / "state" / "openclaw.sqlite"
         if not database.exists():

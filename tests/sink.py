@@ -1,7 +1,8 @@
 """A webhook sink: a real loopback HTTP server that records every request it gets.
 
-Used where no gateway is wanted (emulator tests, benchmarks): it answers each
-path with a configurable status, body and delay.
+The emulator's tests use it where no gateway is wanted: it answers each path with a
+configurable status, body and delay. (The benchmarks deliver to a bare Quart endpoint in a
+process of its own instead: `bench/common.py`'s baseline.)
 """
 
 from __future__ import annotations
