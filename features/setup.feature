@@ -24,6 +24,13 @@ Feature: Setting up the channel with config patches
     Then phone "A" gets no reply
 
   @observed
+  Scenario: channels add writes the flags it is given into the channel and keeps the rest of it
+    When the operator runs channels add --channel sms --dm-policy open --allow-from "*"
+    Then the command succeeds
+    When phone "A" texts "reply exactly added"
+    Then phone "A" gets the reply "added"
+
+  @observed
   Scenario: An invalid patch is refused with one line naming the key, and nothing changes
     When the operator applies a patch setting dmPolicy to "everyone"
     Then the command fails with one line naming "dmPolicy"

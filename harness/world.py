@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -286,6 +287,10 @@ class World(ForgedRequests):
 
     def patch_config(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
         return self.run(self.driver.config_patch(patch, dry_run=dry_run))
+
+    def add_channel(self, flags: str) -> CliResult:
+        """`channels add --channel sms` with these flags, as the operator would type them (placeholders expanded)."""
+        return self.run(self.driver.channels_add(shlex.split(self.expand(flags))))
 
     def send_message(self, target: str | None, text: str, channel: str | None = "sms") -> CliResult:
         return self.run(self.driver.message_send(target, text, channel))

@@ -7,6 +7,7 @@
     refclaw agent --channel sms --message T --deliver [--to +1…]   (automation: uses defaultTo)
     refclaw channels capabilities --channel sms [--json]
     refclaw channels status --channel sms [--probe] [--json]
+    refclaw channels add --channel sms [--account ID] [--dm-policy P --allow-from A,B --from-number …]
     refclaw clock advance SECONDS              (tests: move the gateway's clock)
 
 Paths come from REFCLAW_STATE_DIR (default ~/.refclaw) and REFCLAW_CONFIG_PATH
@@ -157,6 +158,38 @@ def cmd_config_patch(args: argparse.Namespace) -> int:
         print(f"Dry run: {conf} not changed. channels.sms would be:\n{shown}")
         return 0
     write_config(conf, merged)
+    print(f"Config updated: {conf}")
+    return 0
+
+
+# `channels add --channel sms`'s flags and the keys they set: the plugin's setup contract
+SETUP_FLAGS = {
+    "account_sid": "accountSid",
+    "auth_token": "authToken",
+    "from_number": "fromNumber",
+    "messaging_service_sid": "messagingServiceSid",
+    "default_to": "defaultTo",
+    "webhook_path": "webhookPath",
+    "public_webhook_url": "publicWebhookUrl",
+    "dm_policy": "dmPolicy",
+    "allow_from": "allowFrom",
+}
+
+
+def cmd_channels_add(args: argparse.Namespace) -> int:
+    """The flags given, and only those, over the account's block: the default account's is channels.sms
+    itself, another's is channels.sms.accounts.ID (the plugin's applyAccountConfig)."""
+    if args.channel != "sms":
+        raise CliError(f"unknown channel {args.channel}")
+    patch = {key: getattr(args, flag) for flag, key in SETUP_FLAGS.items() if getattr(args, flag) is not None}
+    if "allowFrom" in patch:
+        patch["allowFrom"] = [entry.strip() for entry in patch["allowFrom"].split(",") if entry.strip()]
+    conf, _ = paths()
+    data = config.load_file(conf)
+    channel = data.setdefault("channels", {}).setdefault("sms", {})
+    block = channel if args.account == "default" else channel.setdefault("accounts", {}).setdefault(args.account, {})
+    block.update(patch)
+    write_config(conf, data)
     print(f"Config updated: {conf}")
     return 0
 
@@ -465,6 +498,14 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--probe", action="store_true")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
+
+    add = channels.add_parser("add")
+    add.add_argument("--channel", required=True)
+    add.add_argument("--account", default="default")
+    for flag in SETUP_FLAGS:
+        choices = config.POLICIES if flag == "dm_policy" else None
+        add.add_argument(f"--{flag.replace('_', '-')}", dest=flag, choices=choices)
+    add.set_defaults(func=cmd_channels_add)
 
     clock = sub.add_parser("clock").add_subparsers(dest="sub", required=True).add_parser("advance")
     clock.add_argument("seconds", type=float)

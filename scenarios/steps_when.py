@@ -90,6 +90,11 @@ def apply_patch(world: World, key: str, value: str, dry: str | None) -> None:
     world.patch_config({"channels": {"sms": {key: value}}}, dry_run=bool(dry))
 
 
+@when(parsers.parse("the operator runs channels add --channel sms {flags}"))
+def channels_add(world: World, flags: str) -> None:
+    world.add_channel(flags)
+
+
 @when(parsers.parse('the operator applies a patch setting dmPolicy to "{policy}" with allowFrom {allow}'))
 def apply_policy_patch(world: World, policy: str, allow: str) -> None:
     patch = {"channels": {"sms": {"dmPolicy": policy, "allowFrom": world.expand(json_cell(allow))}}}

@@ -44,6 +44,7 @@ CAPABILITIES = {
     "disabled_channel": "a channel switched off in its config (enabled: false)",
     "disabled_policy": 'dmPolicy "disabled"',
     "config_patch": "the channel changed through `config patch`",
+    "channels_add": "the channel set up through `channels add --channel sms` and its flags",
     "probe": "`channels capabilities` and `channels status --probe`",
     "mms": "pictures and files, in and out",
     "status_callbacks": "Twilio's status callbacks, asked for and recorded",
@@ -296,6 +297,11 @@ class GatewayDriver(abc.ABC):
     # -- the guide's CLI -----------------------------------------------------------------------
     @abc.abstractmethod
     def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult: ...
+
+    def channels_add(self, flags: list[str]) -> CliResult:
+        """`channels add --channel sms FLAGS`: the channel's setup flags (`--dm-policy open`, …) written
+        into its config, as OpenClaw's setup adapter writes them."""
+        raise NotApplicable(self.name, "channels_add", "channels add")
 
     @abc.abstractmethod
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]: ...

@@ -24,6 +24,9 @@ class GuideCli:
         path = self.patch_file(patch)
         return self.cli("config", "patch", "--file", str(path), *(["--dry-run"] if dry_run else []))
 
+    def channels_add(self, flags: list[str]) -> CliResult:
+        return self.cli("channels", "add", "--channel", "sms", *flags)
+
     def pairing_list(self) -> tuple[CliResult, list[PairingEntry]]:
         result = self.cli("pairing", "list", "sms", "--json")
         return result, pairing_entries(result.json()) if result.ok else []

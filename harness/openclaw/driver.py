@@ -376,6 +376,15 @@ class OpenClawDriver(GuideCli, ProcessDriver):
             self._wait_reload(offset, patch_prefix(patch))
         return result
 
+    def channels_add(self, flags: list[str]) -> CliResult:
+        """As the operator types it, then wait until OpenClaw says it hot-reloaded the channel."""
+        offset = self.process.log_size() if self.process else 0
+        result = super().channels_add(flags)
+        if result.ok and self.process:
+            self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
+            self._wait_reload(offset, "channels.sms")
+        return result
+
     def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
         """As the guide's command; the first approval also makes the sender command owner.
 
