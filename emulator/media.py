@@ -66,6 +66,7 @@ SIGNATURES: dict[str, bytes] = {
     "application/pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
     "video/mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
     "audio/mpeg": b"ID3\x03\x00\x00\x00\x00\x00\x00",
+    "audio/wav": b"RIFF\x00\x00\x00\x00WAVEfmt ",  # WAV as most tools name it; Twilio MMS lists audio/vnd.wave
 }
 
 

@@ -121,6 +121,12 @@ Feature: MMS: pictures and files in and out
     And no Messages.json request was made
 
   @observed
+  Scenario: A file of a type Twilio MMS cannot carry is refused before anything is sent
+    When the operator sends "the recording" with the file {"content_type": "audio/wav", "size": 2000} to "<phone A>"
+    Then the command fails mentioning "Twilio MMS does not support media type audio/wav"
+    And no Messages.json request was made
+
+  @observed
   Scenario: A picture and its caption of 4,999,999 bytes together are sent
     When the operator sends "look at this" with the file {"content_type": "image/gif", "size": 4999987} to "<phone A>"
     Then the command succeeds

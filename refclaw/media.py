@@ -185,6 +185,23 @@ def attachment_lines(files: list[Saved]) -> list[str]:
 # -- out ---------------------------------------------------------------------------------------
 
 
+# What OpenClaw's loader reads a local file's type from before its name: its first bytes (offset, bytes, type)
+SIGNATURES = (
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"GIF8", "image/gif"),
+    (0, b"%PDF-", "application/pdf"),
+    (8, b"WAVE", "audio/wav"),  # after RIFF and a size; Twilio MMS lists WAV only as audio/vnd.wave
+    (4, b"ftyp", "video/mp4"),
+    (0, b"ID3", "audio/mpeg"),
+)
+
+
+def sniffed(content: bytes) -> str | None:
+    """The type a file's first bytes say, if they say one."""
+    return next((kind for at, magic, kind in SIGNATURES if content[at : at + len(magic)] == magic), None)
+
+
 def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
     """The file and its type, or the plugin's reason Twilio MMS cannot carry it."""
     try:  # OpenClaw reads it through its safe file reader, whose errors the CLI prints as they are
@@ -195,7 +212,7 @@ def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
         raise MediaError("FsSafeError: not a file") from None
     except PermissionError:
         raise MediaError("FsSafeError: permission denied") from None
-    kind = (mimetypes.guess_type(path.name)[0] or "").lower()
+    kind = sniffed(content) or (mimetypes.guess_type(path.name)[0] or "").lower()
     if kind not in EXTENSIONS:
         raise MediaError(f"Twilio MMS does not support media type {kind or 'unknown content type'}.")
     caption_bytes = len(caption.encode())
