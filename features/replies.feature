@@ -128,6 +128,7 @@ Feature: Replies: plain text, chunked, through the configured sender
       | host name of 253 characters | https://<63 x a>.<63 x b>.<63 x c>.<56 x d>.test/webhooks/sms |
       | every character a path may hold | https://gateway.example.test/webhooks/sms!$&'()*+,;=:@~._-%20 |
       | callback of exactly 4000 characters | https://gateway.example.test/<3945 x a> |
+      | public IPv6 address | https://[2606:4700:4700::1111]/webhooks/sms |
 
   @observed @plain_text_retry
   Scenario: A reply Twilio refuses is sent once more as plain text, and only once
