@@ -141,3 +141,17 @@ Feature: Replays, status callbacks and rate limits
     Given the gateway is running with the account on a webhook path of its own
     When 3001 signed status callbacks from the account are posted
     Then the first 3000 were answered 200 with body "<Response></Response>", the last 503 with body "Service unavailable"
+
+  @observed @rate_limits
+  Scenario: The per-sender limit keeps 5000 senders: one more, and the sender heard from longest ago starts again
+    Given a Twilio account "heard" with an SMS number on path "/webhooks/sms/senders-heard"
+    And a Twilio account "crowd" with an SMS number on path "/webhooks/sms/senders-crowd"
+    And the SMS channel has accounts "heard" and "crowd" with dmPolicy "disabled" and allowFrom []
+    And the gateway is running
+    When phone "A" sends 30 signed messages to account "heard"
+    And phone "B" sends 30 signed messages to account "heard"
+    And 4999 other phones send a signed message each to account "crowd"
+    And phone "B" sends 1 signed message to account "heard"
+    Then the last answer is 429 with body "Rate limit exceeded"
+    When phone "A" sends 1 signed message to account "heard"
+    Then the last answer is 200 with body "<Response></Response>"

@@ -3,7 +3,10 @@
 The numbers are the published plugin's (@openclaw/sms@2026.9.4): inbound
 dispatch per sender (per client with signature validation off), validated inbound
 per account route, requests per client (the "invalid request" limiter counts valid
-ones too), delivery callbacks per account route; each per fixed 60-second window.
+ones too), delivery callbacks per account route; each per fixed 60-second window. Each limiter
+tracks a bounded number of keys, as the plugin's do: past it, the key heard from longest ago is
+forgotten (its count starts again). The plugin's per-route delivery-callback limiter is one per
+route; here one limiter holds every route's key.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ SENDER_PER_MINUTE = 30
 ROUTE_PER_MINUTE = 300
 INVALID_PER_MINUTE = 300
 CALLBACKS_PER_MINUTE = 3000
-MAX_KEYS = 10_000
+SENDER_KEYS = 5000  # the plugin's maxTrackedKeys for its dispatch and invalid-request limiters
+ROUTE_KEYS = 1000  # and for its validated-inbound aggregate limiter
 
 
 class FixedWindow:
     """The plugin's limiter: a count per key in a fixed 60-second window; every check counts."""
 
-    def __init__(self, limit: int, seconds: float = 60.0) -> None:
-        self.limit, self.seconds = limit, seconds
+    def __init__(self, limit: int, keys: int = SENDER_KEYS, seconds: float = 60.0) -> None:
+        self.limit, self.keys, self.seconds = limit, keys, seconds
         self.windows: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
     def is_limited(self, key: str, now: float) -> bool:
@@ -31,7 +35,7 @@ class FixedWindow:
         if now - started >= self.seconds:
             started, count = now, 0
         self.windows[key] = (started, count + 1)
-        while len(self.windows) > MAX_KEYS:
+        while len(self.windows) > self.keys:
             self.windows.popitem(last=False)
         return count + 1 > self.limit
 
