@@ -176,7 +176,7 @@ def decide(
         return Answer(429, RATE_LIMITED, XML)
     if not sid:
         return Answer(400, "Missing MessageSid", XML)
-    if not runtime.seen.first_time(sid):
+    if not runtime.seen.first_time(sid, now):
         log.warning("sms account '%s': webhook ignored replayed message %s", account.id, sid)
         return Answer(200, TWIML_EMPTY, XML, accepted=True)
     message = admitted(account, fields)

@@ -314,6 +314,11 @@ def repeated_key(sms: World, phone: str, body: str) -> None:
     sms.post_webhook(sms.inbound_form(phone), repeat=("Body", body))
 
 
+@when(parsers.parse('phone "{phone}" sends the signed message "{body}"'))
+def one_signed_message(sms: World, phone: str, body: str) -> None:
+    sms.post_many([sms.inbound_form(phone, body)])
+
+
 @when("the first of those messages is posted again")
 def replay_first(sms: World) -> None:
     sms.post_webhook(sms.sent_forms[0])
