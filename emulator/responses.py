@@ -285,7 +285,7 @@ async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[
         send_at=form.get("SendAt"),
     )
     current_app.config["DISPATCHER"].start(message)
-    return render.message_json(message), 201
+    return render.message_json(message), int(backend().settings.get("send_status", 201))
 
 
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["GET"])

@@ -19,6 +19,20 @@ Feature: Replays, status callbacks and rate limits
     And phone "A" gets exactly 1 message
 
   @observed
+  Scenario: A MessageSid is remembered for a day: replayed just before, it is not dispatched; just after, it is
+    Given the gateway is running
+    When phone "A" sends the signed message "reply exactly once a day"
+    Then phone "A" gets the reply "once a day"
+    When 1439 minutes pass on the gateway's clock
+    And the first of those messages is posted again
+    Then the gateway answers 200 with body "<Response></Response>" as XML
+    And phone "A" gets nothing more
+    When 2 minutes pass on the gateway's clock
+    And the first of those messages is posted again
+    Then the gateway answers 200 with body "<Response></Response>" as XML
+    And phone "A" gets the messages ["once a day"]
+
+  @observed
   Scenario: A status callback from another AccountSid is ignored
     Given the gateway is running
     When a signed status callback "failed" for another AccountSid is posted to the webhook
@@ -141,3 +155,17 @@ Feature: Replays, status callbacks and rate limits
     Given the gateway is running with the account on a webhook path of its own
     When 3001 signed status callbacks from the account are posted
     Then the first 3000 were answered 200 with body "<Response></Response>", the last 503 with body "Service unavailable"
+
+  @observed @rate_limits
+  Scenario: The per-sender limit keeps 5000 senders: one more, and the sender heard from longest ago starts again
+    Given a Twilio account "heard" with an SMS number on path "/webhooks/sms/senders-heard"
+    And a Twilio account "crowd" with an SMS number on path "/webhooks/sms/senders-crowd"
+    And the SMS channel has accounts "heard" and "crowd" with dmPolicy "disabled" and allowFrom []
+    And the gateway is running
+    When phone "A" sends 30 signed messages to account "heard"
+    And phone "B" sends 30 signed messages to account "heard"
+    And 4999 other phones send a signed message each to account "crowd"
+    And phone "B" sends 1 signed message to account "heard"
+    Then the last answer is 429 with body "Rate limit exceeded"
+    When phone "A" sends 1 signed message to account "heard"
+    Then the last answer is 200 with body "<Response></Response>"

@@ -51,6 +51,18 @@ Feature: Sending SMS from the CLI and from automation
     And phone "A" gets no reply
 
   @observed
+  Scenario Outline: A send Twilio answers with another success status than 201 is sent
+    Given Twilio answers the gateway's sends with <status> instead of 201
+    When the operator sends "answered <status>" with --channel sms to "sms:<phone A>"
+    Then the command succeeds
+    And phone "A" gets the messages ["answered <status>"]
+
+    Examples:
+      | status |
+      | 200    |
+      | 202    |
+
+  @observed
   Scenario: message send sends plain text, as replies are
     When the operator sends "**Opening** hours: see [the site](https://example.com)" with --channel sms to "sms:<phone A>"
     Then the command succeeds

@@ -138,14 +138,14 @@ class ForgedRequests:
             )
         )
 
-    def post_many(self, forms: list[dict[str, str]], *, signed: bool = True) -> None:
-        """Post forms one after another over one connection; `answers` holds every answer's status and
-        body, `last_http` the last answer."""
+    def post_many(self, forms: list[dict[str, str]], *, signed: bool = True, account: str = "main") -> None:
+        """Post forms one after another over one connection (to the account's webhook); `answers` holds
+        every answer's status and body, `last_http` the last answer."""
         self.act()
         self.answers = []
         with httpx.Client(trust_env=False, timeout=15) as http:
             for form in forms:
-                response = self.post_webhook(form, signed=signed, http=http)
+                response = self.post_webhook(form, signed=signed, http=http, account=account)
                 self.answers.append((response.status_code, response.text.strip()))
         self.sent_forms = forms
 

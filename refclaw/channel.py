@@ -16,6 +16,7 @@ from refclaw import access, agent, config, delivery, inbound, js, media, numbers
 from refclaw.limits import (
     CALLBACKS_PER_MINUTE,
     INVALID_PER_MINUTE,
+    ROUTE_KEYS,
     ROUTE_PER_MINUTE,
     SENDER_PER_MINUTE,
     FixedWindow,
@@ -53,7 +54,7 @@ class Runtime:
         self._stamp: tuple[float, int] | None = None
         self.resolved = config.Resolved([], [], [])
         self.sender_limit = FixedWindow(SENDER_PER_MINUTE)
-        self.route_limit = FixedWindow(ROUTE_PER_MINUTE)
+        self.route_limit = FixedWindow(ROUTE_PER_MINUTE, ROUTE_KEYS)
         self.invalid_limit = FixedWindow(INVALID_PER_MINUTE)
         self.callback_limit = FixedWindow(CALLBACKS_PER_MINUTE)
         self.seen = Seen()
@@ -175,7 +176,7 @@ def decide(
         return Answer(429, RATE_LIMITED, XML)
     if not sid:
         return Answer(400, "Missing MessageSid", XML)
-    if not runtime.seen.first_time(sid):
+    if not runtime.seen.first_time(sid, now):
         log.warning("sms account '%s': webhook ignored replayed message %s", account.id, sid)
         return Answer(200, TWIML_EMPTY, XML, accepted=True)
     message = admitted(account, fields)

@@ -163,7 +163,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "dedupe_off",
             "a replayed MessageSid is dispatched again",
-            _set(limits.Seen, "first_time", lambda self, sid: True),
+            _set(limits.Seen, "first_time", lambda self, sid, now: True),
         ),
         Mutant(
             "callback_account_unchecked",

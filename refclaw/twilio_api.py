@@ -101,7 +101,7 @@ async def send_message(account: Account, to: str, body: str, media: list[str] | 
             )
         except httpx.HTTPError as exc:
             raise TwilioCallError(f"Twilio unreachable: {exc.__class__.__name__}") from None
-    if response.status_code not in (200, 201):
+    if not 200 <= response.status_code < 300:  # the plugin's response.ok
         raise failure(response, "sending the SMS")
     data = response.json()
     if not data.get("sid"):

@@ -230,6 +230,11 @@ def media_files_fail(world: World, status: int) -> None:
     world.fail_media(status)
 
 
+@given(parsers.parse("Twilio answers the gateway's sends with {status:d} instead of 201"))
+def sends_answered_with(sms: World, status: int) -> None:
+    sms.twilio_setting(send_status=status)
+
+
 @given(parsers.parse("Twilio answers the gateway's sends with {status:d} and an HTML error page"))
 def sends_get_error_page(world: World, status: int) -> None:
     world.fail_sends(status, page=ERROR_PAGE)

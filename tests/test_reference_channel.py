@@ -180,7 +180,9 @@ def test_window_and_seen_are_bounded() -> None:
     window = FixedWindow(2, seconds=10)
     assert [window.is_limited("k", t) for t in (0, 1, 2, 11, 12)] == [False, False, True, False, False]
     seen = Seen(size=2)
-    assert [seen.first_time(s) for s in ("a", "a", "b", "c", "a")] == [True, False, True, True, True]
+    assert [seen.first_time(s, 0) for s in ("a", "a", "b", "c", "a")] == [True, False, True, True, True]
+    day = Seen(seconds=10)
+    assert [day.first_time("a", t) for t in (0, 10, 10.5, 11)] == [True, False, True, False]
 
 
 @pytest.mark.parametrize(

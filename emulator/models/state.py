@@ -26,6 +26,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "webhook_timeout_ms": 15000,
     "media_redirect": True,
     "media_redirect_status": 307,  # how a Media file redirects to the CDN (Twilio's own: 307)
+    "send_status": 201,  # the status of a created message's answer (Twilio's own: 201)
     "max_records": 100_000,  # per record list (calls, deliveries, …); the oldest go first; 0: no cap
 }
 
