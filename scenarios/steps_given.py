@@ -231,8 +231,8 @@ def media_files_fail(world: World, status: int) -> None:
 
 
 @given(parsers.parse("Twilio answers the gateway's sends with {status:d} instead of 201"))
-def sends_answered_with(sms: World, status: int) -> None:
-    sms.twilio_setting(send_status=status)
+def sends_answered_with(world: World, status: int) -> None:
+    world.twilio_setting(send_status=status)
 
 
 @given(parsers.parse("Twilio answers the gateway's sends with {status:d} and an HTML error page"))

@@ -277,14 +277,14 @@ def signed_messages(world: World, phone: str, count: str) -> None:
 
 
 @when(parsers.re(r'phone "(?P<phone>[^"]+)" sends (?P<count>\d+) signed messages? to account "(?P<account>[^"]+)"$'))
-def signed_messages_to(sms: World, phone: str, count: str, account: str) -> None:
-    sms.post_many([sms.inbound_form(phone, f"message {i}", account) for i in range(int(count))], account=account)
+def signed_messages_to(world: World, phone: str, count: str, account: str) -> None:
+    world.post_many([world.inbound_form(phone, f"message {i}", account) for i in range(int(count))], account=account)
 
 
 @when(parsers.parse('{count:d} other phones send a signed message each to account "{account}"'))
-def one_message_from_many(sms: World, count: int, account: str) -> None:
+def one_message_from_many(world: World, count: int, account: str) -> None:
     numbers = [f"+1999{i:07d}" for i in range(count)]  # none twice, none a named phone's (+1555…)
-    sms.post_many([sms.inbound_form("A", "hi", account, From=n) for n in numbers], account=account)
+    world.post_many([world.inbound_form("A", "hi", account, From=n) for n in numbers], account=account)
 
 
 @when(parsers.parse("{phones:d} phones send {each:d} signed messages each"))
@@ -323,8 +323,8 @@ def repeated_key(world: World, phone: str, body: str) -> None:
 
 
 @when(parsers.parse('phone "{phone}" sends the signed message "{body}"'))
-def one_signed_message(sms: World, phone: str, body: str) -> None:
-    sms.post_many([sms.inbound_form(phone, body)])
+def one_signed_message(world: World, phone: str, body: str) -> None:
+    world.post_many([world.inbound_form(phone, body)])
 
 
 @when("the first of those messages is posted again")
