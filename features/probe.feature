@@ -31,6 +31,19 @@ Feature: Capabilities and the Twilio-side probe
       |                       | POST   | missing         | false |
 
   @observed
+  Scenario Outline: The probe says in words what is wrong with the number's webhook
+    Given the Twilio number's webhook is "<url>" with method <method>
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe is not ok and mentions "<says>"
+
+    Examples:
+      | url                | method | says                                                                     |
+      | <public url>/other | POST   | points SMS webhooks at <public url>/other; expected <public url>.       |
+      | <public url>       | GET    | uses GET for SMS webhooks; use POST.                                     |
+      |                    | POST   | has no SMS webhook URL configured.                                       |
+
+  @observed
   Scenario: The probe says when the configured number is not in the account
     Given the channel's fromNumber is "+15550000000"
     And the gateway is running

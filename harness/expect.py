@@ -331,7 +331,7 @@ def probe(world: World, path: str, value: Any, *, negated: bool = False) -> None
 
 
 def probe_mentions(world: World, path: str, text: str) -> None:
-    must(world, probed(world), gateway.probe_mentions(path, text))
+    must(world, probed(world), gateway.probe_mentions(path, world.expand(text)))
 
 
 def probe_unconfigured(world: World, reason: str) -> None:
