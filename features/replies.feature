@@ -129,6 +129,7 @@ Feature: Replies: plain text, chunked, through the configured sender
       | every character a path may hold | https://gateway.example.test/webhooks/sms!$&'()*+,;=:@~._-%20 |
       | callback of exactly 4000 characters | https://gateway.example.test/<3945 x a> |
       | public IPv6 address | https://[2606:4700:4700::1111]/webhooks/sms |
+      | plain http | http://gateway.example.test/webhooks/sms |
 
   @observed @plain_text_retry
   Scenario: A reply Twilio refuses is sent once more as plain text, and only once
