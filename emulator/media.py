@@ -66,6 +66,8 @@ SIGNATURES: dict[str, bytes] = {
     "application/pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
     "video/mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
     "audio/mpeg": b"ID3\x03\x00\x00\x00\x00\x00\x00",
+    # an Ogg page (27 bytes and a one-segment table) opening a Vorbis stream: what says "audio" in an Ogg file
+    "audio/ogg": b"OggS\x00\x02" + bytes(20) + b"\x01\x1e\x01vorbis",
     "audio/wav": b"RIFF\x00\x00\x00\x00WAVEfmt ",  # WAV as most tools name it; Twilio MMS lists audio/vnd.wave
 }
 

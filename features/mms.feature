@@ -115,6 +115,13 @@ Feature: MMS: pictures and files in and out
     Then the gateway answers 400 with body "Bad Request"
 
   @observed
+  Scenario: A voice recording goes as one MMS, its file named for its type
+    When the operator sends "listen" with the file {"content_type": "audio/ogg", "size": 30000} to "<phone A>"
+    Then phone "A" gets the message "listen" with the file {"content_type": "audio/ogg", "size": 30000}
+    When Twilio fetches that message's file again
+    Then the gateway answers 200 with the file, inline as "mms-<id>.ogg"
+
+  @observed
   Scenario: A document over 500,000 bytes is refused before anything is sent
     When the operator sends "the report" with the file {"content_type": "application/pdf", "size": 600000} to "<phone A>"
     Then the command fails mentioning "exceeds the 500,000 byte limit for application/pdf"

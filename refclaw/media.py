@@ -194,6 +194,7 @@ SIGNATURES = (
     (8, b"WAVE", "audio/wav"),  # after RIFF and a size; Twilio MMS lists WAV only as audio/vnd.wave
     (4, b"ftyp", "video/mp4"),
     (0, b"ID3", "audio/mpeg"),
+    (0, b"OggS", "audio/ogg"),
 )
 
 
