@@ -66,4 +66,5 @@ Feature: Setting up the channel with config patches
     Then the gateway warns about "publicWebhookUrl is required"
     When phone "A" texts "hello"
     Then Twilio logs error 11200 on the inbound message
+    And the webhook answers 404 with body "Not Found"
     And phone "A" gets no reply
