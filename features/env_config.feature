@@ -60,6 +60,7 @@ Feature: Configuration from the environment and SecretRef tokens
     Then the gateway reports an error naming "authToken" and "not found"
     When phone "A" texts "reply exactly should fail"
     Then Twilio logs error 11200 on the inbound message
+    And the webhook answers 404 with body "Not Found"
     And phone "A" gets no reply
 
   @observed

@@ -60,6 +60,17 @@ Feature: Setting up the channel with config patches
     And phone "A" gets no reply
 
   @observed
+  Scenario: Without an authToken the account does not start, and the status says what is required
+    Given the channel has no authToken
+    And the gateway is running
+    When the operator checks the channel status
+    Then the status shows the account as not configured, naming "authToken"
+    When phone "A" texts "hello"
+    Then Twilio logs error 11200 on the inbound message
+    And the webhook answers 404 with body "Not Found"
+    And phone "A" gets no reply
+
+  @observed
   Scenario: Without publicWebhookUrl, signature validation on, the account does not start
     Given the channel does not set publicWebhookUrl
     And the gateway is running
