@@ -48,8 +48,9 @@ FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
                 "hasSafeRawUrlCharacters hasValidHostname parseSmsPublicWebhookUrl parseTwilioRetryPolicies "
                 "resolveTwilioStatusCallbackUrl DEFAULT_TEXT_CHUNK_LIMIT"
             ),
+            ("allowlist", "env_config", "setup", "multi_account"): "parseList",  # allowFrom's list, in config and env
             ("env_config", "setup", "multi_account"): (
-                "getChannelConfig parseList parseTextChunkLimit firstNonBlankEnv hasBaseAccount "
+                "getChannelConfig parseTextChunkLimit firstNonBlankEnv hasBaseAccount "
                 "resolveSmsAccount readSmsAccount inspectSmsAccount isSmsAccountConfigured "
                 "assertSmsCredentialOwnerAvailable"
             ),
