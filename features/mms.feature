@@ -142,7 +142,7 @@ Feature: MMS: pictures and files in and out
   @observed
   Scenario: A picture and its caption of 5,000,000 bytes together are refused before anything is sent
     When the operator sends "look at this" with the file {"content_type": "image/gif", "size": 4999988} to "<phone A>"
-    Then the command fails
+    Then the command fails mentioning "SMS media preparation failed before Twilio dispatch: GIF exceeds 4.77MB limit (got 4.77MB)"
     And no Messages.json request was made
 
   @observed

@@ -223,7 +223,13 @@ def check_outbound(path: Path, caption: str) -> tuple[bytes, str]:
     if len(content) > limit:
         raise MediaError(f"Twilio MMS media exceeds the {limit:,} byte limit for {kind}.")
     if len(content) + caption_bytes >= IMAGE_MAX_BYTES:
-        raise MediaError("Twilio MMS attachment and caption must total less than 5,000,000 bytes.")
+        # OpenClaw's loader refuses it first, against the budget the plugin gives it (5,000,000 less the
+        # caption, less one), in MiB
+        budget = IMAGE_MAX_BYTES - caption_bytes - 1
+        raise MediaError(
+            f"SMS media preparation failed before Twilio dispatch: {kind.split('/')[-1].upper()} exceeds "
+            f"{budget / 2**20:.2f}MB limit (got {len(content) / 2**20:.2f}MB)"
+        )
     return content, kind
 
 
