@@ -51,7 +51,7 @@ def create_app(runtime: channel.Runtime) -> Quart:
             runtime.state.hosted_media(account.id),
             list(request.args.items(multi=True)),
             request.method,
-            runtime.state.now(),
+            runtime.state.now,
         )
         if hosted is not None:  # an outbound MMS file Twilio fetches
             status, headers, content = hosted
