@@ -55,8 +55,8 @@ def create_app(runtime: channel.Runtime) -> Quart:
         )
         if hosted is not None:  # an outbound MMS file Twilio fetches
             status, headers, content = hosted
-            response = Response(content, status=status, headers=headers)
-            response.headers.update(headers)  # HEAD's Content-Length is the file's, not its empty body's
+            response = Response(content, status=status)
+            response.headers.update(headers)  # after the body: HEAD's Content-Length is the file's
             return response
         body = await request.get_data() if request.method == "POST" else b""
         answer = channel.handle_webhook(
