@@ -51,12 +51,12 @@ def create_app(runtime: channel.Runtime) -> Quart:
             runtime.state.hosted_media(account.id),
             list(request.args.items(multi=True)),
             request.method,
-            runtime.state.now(),
+            runtime.state.now,
         )
         if hosted is not None:  # an outbound MMS file Twilio fetches
             status, headers, content = hosted
-            response = Response(content, status=status, headers=headers)
-            response.headers.update(headers)  # HEAD's Content-Length is the file's, not its empty body's
+            response = Response(content, status=status)
+            response.headers.update(headers)  # after the body: HEAD's Content-Length is the file's
             return response
         body = await request.get_data() if request.method == "POST" else b""
         answer = channel.handle_webhook(

@@ -19,6 +19,7 @@ import mimetypes
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -249,11 +250,12 @@ def host(folder: Path, account: Account, content: bytes, kind: str, now: float) 
 
 
 def hosted(
-    folder: Path, params: list[tuple[str, str]], method: str, now: float
+    folder: Path, params: list[tuple[str, str]], method: str, now: Callable[[], float]
 ) -> tuple[int, dict[str, str], bytes] | None:
     """The answer to a request for a hosted file (status, headers, body); None when it is not one. A file is
-    served while its expiry lies after `now` (the plugin: `expiresAt > Date.now()`), inline under a name of
-    its id and type, never cached or sniffed; HEAD gets its headers alone."""
+    served while its expiry lies after `now()` (the plugin: `expiresAt > Date.now()`; the gateway's clock,
+    read only for a hosted file: every webhook passes here), inline under a name of its id and type, never
+    cached or sniffed; HEAD gets its headers alone."""
     candidates = [(k[len(TOKEN_PARAM) :], v) for k, v in params if k.startswith(TOKEN_PARAM)]
     candidates = [(i, t) for i, t in candidates if HOSTED_ID.match(i)]
     if not candidates:
@@ -269,7 +271,7 @@ def hosted(
         content = (folder / f"{ident}.bin").read_bytes()
     except (OSError, ValueError):
         return 404, plain, b"Not Found"
-    if float(expires) <= now:
+    if float(expires) <= now():
         return 404, plain, b"Not Found"
     if not secrets.compare_digest(token, saved_token):
         return 401, plain, b"Unauthorized"
