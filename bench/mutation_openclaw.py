@@ -208,7 +208,7 @@ def earlier_verdicts(
     report: Path, seed: int, sample: int, plugin_version: str
 ) -> tuple[dict[tuple[str, str], Outcome], dict]:
     """The verdicts an earlier run of the same sample reached (to go on where its budget cut it), and its
-    settings; the mutants it did not run are left to this one."""
+    settings with its module rows (`modules`); the mutants it did not run are left to this one."""
     try:
         runs, meta = read_report(report)
     except (OSError, ValueError, KeyError) as exc:
@@ -218,7 +218,8 @@ def earlier_verdicts(
             f"--resume {report}: it ran seed {meta['seed']}, {meta['sample']} mutants of {meta['sms_plugin']}, "
             f"not seed {seed}, {sample} of {plugin_version}"
         )
-    return {(o.module, o.id): o for r in runs for o in r.outcomes if o.status not in ("not run", "incompetent")}, meta
+    kept = {(o.module, o.id): o for r in runs for o in r.outcomes if o.status not in ("not run", "incompetent")}
+    return kept, {**meta, "modules": {r.module: r for r in runs}}
 
 
 def run(
@@ -303,12 +304,15 @@ def run(
     for module in jsmutants.MODULES:
         mine = [(m, o) for m, o in outcomes if m.module == module]
         features = tuple(sorted({f for m, _ in mine for f in m.features}))
+        prior = before.get("modules", {}).get(module)  # a resumed run's figures span both sittings
         runs.append(
             ModuleRun(
                 module,
                 features,
-                baseline_seconds=sum(baselines.seconds.get(f, 0.0) for f in features),
-                timeout=max((limits.get((m.module, m.id), 0) for m, _ in mine), default=0),
+                baseline_seconds=max(
+                    sum(baselines.seconds.get(f, 0.0) for f in features), prior.baseline_seconds if prior else 0.0
+                ),
+                timeout=max([limits.get((m.module, m.id), 0) for m, _ in mine] + [prior.timeout if prior else 0]),
                 annotations=sum(1 for m in mutants if m.module == module and m.left_out),
                 outcomes=[o for _, o in mine],
             )

@@ -303,10 +303,14 @@ def test_a_resumed_run_keeps_the_verdicts_of_the_same_sample_and_refuses_another
         "wall_seconds": 5.0,
         "left_out": {"logging": 0, "ui text": 0, "not mapped": 0},
     }
-    bench.write(tmp_path, [ModuleRun("media", ("mms",), outcomes=outcomes)], [], meta)
+    bench.write(
+        tmp_path, [ModuleRun("media", ("mms",), baseline_seconds=40.0, timeout=240, outcomes=outcomes)], [], meta
+    )
     kept, before = bench.earlier_verdicts(tmp_path, 1, 3, "p")
     assert {key: o.status for key, o in kept.items()} == {("media", "A#1"): "killed", ("media", "A#3"): "survived"}
     assert before["wall_seconds"] == 5.0
+    earlier = before["modules"]["media"]  # its figures carry into the resumed run's module row
+    assert (earlier.baseline_seconds, earlier.timeout) == (40.0, 240)
     with pytest.raises(SystemExit, match="it ran seed 1, 3 mutants of p, not seed 2, 3 of p"):
         bench.earlier_verdicts(tmp_path, 2, 3, "p")
     with pytest.raises(SystemExit, match="no finished report there"):
