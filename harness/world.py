@@ -293,9 +293,13 @@ class World(ForgedRequests):
         return self.run(self.driver.channels_add(shlex.split(self.expand(flags))))
 
     def send_message(self, target: str | None, text: str, channel: str | None = "sms") -> CliResult:
+        """The operator sends a text (a new action)."""
+        self.act()
         return self.run(self.driver.message_send(target, text, channel))
 
     def automation_send(self, text: str) -> CliResult:
+        """An automation delivers a text to the default target (a new action)."""
+        self.act()
         return self.run(self.driver.automation_send(text))
 
     def capabilities(self) -> CliResult:

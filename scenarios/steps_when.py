@@ -118,31 +118,26 @@ def check_status(world: World) -> None:
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
 def send_with_channel(world: World, text: str, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), text, "sms")
 
 
 @when(parsers.parse('the operator sends "{text}" without --channel to "{target}"'))
 def send_without_channel(world: World, text: str, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), text, None)
 
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms and no target'))
 def send_without_target(world: World, text: str) -> None:
-    world.act()
     world.send_message(None, text, "sms")
 
 
 @when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
 def send_long(world: World, length: int, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), "x" * length, "sms")
 
 
 @when(parsers.parse('an automation delivers "{text}" without a target'))
 def automation_send(world: World, text: str) -> None:
-    world.act()
     world.automation_send(text)
 
 
