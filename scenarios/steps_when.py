@@ -210,11 +210,6 @@ def form_only_smssid(world: World, phone: str, body: str) -> None:
     world.post_webhook(form)
 
 
-@when(parsers.parse('a signed inbound form from "{sender}" saying "{body}" is posted to the webhook'))
-def form_from_address(world: World, sender: str, body: str) -> None:
-    world.post_webhook(world.inbound_form("A", body, From=world.expand(sender)))
-
-
 @when(
     parsers.parse(
         'a signed inbound form from phone "{phone}" saying "{body}" with {field_name} set to {value} is posted '
