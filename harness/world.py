@@ -164,7 +164,7 @@ class World(ForgedRequests):
     def set_number_webhook(self, url: str, method: str = "POST", account: str = "main") -> None:
         self.dirty = True
         acct = self.account(account)
-        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
+        number = self.number_record(acct)
         with self.emu.twilio(acct.sid, acct.token) as http:
             response = http.post(number["uri"], data={"SmsUrl": url, "SmsMethod": method})
         if response.status_code != 200:
@@ -173,9 +173,11 @@ class World(ForgedRequests):
     def sign_with_shared_key(self, algorithm: str, account: str = "main") -> None:
         """The number's webhooks are signed with a new SharedKey (Twilio's Webhook Settings), not the token."""
         self.dirty = True
-        acct = self.account(account)
-        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
-        self.emu.update_number(number["sid"], webhook_signing=algorithm)
+        self.emu.update_number(self.number_record(self.account(account))["sid"], webhook_signing=algorithm)
+
+    def number_record(self, acct: TwilioAccount) -> dict[str, Any]:
+        """The emulator's record of the account's number (its sid and REST uri)."""
+        return next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
 
     # -- the gateway's setup -------------------------------------------------------------------
 
