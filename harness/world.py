@@ -388,7 +388,7 @@ class World(ForgedRequests):
 
     def pairing_entries(self) -> list[PairingEntry]:
         result, entries = self.driver.pairing_list()
-        self.last_cli = result
+        self.run(result)
         if not result.ok:
             self.fail("`pairing list sms` to succeed", result.describe())
         return entries
