@@ -2,7 +2,7 @@
 actions its steps take, and the bookkeeping of the last action (its mark, what the gateway
 admitted) that the waits read.
 
-Checks live apart: `expect.py` composes `waits.py`, `seen.py` and `match.py`, and fails through
+Checks live apart: `expect.py` composes `waits.py`, `seen.py` and `match/`, and fails through
 `World.fail`, which adds the emulator's record of the exchange (tokens redacted).
 """
 
