@@ -190,6 +190,14 @@ class World(ForgedRequests):
         block.update(overrides)
         return block
 
+    def accounts_channel(self, names: tuple[str, ...], **overrides: Any) -> dict[str, Any]:
+        """A channels.sms block with one account block per named account, each as the guide's on that
+        account's own webhook path."""
+        accounts = {
+            name: self.full_channel(name, **overrides) | {"webhookPath": self.account(name).path} for name in names
+        }
+        return {"enabled": True, "accounts": accounts}
+
     def expand(self, value: Any) -> Any:
         """The Gherkin value with the scenario's placeholders filled in (`gherkin.expand`)."""
         return gherkin.expand(value, self.accounts, self.phone)
@@ -243,6 +251,13 @@ class World(ForgedRequests):
                 self.channel.pop(key, None)
             else:
                 self.channel[key] = value
+        if self.started:
+            self.start()
+
+    def configure_accounts(self, **keys: Any) -> None:
+        """Set these keys in every account block of channels.sms; a running gateway gets the new config."""
+        for block in self.channel["accounts"].values():
+            block.update(keys)
         if self.started:
             self.start()
 
