@@ -192,10 +192,7 @@ def form_too_large(world: World, phone: str) -> None:
     )
 )
 def form_without_sid(world: World, phone: str) -> None:
-    form = world.inbound_form(phone)
-    for key in ("MessageSid", "SmsSid", "SmsMessageSid"):
-        form.pop(key)
-    world.post_webhook(form)
+    world.post_inbound_with(phone, MessageSid=None, SmsSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -204,10 +201,7 @@ def form_without_sid(world: World, phone: str) -> None:
     )
 )
 def form_only_smssid(world: World, phone: str, body: str) -> None:
-    form = world.inbound_form(phone, body)
-    form.pop("MessageSid")
-    form.pop("SmsMessageSid")
-    world.post_webhook(form)
+    world.post_inbound_with(phone, body, MessageSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -217,7 +211,7 @@ def form_only_smssid(world: World, phone: str, body: str) -> None:
     )
 )
 def form_with_field(world: World, phone: str, body: str, field_name: str, value: str) -> None:
-    world.post_inbound_with(phone, body, field_name, json_cell(value))
+    world.post_inbound_with(phone, body, **{field_name: json_cell(value)})
 
 
 @when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))
