@@ -161,14 +161,7 @@ def channel_without(world: World, key: str) -> None:
     )
 )
 def env_credentials(world: World, name: str | None) -> None:
-    account = world.account(name or "main")
-    world.env.update(
-        {
-            "TWILIO_ACCOUNT_SID": account.sid,
-            "TWILIO_AUTH_TOKEN": account.token,
-            "SMS_PUBLIC_WEBHOOK_URL": account.public_url,
-        }
-    )
+    world.env.update(world.account(name or "main").env)
 
 
 @given(parsers.re(r"the environment has (?P<name>[A-Z_]+) \"(?P<value>.*)\"$"))
