@@ -78,3 +78,12 @@ class TwilioAccount:
     @property
     def public_url(self) -> str:
         return PUBLIC_BASE + self.path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The account in the environment variables the guide names: SID, auth token, public webhook URL."""
+        return {
+            "TWILIO_ACCOUNT_SID": self.sid,
+            "TWILIO_AUTH_TOKEN": self.token,
+            "SMS_PUBLIC_WEBHOOK_URL": self.public_url,
+        }

@@ -1,5 +1,5 @@
 """What a scenario expects, one function per `Then`: each waits for what it needs (`waits.py`),
-looks (`seen.py`) and holds what it saw to small matchers (`match.py`) with `must`, which fails
+looks (`seen.py`) and holds what it saw to small matchers (`match/`) with `must`, which fails
 the scenario with what was expected, what was seen and the emulator's record of the exchange.
 """
 

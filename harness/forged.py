@@ -66,13 +66,14 @@ class ForgedRequests:
             self.last_http = client.request(method, f"{self.driver.local_url}{url.path}?{urlencode(asked)}")
         return self.last_http
 
-    def post_inbound_with(self, phone: str, body: str, field_name: str, value: str | None) -> httpx.Response:
-        """A signed inbound form from the phone with one field set (or removed, for null)."""
+    def post_inbound_with(self, phone: str, body: str = "hi", **fields: str | None) -> httpx.Response:
+        """A signed inbound form from the phone with these fields set (or removed, for None)."""
         form = self.inbound_form(phone, body)
-        if value is None:
-            form.pop(field_name, None)
-        else:
-            form[field_name] = self.expand(value)
+        for name, value in fields.items():
+            if value is None:
+                form.pop(name, None)
+            else:
+                form[name] = self.expand(value)
         return self.post_webhook(form)
 
     def post_webhook(

@@ -1,6 +1,6 @@
 """What a scenario can see of its exchange: reads of the emulator's record, without waiting or judging.
 
-`waits.py` decides when to look, `match.py` whether what was seen is right.
+`waits.py` decides when to look, `match/` whether what was seen is right.
 """
 
 from __future__ import annotations

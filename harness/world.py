@@ -2,7 +2,7 @@
 actions its steps take, and the bookkeeping of the last action (its mark, what the gateway
 admitted) that the waits read.
 
-Checks live apart: `expect.py` composes `waits.py`, `seen.py` and `match.py`, and fails through
+Checks live apart: `expect.py` composes `waits.py`, `seen.py` and `match/`, and fails through
 `World.fail`, which adds the emulator's record of the exchange (tokens redacted).
 """
 
@@ -164,7 +164,7 @@ class World(ForgedRequests):
     def set_number_webhook(self, url: str, method: str = "POST", account: str = "main") -> None:
         self.dirty = True
         acct = self.account(account)
-        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
+        number = self.number_record(acct)
         with self.emu.twilio(acct.sid, acct.token) as http:
             response = http.post(number["uri"], data={"SmsUrl": url, "SmsMethod": method})
         if response.status_code != 200:
@@ -173,9 +173,11 @@ class World(ForgedRequests):
     def sign_with_shared_key(self, algorithm: str, account: str = "main") -> None:
         """The number's webhooks are signed with a new SharedKey (Twilio's Webhook Settings), not the token."""
         self.dirty = True
-        acct = self.account(account)
-        number = next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
-        self.emu.update_number(number["sid"], webhook_signing=algorithm)
+        self.emu.update_number(self.number_record(self.account(account))["sid"], webhook_signing=algorithm)
+
+    def number_record(self, acct: TwilioAccount) -> dict[str, Any]:
+        """The emulator's record of the account's number (its sid and REST uri)."""
+        return next(n for n in self.emu.state()["numbers"] if n["phone_number"] == acct.number)
 
     # -- the gateway's setup -------------------------------------------------------------------
 
@@ -187,6 +189,14 @@ class World(ForgedRequests):
             block["webhookPath"] = acct.path
         block.update(overrides)
         return block
+
+    def accounts_channel(self, names: tuple[str, ...], **overrides: Any) -> dict[str, Any]:
+        """A channels.sms block with one account block per named account, each as the guide's on that
+        account's own webhook path."""
+        accounts = {
+            name: self.full_channel(name, **overrides) | {"webhookPath": self.account(name).path} for name in names
+        }
+        return {"enabled": True, "accounts": accounts}
 
     def expand(self, value: Any) -> Any:
         """The Gherkin value with the scenario's placeholders filled in (`gherkin.expand`)."""
@@ -244,6 +254,13 @@ class World(ForgedRequests):
         if self.started:
             self.start()
 
+    def configure_accounts(self, **keys: Any) -> None:
+        """Set these keys in every account block of channels.sms; a running gateway gets the new config."""
+        for block in self.channel["accounts"].values():
+            block.update(keys)
+        if self.started:
+            self.start()
+
     def send_file(self, target: str, caption: str, spec: dict[str, Any]) -> CliResult:
         """The operator sends a local file (made to `spec`: content_type, size) with a caption."""
         kind, size = str(spec["content_type"]), int(spec["size"])
@@ -293,9 +310,13 @@ class World(ForgedRequests):
         return self.run(self.driver.channels_add(shlex.split(self.expand(flags))))
 
     def send_message(self, target: str | None, text: str, channel: str | None = "sms") -> CliResult:
+        """The operator sends a text (a new action)."""
+        self.act()
         return self.run(self.driver.message_send(target, text, channel))
 
     def automation_send(self, text: str) -> CliResult:
+        """An automation delivers a text to the default target (a new action)."""
+        self.act()
         return self.run(self.driver.automation_send(text))
 
     def capabilities(self) -> CliResult:
@@ -382,7 +403,7 @@ class World(ForgedRequests):
 
     def pairing_entries(self) -> list[PairingEntry]:
         result, entries = self.driver.pairing_list()
-        self.last_cli = result
+        self.run(result)
         if not result.ok:
             self.fail("`pairing list sms` to succeed", result.describe())
         return entries

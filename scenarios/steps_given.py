@@ -112,18 +112,12 @@ def guide_config_for(world: World, account: str, policy: str) -> None:
     )
 )
 def two_accounts(world: World, first: str, second: str, policy: str, allow: str) -> None:
-    accounts = {}
-    for name in (first, second):
-        block = world.full_channel(name, dmPolicy=policy, allowFrom=json.loads(allow))
-        block["webhookPath"] = world.account(name).path
-        accounts[name] = block
-    world.set_channel({"enabled": True, "accounts": accounts})
+    world.set_channel(world.accounts_channel((first, second), dmPolicy=policy, allowFrom=json.loads(allow)))
 
 
 @given(parsers.parse('both accounts use webhookPath "{path}"'))
 def same_path(world: World, path: str) -> None:
-    for block in world.channel["accounts"].values():
-        block["webhookPath"] = path
+    world.configure_accounts(webhookPath=path)
 
 
 @given(parsers.parse('the SMS channel config is only enabled with dmPolicy "{policy}"'))
@@ -167,14 +161,7 @@ def channel_without(world: World, key: str) -> None:
     )
 )
 def env_credentials(world: World, name: str | None) -> None:
-    account = world.account(name or "main")
-    world.env.update(
-        {
-            "TWILIO_ACCOUNT_SID": account.sid,
-            "TWILIO_AUTH_TOKEN": account.token,
-            "SMS_PUBLIC_WEBHOOK_URL": account.public_url,
-        }
-    )
+    world.env.update(world.account(name or "main").env)
 
 
 @given(parsers.re(r"the environment has (?P<name>[A-Z_]+) \"(?P<value>.*)\"$"))

@@ -301,11 +301,6 @@ def status_unconfigured(world: World, text: str) -> None:
     expect.probe_unconfigured(world, text)
 
 
-@then(parsers.parse('the probe reports the webhook as "{state}"'))
-def probe_state(world: World, state: str) -> None:
-    expect.probe(world, "webhook.status", state)
-
-
 @then(parsers.re(r'the probe reports the webhook as "(?P<state>[^"]+)" and ok (?P<ok>true|false)$'))
 def probe_state_and_ok(world: World, state: str, ok: str) -> None:
     expect.probe(world, "webhook.status", state)

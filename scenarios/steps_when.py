@@ -118,31 +118,26 @@ def check_status(world: World) -> None:
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms to "{target}"'))
 def send_with_channel(world: World, text: str, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), text, "sms")
 
 
 @when(parsers.parse('the operator sends "{text}" without --channel to "{target}"'))
 def send_without_channel(world: World, text: str, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), text, None)
 
 
 @when(parsers.parse('the operator sends "{text}" with --channel sms and no target'))
 def send_without_target(world: World, text: str) -> None:
-    world.act()
     world.send_message(None, text, "sms")
 
 
 @when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
 def send_long(world: World, length: int, target: str) -> None:
-    world.act()
     world.send_message(world.expand(target), "x" * length, "sms")
 
 
 @when(parsers.parse('an automation delivers "{text}" without a target'))
 def automation_send(world: World, text: str) -> None:
-    world.act()
     world.automation_send(text)
 
 
@@ -197,10 +192,7 @@ def form_too_large(world: World, phone: str) -> None:
     )
 )
 def form_without_sid(world: World, phone: str) -> None:
-    form = world.inbound_form(phone)
-    for key in ("MessageSid", "SmsSid", "SmsMessageSid"):
-        form.pop(key)
-    world.post_webhook(form)
+    world.post_inbound_with(phone, MessageSid=None, SmsSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -209,15 +201,7 @@ def form_without_sid(world: World, phone: str) -> None:
     )
 )
 def form_only_smssid(world: World, phone: str, body: str) -> None:
-    form = world.inbound_form(phone, body)
-    form.pop("MessageSid")
-    form.pop("SmsMessageSid")
-    world.post_webhook(form)
-
-
-@when(parsers.parse('a signed inbound form from "{sender}" saying "{body}" is posted to the webhook'))
-def form_from_address(world: World, sender: str, body: str) -> None:
-    world.post_webhook(world.inbound_form("A", body, From=world.expand(sender)))
+    world.post_inbound_with(phone, body, MessageSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -227,7 +211,7 @@ def form_from_address(world: World, sender: str, body: str) -> None:
     )
 )
 def form_with_field(world: World, phone: str, body: str, field_name: str, value: str) -> None:
-    world.post_inbound_with(phone, body, field_name, json_cell(value))
+    world.post_inbound_with(phone, body, **{field_name: json_cell(value)})
 
 
 @when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))

@@ -371,18 +371,19 @@ class OpenClawDriver(GuideCli, ProcessDriver):
         """As the guide's command, then wait until OpenClaw says it hot-reloaded the change."""
         offset = self.process.log_size() if self.process else 0
         result = super().config_patch(patch, dry_run)
-        if result.ok and not dry_run and self.process:
-            self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
-            self._wait_reload(offset, patch_prefix(patch))
-        return result
+        return result if dry_run else self._config_written(result, offset, patch_prefix(patch))
 
     def channels_add(self, flags: list[str]) -> CliResult:
         """As the operator types it, then wait until OpenClaw says it hot-reloaded the channel."""
         offset = self.process.log_size() if self.process else 0
-        result = super().channels_add(flags)
+        return self._config_written(super().channels_add(flags), offset, "channels.sms")
+
+    def _config_written(self, result: CliResult, offset: int, prefix: str) -> CliResult:
+        """After a CLI call that wrote the config: the channel it now holds, once the running gateway
+        logged (after `offset`) the hot reload of `prefix`."""
         if result.ok and self.process:
             self._channel = json.loads(self.config_path.read_text()).get("channels", {}).get("sms")
-            self._wait_reload(offset, "channels.sms")
+            self._wait_reload(offset, prefix)
         return result
 
     def pairing_approve(self, code: str, notify: bool = False) -> CliResult:
