@@ -70,6 +70,7 @@ Feature: The webhook endpoint
   Scenario: A reply in flight when the gateway stops is not lost: the phone gets it once
     Given the agent takes 3 seconds to answer
     When phone "A" texts "reply exactly sent on the way out"
+    And the agent has begun its answer
     And the gateway is stopped
     And the gateway is started again
     Then phone "A" gets the reply "sent on the way out"

@@ -156,6 +156,20 @@ def record(
         world.fail(expected, show(exc.seen))
 
 
+def answer_begun(world: World) -> None:
+    """Until the scripted model, slowed by a `model_latency` fault, has been asked: the agent is
+    writing its answer. A stop before that point is a stop before the turn, another scenario."""
+
+    def begun() -> list[dict[str, Any]]:
+        return [f for f in world.emu.faults() if f["kind"] == "model_latency" and f["used"] >= 1]
+
+    if not eventually(begun, match.at_least(1), world.reply_timeout, 0.05):
+        world.fail(
+            f"the agent asked the model for its answer within {world.reply_timeout:g}s",
+            f"no model request; faults: {world.emu.faults()}",
+        )
+
+
 def turn(world: World) -> None:
     """Until the agent has been asked since the last action (or the reply timeout passed)."""
     eventually(lambda: seen.prompts(world), match.at_least(1), world.reply_timeout, 0.1)

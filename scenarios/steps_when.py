@@ -65,6 +65,11 @@ def approve_wrong_code(world: World, code: str, times: int) -> None:
     world.approve_wrong(code, times)
 
 
+@when("the agent has begun its answer")
+def answer_begun(world: World) -> None:
+    waits.answer_begun(world)
+
+
 @when("the gateway is stopped")
 def gateway_stopped(world: World) -> None:
     world.driver.stop()
