@@ -9,18 +9,50 @@ from __future__ import annotations
 
 import bisect
 import json
+import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+# What Twilio's JSON answers repeat, most common last: deflated against it, a created message's
+# answer (about 800 bytes of text) keeps under 100. Only memory sees it: snapshots hold the text.
+ANSWER_WORDS = (
+    b'{"code":20404,"message":"The requested resource was not found","more_info":'
+    b'"https://www.twilio.com/docs/errors/20404","status":404}'
+    b'{"account_sid":"AC","api_version":"2010-04-01","body":"","date_created":"Mon, 07 Dec 2026 '
+    b'00:00:00 +0000","date_sent":null,"date_updated":"Mon, 07 Dec 2026 00:00:00 +0000",'
+    b'"direction":"outbound-api","error_code":null,"error_message":null,"from":"+1",'
+    b'"messaging_service_sid":null,"num_media":"0","num_segments":"1","price":null,"price_unit":"USD",'
+    b'"sid":"SM","status":"queued","subresource_uris":{"media":"/2010-04-01/Accounts/AC/Messages/SM'
+    b'/Media.json","feedback":"/2010-04-01/Accounts/AC/Messages/SM/Feedback.json"},"to":"+1",'
+    b'"uri":"/2010-04-01/Accounts/AC/Messages/SM.json"}'
+)
+
+
+def pack(text: str | None) -> bytes | None:
+    """An answer's text, deflated against `ANSWER_WORDS` (a few microseconds a call)."""
+    if text is None:
+        return None
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 2, zdict=ANSWER_WORDS)
+    return deflate.compress(text.encode()) + deflate.flush()
+
+
+def unpack(packed: bytes | None) -> str | None:
+    if packed is None:
+        return None
+    inflate = zlib.decompressobj(-15, zdict=ANSWER_WORDS)
+    return (inflate.decompress(packed) + inflate.flush()).decode()
 
 
 @dataclass(slots=True)
 class CallRecord:
     """One REST request as the emulator saw it. Never holds the auth token.
 
-    `response` is the answer's JSON as text: a created message's answer held as a dict took
-    2 KiB a call, as text under 1 KiB (the call log grows with every request). `view()` decodes it.
+    The call log grows with every request, so a record is kept small: the answer's JSON text
+    deflated (`packed`; `response` gives the text back), its query and form as pairs in tuples,
+    and the method, host, path and account, which thousands of calls repeat, held once (`make`).
     """
 
     seq: int
@@ -28,19 +60,44 @@ class CallRecord:
     method: str
     host: str
     path: str
-    query: list[list[str]]
-    form: list[list[str]]
+    query: tuple[tuple[str, str], ...]
+    form: tuple[tuple[str, str], ...]
     account_sid: str | None
     auth: str  # ok | invalid | missing
     status: int
-    response: str | None
+    packed: bytes | None
     duration_ms: float
 
+    @classmethod
+    def make(cls, *, response: str | None, **values: Any) -> CallRecord:
+        """A record of these values, with the answer's text `response`."""
+        for name in ("method", "host", "path", "account_sid", "auth"):
+            if isinstance(values.get(name), str):
+                values[name] = sys.intern(values[name])
+        for name in ("query", "form"):
+            values[name] = tuple((k, v) for k, v in values[name])
+        return cls(packed=pack(response), **values)
+
+    @property
+    def response(self) -> str | None:
+        return unpack(self.packed)
+
     def body(self) -> Any:
-        return json.loads(self.response) if self.response else None
+        text = self.response
+        return json.loads(text) if text else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the state file keeps it: the answer as its text."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "packed"} | {"response": self.response}
 
     def view(self) -> dict[str, Any]:
-        return dict(asdict(self), response=self.body())
+        """The record as the control API shows it: the answer decoded, in its place among the fields."""
+        return {
+            (f.name if f.name != "packed" else "response"): (
+                getattr(self, f.name) if f.name != "packed" else self.body()
+            )
+            for f in fields(self)
+        }
 
 
 @dataclass
@@ -97,8 +154,8 @@ class ModelRequest:
     tools: int
 
 
-KINDS: dict[str, type] = {
-    "calls": CallRecord,
+KINDS: dict[str, Callable[..., Any]] = {
+    "calls": CallRecord.make,
     "deliveries": Delivery,
     "connects": ConnectRecord,
     "model_requests": ModelRequest,
@@ -139,18 +196,25 @@ class Recorder:
         self.dropped = {}
 
     def to_json(self) -> dict[str, Any]:
-        return {**{kind: [asdict(r) for r in records] for kind, records in self.lists.items()}, "dropped": self.dropped}
+        return {
+            **{
+                kind: [r.to_json() if isinstance(r, CallRecord) else asdict(r) for r in records]
+                for kind, records in self.lists.items()
+            },
+            "dropped": self.dropped,
+        }
 
     def load(self, data: dict[str, Any]) -> None:
         """Records from a snapshot (`to_json`), tolerating lists an older snapshot lacks."""
-        for kind, cls in KINDS.items():
-            self.lists[kind] = [_load(cls, item) for item in data.get(kind, [])]
+        for kind in KINDS:
+            self.lists[kind] = [_load(kind, item) for item in data.get(kind, [])]
         self.dropped = dict(data.get("dropped", {}))
 
 
-def _load(cls: type, data: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
+def _load(kind: str, data: dict[str, Any]) -> Any:
+    cls = CallRecord if kind == "calls" else KINDS[kind]
+    names = {f.name for f in fields(cls)} | ({"response"} if kind == "calls" else set())
     values = {k: v for k, v in data.items() if k in names}
     if cls is Delivery:
         values["attempts"] = [Attempt(**a) for a in values.get("attempts", [])]
-    return cls(**values)
+    return KINDS[kind](**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 
 import httpx
 import pytest
@@ -228,12 +229,12 @@ def test_every_call_is_recorded_without_the_token(
     rest: httpx.Client, emu: EmulatorClient, account: Provisioned
 ) -> None:
     after = emu.cursor()
-    rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "rec"})
+    answer = rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "rec"}).json()
     calls = emu.calls(after=after)
     assert len(calls) == 1
     call = calls[0]
     assert (call["method"], call["auth"], call["status"], call["account_sid"]) == ("POST", "ok", 201, account.sid)
-    assert ["Body", "rec"] in call["form"] and call["response"]["body"] == "rec"
+    assert ["Body", "rec"] in call["form"] and call["response"] == answer  # the answer kept whole, as sent
     assert account.auth_token not in str(emu.calls()) + str(emu.state()) + str(emu.messages())
 
 
@@ -244,6 +245,35 @@ def test_opted_out_recipient_gets_21610(rest: httpx.Client, emu: EmulatorClient,
     assert refused.status_code == 400 and refused.json()["code"] == 21610
     emu.send_inbound(TO, FROM, "start")
     assert rest.post("/Messages.json", data={"To": TO, "From": FROM, "Body": "x"}).status_code == 201
+
+
+def test_a_call_record_keeps_its_answer_through_a_snapshot() -> None:
+    """The call log holds answers deflated; a snapshot holds their text and loads back the same record."""
+    from emulator.recorder import Recorder
+
+    recorder = Recorder(lambda: 0)
+    answer = json.dumps({"sid": "SM" + "1" * 32, "body": "héllo ✓ " * 300, "price": None})
+    kept = recorder.append(
+        "calls",
+        seq=1,
+        at=1.0,
+        method="POST",
+        host="h",
+        path="/p",
+        query=[["a", "1"]],
+        form=[["Body", "x"]],
+        account_sid=None,
+        auth="ok",
+        status=201,
+        response=answer,
+        duration_ms=1.0,
+    )
+    assert kept.response == answer and len(kept.packed or b"") < len(answer) // 4
+    snapshot = json.loads(json.dumps(recorder.to_json()))
+    assert snapshot["calls"][0]["response"] == answer and "packed" not in snapshot["calls"][0]
+    again = Recorder(lambda: 0)
+    again.load(snapshot)
+    assert again["calls"][0].view() == kept.view() and kept.view()["response"] == json.loads(answer)
 
 
 def test_the_call_log_keeps_a_listed_page_as_its_sids(

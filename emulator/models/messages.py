@@ -126,6 +126,13 @@ class Media:
         return hashlib.sha256(self.content).hexdigest()
 
 
+@functools.cache
+def price(segments: int) -> str:
+    """What a sent message costs, as Twilio writes it: one string per segment count, shared by
+    every message of that count (a store holds tens of thousands)."""
+    return f"-{0.0079 * segments:.5f}"
+
+
 class Messages(MessagingServices):
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
@@ -273,7 +280,7 @@ class Messages(MessagingServices):
         message.date_updated = now
         if status == "sent":
             message.date_sent = now
-            message.price = f"-{0.0079 * message.num_segments:.5f}"
+            message.price = price(message.num_segments)
         if error_code is not None:
             message.error_code = error_code
             message.error_message = error_message
