@@ -13,6 +13,10 @@ the emulator's goals as met or not. The servers:
   description's example, so a list never grows and no webhook exists).
 
     python bench/peers.py [--seconds 10] [--count 200000] [--stored 10000] [--only ours,ceiling,...]
+                          [--baseline DIR]
+
+`--baseline DIR` adds our emulator as another checkout has it (`git worktree add DIR <commit>`),
+served from DIR's code with this checkout's environment: a change's before and after in one run.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ CONCURRENCY, INBOUND_CONCURRENCY = 32, 64
 EMULATE_KEYS = [(f"SK{i:032d}", f"secret{i}") for i in range(100)]
 READY_TIMEOUT = 60.0
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Server:
     inbound: tuple[str, str, dict[str, str]] | None = None  # path, body, headers
     create_status: int = 201
     logins: list[tuple[str, str]] | None = None  # Basic logins to take in turn (emulate limits each one)
+    cwd: Path = ROOT  # where it starts: its code, for ours (a baseline checkout's)
     figures: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
 
@@ -89,7 +96,7 @@ def provision_peers() -> Path:
     return cache.provide(cache.Entry(cache.cache_home() / "peers", "the benchmark peers", build))
 
 
-def servers(folder: Path, sink: str, only: set[str]) -> list[Server]:
+def servers(folder: Path, sink: str, only: set[str], baseline: Path | None = None) -> list[Server]:
     node = str(install.node() / "node")
     seed = folder / "emulate-seed.json"
     seed.write_text(
@@ -104,17 +111,11 @@ def servers(folder: Path, sink: str, only: set[str]) -> list[Server]:
         )
     )
     inbound_form = urlencode({"To": NUMBER, "From": HANDSET, "Body": "hi"})
+    emulator = [sys.executable, "-m", "harness.cli", "emulator", "--quiet", "--empty", "--port", "{port}"]
+    handset = ("/_emulator/inbound", json.dumps({"from": HANDSET, "to": NUMBER, "body": "hi"}), JSON)
     made = [
-        Server(
-            "ours",
-            [sys.executable, "-m", "harness.cli", "emulator", "--quiet", "--empty", "--port", "{port}"],
-            free_port(),
-            inbound=(
-                "/_emulator/inbound",
-                json.dumps({"from": HANDSET, "to": NUMBER, "body": "hi"}),
-                {"Content-Type": "application/json"},
-            ),
-        ),
+        Server("ours", emulator, free_port(), inbound=handset),
+        *([Server("baseline", emulator, free_port(), inbound=handset, cwd=baseline)] if baseline else []),
         Server(
             "ceiling",
             [sys.executable, "-m", "bench.common", "--port", "{port}"],
@@ -173,7 +174,7 @@ def running(server: Server, folder: Path) -> Iterator[tuple[subprocess.Popen[byt
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
-        cwd=folder if server.name == "sms-mock" else Path(__file__).resolve().parent.parent,
+        cwd=folder if server.name == "sms-mock" else server.cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "NODE_PATH": str(folder / "node_modules")},
@@ -208,7 +209,7 @@ def measure(server: Server, folder: Path, args: argparse.Namespace, sink: str) -
     with running(server, folder) as (proc, ready):
         server.values["ready"] = ready
         server.figures["ready"] = f"{ready:.2f} s"
-        if server.name == "ours":
+        if server.name in ("ours", "baseline"):
             httpx.post(
                 f"{server.url}/_emulator/accounts",
                 json={"sid": SID, "auth_token": TOKEN, "numbers": [{"phone_number": NUMBER, "sms_url": sink + "/"}]},
@@ -241,7 +242,7 @@ def measure(server: Server, folder: Path, args: argparse.Namespace, sink: str) -
         if create.requests < args.stored:  # top up to the stored count the list runs over
             load(create_url, args.stored - create.requests, **post)
         stored = max(create.requests, args.stored)
-        if server.name in ("ours", "emulate", "sms-mock"):
+        if server.name in ("ours", "baseline", "emulate", "sms-mock"):
             server.values["rss_per_message"] = (rss_kib(proc.pid) - rss_before) / stored
             server.figures["rss_per_message"] = f"{server.values['rss_per_message']:.2f} KiB"
         if server.list_path:
@@ -344,13 +345,21 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200_000, help="at most this many requests per figure")
     parser.add_argument("--stored", type=int, default=10000, help="messages created before the list figure")
     parser.add_argument("--only", default="", help="comma-separated server names")
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout whose emulator runs beside ours")
     args = parser.parse_args()
     missing = wrk.available()
     if missing:
         raise SystemExit(missing)
     folder = provision_peers()
     with process("-m", "bench.common", "--body", "<Response/>") as sink:
-        found = servers(folder, sink, {n for n in args.only.split(",") if n})
+        if args.baseline and not (args.baseline / "emulator").is_dir():
+            raise SystemExit(f"--baseline {args.baseline}: not a checkout of this project (no emulator/ folder)")
+        found = servers(
+            folder,
+            sink,
+            {n for n in args.only.split(",") if n} | ({"baseline"} if args.only and args.baseline else set()),
+            args.baseline,
+        )
         for server in found:
             print(f"measuring {server.name} …", file=sys.stderr, flush=True)
             measure(server, folder, args, sink)
