@@ -49,10 +49,15 @@ def no_reply(world: World, phone: str, containing: str = "") -> None:
     must(world, got, match.no(f"no message {what}to phone {phone} within {world.quiet_seconds:g}s", texts.short))
 
 
-def message_count(world: World, phone: str, count: int) -> None:
-    """Exactly so many messages since the last action, once nothing more can come of it."""
-    got = waits.counted(world, lambda: seen.outbound(world, phone, after=world.mark), count)
-    must(world, got, match.exactly(count, f"message(s) to phone {phone}", texts.short))
+def message_count(world: World, phone: str, count: int, body: str | None = None) -> None:
+    """Exactly so many messages (with this body) since the last action, once nothing more can come of it."""
+
+    def look() -> list[dict[str, Any]]:
+        sent = seen.outbound(world, phone, after=world.mark)
+        return sent if body is None else [m for m in sent if m.get("body") == body]
+
+    what = f"message(s) to phone {phone}" + (f" reading {body!r}" if body is not None else "")
+    must(world, waits.counted(world, look, count), match.exactly(count, what, texts.short))
 
 
 def lengths(world: World, phone: str, want: list[int]) -> None:

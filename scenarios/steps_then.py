@@ -116,6 +116,11 @@ def gets_no_reply_containing(world: World, phone: str, text: str) -> None:
     expect.no_reply(world, phone, containing=text)
 
 
+@then(parsers.parse('phone "{phone}" gets "{text}" only once'))
+def gets_only_once(world: World, phone: str, text: str) -> None:
+    expect.message_count(world, phone, 1, body=text)
+
+
 @then(parsers.re(r'phone "(?P<phone>\w+)" gets exactly (?P<count>\d+) messages?$'))
 def gets_exactly(world: World, phone: str, count: str) -> None:
     expect.message_count(world, phone, int(count))
