@@ -247,11 +247,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    from harness import runner
+    from harness import selfcheck
 
     if any("," in (value or "") for value in (args.openclaw_version, args.sms_plugin_version)):
         raise UsageError("selfcheck takes one --openclaw-version and one --sms-plugin-version")
-    return runner.selfcheck(suite_options(args), args.mutant or None)
+    return selfcheck.selfcheck(suite_options(args), args.mutant or None)
 
 
 def add_suite_options(p: argparse.ArgumentParser, report: str) -> None:
@@ -435,12 +435,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return PROVISION_FAILED
     except Exception as exc:  # a suite's own one-line errors (imported only when one comes)
-        from harness import isolation, runner
+        from harness import isolation, preparation, runner
 
         if isinstance(exc, runner.Interrupted):
             print(f"sms-harness: {exc}", file=sys.stderr)
             return 130
-        if isinstance(exc, runner.SuiteNotFound | runner.PreparationError | isolation.IsolationError):
+        if isinstance(exc, runner.SuiteNotFound | preparation.PreparationError | isolation.IsolationError):
             print(f"sms-harness: {exc}", file=sys.stderr)
             return 2
         raise
