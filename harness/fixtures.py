@@ -1,6 +1,6 @@
 """The plugin's fixtures: the Twilio emulator and the gateway under test (one each per pytest
 process), the pooled accounts, the emulator emptied for plain tests, the handset that texts, and
-each scenario's `World`.
+each scenario's `World` and its forged requests.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from emulator.server import EmulatorServer
 from harness.accounts import AccountPool
 from harness.cache import ProvisionError
 from harness.drivers.base import GatewayDriver
+from harness.forged import Forged
 from harness.senders import EmulatorHandset, ImsgSender, Sender
 from harness.verdicts import STEP_TIMES
 from harness.world import World
@@ -170,3 +171,9 @@ def world(
     request.node._sms_world = world
     yield world
     world.close()
+
+
+@pytest.fixture
+def forged(world: World) -> Forged:
+    """The scenario's requests sent straight to the gateway's webhook (`world.forged`)."""
+    return world.forged
