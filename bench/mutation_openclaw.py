@@ -46,14 +46,12 @@ from bench.mutation import (
     score,
     write_report,
 )
-from harness import runner, selfcheck
+from harness import children, preparation, runner, selfcheck
 from harness.cache import ProvisionError
-from harness.children import TimedOut
 from harness.openclaw import install, jsmutants
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
 from harness.openclaw.parity import published_package
 from harness.openclaw.private import PrivatePlugin
-from harness.preparation import PreparationError, private_plugin
 from harness.report import UNFINISHED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +122,7 @@ def run_one(
             try:
                 code, data = runner.run_suite(options, True, limit)
                 outcome.status, outcome.output = verdict(code, data)
-            except TimedOut:
+            except children.TimedOut:
                 outcome.status, outcome.output = "timeout", f"stopped after {limit:.0f}s"
                 break
             if outcome.output.startswith(START_FAILED):
@@ -153,7 +151,7 @@ def confirmed(
     again = replace(options, report=options.report.with_name(options.report.name + "-confirm"), keyword=name)
     try:
         return verdict(*runner.run_suite(again, True, limit))[0] == "killed"
-    except TimedOut:
+    except children.TimedOut:
         return True  # a hang on the mutant, alone: as a timeout, a kill
 
 
@@ -184,7 +182,7 @@ class Unmutated:
             started = time.monotonic()
             try:
                 code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
-            except TimedOut:  # its features count as failing, not the whole run as broken
+            except children.TimedOut:  # its features count as failing, not the whole run as broken
                 code, data = 124, None
             failed = {
                 Path(s["feature_file"]).stem for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"
@@ -241,7 +239,7 @@ def run(
     install.install(options.openclaw_version or DEFAULT_OPENCLAW)
     tool, node = jsmutants.tool(), install.node()
     with contextlib.ExitStack() as stack:
-        plugins = [stack.enter_context(private_plugin(options)) for _ in range(workers)]
+        plugins = [stack.enter_context(preparation.private_plugin(options)) for _ in range(workers)]
         package = plugins[0].packages[0]
         mutants = jsmutants.generate(package, node, tool)
         chosen = jsmutants.sample(mutants, sample, seed)
@@ -397,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         options = runner.RunOptions(gateway="openclaw")
         return run(options, args.sample, args.seed, args.budget, args.report, args.workers, args.resume)
-    except (jsmutants.GenerationError, PreparationError, ValueError) as exc:
+    except (jsmutants.GenerationError, preparation.PreparationError, ValueError) as exc:
         print(f"mutation-openclaw: {exc}", file=sys.stderr)
         return 2
     except ProvisionError as exc:
