@@ -46,7 +46,7 @@ from bench.mutation import (
     score,
     write_report,
 )
-from harness import runner
+from harness import children, preparation, runner, selfcheck
 from harness.cache import ProvisionError
 from harness.openclaw import install, jsmutants
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
@@ -85,7 +85,7 @@ def verdict(code: int, data: dict[str, Any] | None) -> tuple[str, str]:
         first = next((line for line in failed["message"].splitlines() if line.strip()), "")
         start = any(marker in failed["message"] for marker in START_MARKERS)
         where = START_FAILED if start else ""
-        return "killed", f"{where}{runner._title(failed)}: {first.strip()[:200]}"
+        return "killed", f"{where}{selfcheck.title(failed)}: {first.strip()[:200]}"
     if code == 0 and data and data["scenarios"]:
         return "survived", ""
     return "incompetent", f"pytest exited {code} with no failed scenario"
@@ -122,7 +122,7 @@ def run_one(
             try:
                 code, data = runner.run_suite(options, True, limit)
                 outcome.status, outcome.output = verdict(code, data)
-            except runner.TimedOut:
+            except children.TimedOut:
                 outcome.status, outcome.output = "timeout", f"stopped after {limit:.0f}s"
                 break
             if outcome.output.startswith(START_FAILED):
@@ -151,7 +151,7 @@ def confirmed(
     again = replace(options, report=options.report.with_name(options.report.name + "-confirm"), keyword=name)
     try:
         return verdict(*runner.run_suite(again, True, limit))[0] == "killed"
-    except runner.TimedOut:
+    except children.TimedOut:
         return True  # a hang on the mutant, alone: as a timeout, a kill
 
 
@@ -182,7 +182,7 @@ class Unmutated:
             started = time.monotonic()
             try:
                 code, data = runner.run_suite(options, True, BASELINE_TIMEOUT)
-            except runner.TimedOut:  # its features count as failing, not the whole run as broken
+            except children.TimedOut:  # its features count as failing, not the whole run as broken
                 code, data = 124, None
             failed = {
                 Path(s["feature_file"]).stem for s in (data or {}).get("scenarios", []) if s["outcome"] == "failed"
@@ -195,7 +195,8 @@ class Unmutated:
             self.seconds[feature] = seconds.get(feature, 0.0)
             self.passed[feature] = bool(data) and feature in seconds and feature not in failed
         print(
-            f"unmutated {', '.join(features)}: {runner._totals(data)} in {time.monotonic() - started:.0f}s", flush=True
+            f"unmutated {', '.join(features)}: {selfcheck.totals(data)} in {time.monotonic() - started:.0f}s",
+            flush=True,
         )
 
     def bound(self, features: Sequence[str]) -> float:
@@ -238,7 +239,7 @@ def run(
     install.install(options.openclaw_version or DEFAULT_OPENCLAW)
     tool, node = jsmutants.tool(), install.node()
     with contextlib.ExitStack() as stack:
-        plugins = [stack.enter_context(runner.private_plugin(options)) for _ in range(workers)]
+        plugins = [stack.enter_context(preparation.private_plugin(options)) for _ in range(workers)]
         package = plugins[0].packages[0]
         mutants = jsmutants.generate(package, node, tool)
         chosen = jsmutants.sample(mutants, sample, seed)
@@ -394,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         options = runner.RunOptions(gateway="openclaw")
         return run(options, args.sample, args.seed, args.budget, args.report, args.workers, args.resume)
-    except (jsmutants.GenerationError, runner.PreparationError, ValueError) as exc:
+    except (jsmutants.GenerationError, preparation.PreparationError, ValueError) as exc:
         print(f"mutation-openclaw: {exc}", file=sys.stderr)
         return 2
     except ProvisionError as exc:

@@ -271,7 +271,7 @@ def file_served(world: World, name: str, *, body: bool = True) -> None:
         "status": 200,
         "content-type": world.file_sent_type,
         "content-length": str(len(world.file_sent)),
-        "content-disposition": f'inline; filename="{name.replace("<id>", world.hosted_id[:10])}"',
+        "content-disposition": f'inline; filename="{name.replace("<id>", world.forged.hosted_id[:10])}"',
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
         "body": hashlib.sha256(world.file_sent if body else b"").hexdigest(),
@@ -281,15 +281,15 @@ def file_served(world: World, name: str, *, body: bool = True) -> None:
 
 def last_response(world: World, what: str = "a request to the webhook") -> httpx.Response:
     """The answer to the request the scenario sent itself (`what` it was, for the failure)."""
-    if world.last_http is None:
+    if world.forged.last_http is None:
         world.fail(what, "none was sent")
-    return world.last_http
+    return world.forged.last_http
 
 
 def answers(world: World, expected: list[tuple[int, str]]) -> None:
     """Every answer to the last load of requests, in order: status and body (as the profile spells it)."""
     want = [(status, world.driver.profile.answer(body, status)) for status, body in expected]
-    must(world, world.answers, gateway.answers(want))
+    must(world, world.forged.answers, gateway.answers(want))
 
 
 # -- the operator's side: pairing list, CLI, log, probe, start ------------------------------------

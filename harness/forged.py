@@ -1,11 +1,11 @@
 """Requests forged straight to the gateway's webhook: what Twilio would send, or a proxy or an
-attacker could. A mixin of `World`, whose accounts, phones and action bookkeeping they use, kept
-apart from the scenario state and the matchers."""
+attacker could. `Forged` is a part of `World` (`world.forged`, the `forged` fixture): it uses the
+world's accounts, phones and action bookkeeping, and keeps what came back (`last_http`, `answers`)."""
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -14,35 +14,27 @@ from emulator import forms, media, segments, signing
 from harness import seen
 
 if TYPE_CHECKING:
-    from faker import Faker
-
-    from harness.drivers.base import GatewayDriver
     from harness.world import World
 
 PUBLIC_BASE = "https://gateway.example.test"  # the public URL's origin: what Twilio signs, routed to the gateway
 HOSTED_TOKEN = "__openclaw_mms_token_"  # the query key of a hosted file's URL: this prefix, then the file's id
 
 
-class ForgedRequests:
-    """Signed (or unsigned, or mis-signed) inbound forms and status callbacks, posted to the gateway."""
+class Forged:
+    """One scenario's signed (or unsigned, or mis-signed) inbound forms and status callbacks, posted to
+    the gateway, and the hosted file asked for."""
 
-    driver: GatewayDriver
-    fake: Faker
-    last_http: httpx.Response | None
-    sent_forms: list[dict[str, str]]
-    answers: list[tuple[int, str]]
-    account: Any
-    phone: Any
-    expand: Any
-    act: Any
-    hosted_id: str
-    before_inbound: Any
-    admit: Any
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.last_http: httpx.Response | None = None  # the last forged request's answer
+        self.sent_forms: list[dict[str, str]] = []  # the last load's forms (post_many)
+        self.answers: list[tuple[int, str]] = []  # every answer to the last load
+        self.hosted_id = ""  # the id in the URL the gateway hosts the operator's file at, once a step has read it
 
     def request_hosted_file(self, how: str) -> httpx.Response:
         """The operator's last file at the URL the gateway gave Twilio for it, asked for `how`: `with GET`
         (HEAD, POST, any method), `with a wrong token`, `for another file's id` or `with two tokens`."""
-        sent = [m for m in seen.outbound(cast("World", self)) if m.get("media_urls")]
+        sent = [m for m in seen.outbound(self.world) if m.get("media_urls")]
         if not sent:
             raise AssertionError("no message with a file was sent in this scenario: there is no hosted URL to request")
         url = urlsplit(sent[-1]["media_urls"][0])
@@ -61,9 +53,9 @@ class ForgedRequests:
                 f"a hosted file is asked for with a method, a wrong token, another id or two tokens: {how!r}"
             )
         asked = variants.get(how, pairs)
-        self.act()
+        self.world.act()
         with httpx.Client(trust_env=False, timeout=15) as client:
-            self.last_http = client.request(method, f"{self.driver.local_url}{url.path}?{urlencode(asked)}")
+            self.last_http = client.request(method, f"{self.world.driver.local_url}{url.path}?{urlencode(asked)}")
         return self.last_http
 
     def post_inbound_with(self, phone: str, body: str = "hi", **fields: str | None) -> httpx.Response:
@@ -73,7 +65,7 @@ class ForgedRequests:
             if value is None:
                 form.pop(name, None)
             else:
-                form[name] = self.expand(value)
+                form[name] = self.world.expand(value)
         return self.post_webhook(form)
 
     def post_webhook(
@@ -95,13 +87,13 @@ class ForgedRequests:
 
         `http`: a client to reuse (a load of requests); without one, this request is a new action.
         """
-        acct = self.account(account)
+        acct = self.world.account(account)
         pairs = list(form.items()) + ([repeat] if repeat else [])  # a key sent twice, as a form may
         if extra_bytes:
             pairs.append(("Padding", "x" * extra_bytes))
         route = path or acct.path
         url = PUBLIC_BASE + route + (f"?{query}" if query else "")
-        token = self.account(signer).token if signer else acct.token
+        token = self.world.account(signer).token if signer else acct.token
         headers = {"X-Twilio-Signature": signing.sign(token, url, pairs if method == "POST" else [])} if signed else {}
         body = urlencode(pairs)
         if empty_pair_before:  # an empty `&&` piece, which form parsers skip (and Twilio never signs)
@@ -109,31 +101,31 @@ class ForgedRequests:
             if piece not in body:  # else the form would go whole and the scenario test nothing
                 raise ValueError(f"no {empty_pair_before} after the form's first pair to put an empty pair before")
             body = body.replace(piece, "&" + piece, 1)
-        local = self.driver.local_url + route + (f"?{query}" if query else "")
+        local = self.world.driver.local_url + route + (f"?{query}" if query else "")
         request = {
             "content": body if method != "GET" else None,
             "headers": {**headers, "Content-Type": "application/x-www-form-urlencoded"},
         }
         if http is None:
-            self.act()
-        self.before_inbound()
+            self.world.act()
+        self.world.before_inbound()
         with contextlib.nullcontext(http) if http else httpx.Client(trust_env=False, timeout=15) as client:
             self.last_http = client.request(method, local, **request)
         sid = form.get("MessageSid") or form.get("SmsSid") or form.get("SmsMessageSid")
-        self.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
+        self.world.admit(sid if "MessageStatus" not in form else None, self.last_http.status_code)
         return self.last_http
 
     def status_form(
         self, status: str, account_sid: str | None = None, sid: str | None = None, error_code: int | None = None
     ) -> dict[str, str]:
-        acct = self.account()
-        sid = sid or "SM" + self.fake.hexify("^" * 32)
+        acct = self.world.account()
+        sid = sid or "SM" + self.world.fake.hexify("^" * 32)
         return dict(
             forms.status(
                 sid=sid,
                 account_sid=account_sid or acct.sid,
                 from_=acct.number or "",
-                to=self.phone("A"),
+                to=self.world.phone("A"),
                 status=status,
                 error_code=error_code,
             )
@@ -142,7 +134,7 @@ class ForgedRequests:
     def post_many(self, forms: list[dict[str, str]], *, signed: bool = True, account: str = "main") -> None:
         """Post forms one after another over one connection (to the account's webhook); `answers` holds
         every answer's status and body, `last_http` the last answer."""
-        self.act()
+        self.world.act()
         self.answers = []
         with httpx.Client(trust_env=False, timeout=15) as http:
             for form in forms:
@@ -151,11 +143,11 @@ class ForgedRequests:
         self.sent_forms = forms
 
     def inbound_form(self, phone: str, body: str = "hi", account: str = "main", **extra: str) -> dict[str, str]:
-        acct = self.account(account)
-        handset = self.phone(phone)
+        acct = self.world.account(account)
+        handset = self.world.phone(phone)
         form = dict(
             forms.inbound(
-                sid="SM" + self.fake.hexify("^" * 32),
+                sid="SM" + self.world.fake.hexify("^" * 32),
                 account_sid=acct.sid,
                 from_=handset,
                 to=acct.number or "",
@@ -169,18 +161,18 @@ class ForgedRequests:
 
     def post_rcs_with_media(self, phone: str, body: str) -> httpx.Response:
         """A signed RCS form (From and To `rcs:` addresses) carrying one picture: the plugin drops RCS media."""
-        account = self.account()
-        return self.post_with_media(phone, body, From=f"rcs:{self.phone(phone)}", To=f"rcs:{account.number}")
+        account = self.world.account()
+        return self.post_with_media(phone, body, From=f"rcs:{self.world.phone(phone)}", To=f"rcs:{account.number}")
 
     def post_with_media(self, phone: str, body: str, host: str = media.API_HOST, **extra: str) -> httpx.Response:
         """A signed form carrying one picture whose Media URL (this message's own path) is on `host`."""
         form = self.inbound_form(phone, body)
-        account = self.account()
+        account = self.world.account()
         form.update(
             NumMedia="1",
             MediaContentType0="image/png",
             MediaUrl0=f"{host}/2010-04-01/Accounts/{account.sid}/Messages/{form['MessageSid']}/Media/"
-            f"ME{self.fake.hexify('^' * 32)}",
+            f"ME{self.world.fake.hexify('^' * 32)}",
             **extra,
         )
         return self.post_webhook(form)

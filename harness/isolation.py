@@ -3,7 +3,7 @@
 The gateway, the emulator and every CLI call then cannot reach anything but
 127.0.0.1/::1, so a run proves it is offline. What needs the registry
 (provisioning OpenClaw and installing its SMS plugin) is done first, outside
-(runner.prepared_state).
+(preparation.prepared_state).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 
 from harness import runner
 from harness.openclaw.install import DEFAULT_OPENCLAW, DEFAULT_SMS_PLUGIN
+from harness.preparation import PreparationError, prepared_state
 from harness.report import CSS
 
 VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$")
@@ -96,10 +97,10 @@ def run(options: runner.RunOptions) -> int:
         pair = replace(options, openclaw_version=openclaw, sms_plugin_version=plugin, report=column.directory)
         prepare_started = time.monotonic()
         try:
-            with runner.prepared_state(pair, always=True) as ready:
+            with prepared_state(pair, always=True) as ready:
                 column.facts["plugin_install_seconds"] = round(time.monotonic() - prepare_started, 1)
                 code, column.data = runner.run_suite(ready)
-        except runner.PreparationError as exc:
+        except PreparationError as exc:
             column.error = f"{column.label} cannot be installed together: {exc}"
             print(column.error, file=sys.stderr, flush=True)
         else:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-import httpx
 from faker import Faker
 
 from emulator import media
@@ -25,13 +24,13 @@ from harness import gherkin, redaction, transcript, waits
 from harness.accounts import AccountPool, Shape, TwilioAccount
 from harness.channel_config import guide_block
 from harness.drivers.base import CliResult, DriverError, GatewayDriver, NotApplicable, PairingEntry, Setup, Unsupported
-from harness.forged import PUBLIC_BASE, ForgedRequests
+from harness.forged import PUBLIC_BASE, Forged
 from harness.senders import Sender
 
 MAX_LOAD = 5000  # the most requests one scenario sends (the delivery-callback limit is 3000 a minute)
 
 
-class World(ForgedRequests):
+class World:
     """Everything one scenario set up and observed."""
 
     def __init__(
@@ -64,16 +63,13 @@ class World(ForgedRequests):
         self.asked: str | None = None  # what the last action asked the agent to answer (ask_agent)
         self.last_cli: CliResult | None = None
         self.last_inbound: dict[str, Any] | None = None
-        self.last_http: httpx.Response | None = None
         self.started = False
         self.last_probe: dict[str, Any] | None = None
         self.chunks: list[dict[str, Any]] = []
-        self.sent_forms: list[dict[str, str]] = []
-        self.answers: list[tuple[int, str]] = []  # every answer to the last load (post_many)
         self.file_sent = b""  # the file the operator last attached
         self.file_sent_type = ""  # and its content type
-        self.hosted_id = ""  # the id in the URL the gateway hosts that file at, once a step has read it
         self.changed_settings: dict[str, Any] = {}  # emulator settings to put back when the scenario ends
+        self.forged = Forged(self)  # requests sent straight to the webhook, and their answers
 
     # -- Twilio side -------------------------------------------------------------------------
 

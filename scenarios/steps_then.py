@@ -8,6 +8,7 @@ from pytest_bdd import parsers, then
 
 from emulator import agent_script
 from harness import expect, waits
+from harness.forged import Forged
 from harness.gherkin import json_cell
 from harness.match import gateway
 from harness.pairing_codes import PairingCodes
@@ -63,8 +64,8 @@ def first_then_last(world: World, count: int, status: int, body: str, last: int,
 
 
 @then(parsers.parse('a signed inbound form from phone "{phone}" sent to "{path}" gets {status:d}'))
-def other_path(world: World, phone: str, path: str, status: int) -> None:
-    world.post_webhook(world.inbound_form(phone), path=path)
+def other_path(world: World, forged: Forged, phone: str, path: str, status: int) -> None:
+    forged.post_webhook(forged.inbound_form(phone), path=path)
     expect.answer(world, status)
 
 

@@ -7,6 +7,7 @@ import os
 from pytest_bdd import parsers, then, when
 
 from harness import expect, waits
+from harness.forged import Forged
 from harness.gherkin import json_cell
 from harness.match.texts import unbreakable
 from harness.pairing_codes import PairingCodes
@@ -167,27 +168,27 @@ def status_reported(world: World, status: str) -> None:
         r"is posted to the webhook$"
     )
 )
-def status_for_reply(world: World, status: str, code: str | None, phone: str) -> None:
+def status_for_reply(world: World, forged: Forged, status: str, code: str | None, phone: str) -> None:
     sid = waits.last_reply(world, phone)["sid"]
-    world.post_webhook(world.status_form(status, sid=sid, error_code=int(code) if code else None))
+    forged.post_webhook(forged.status_form(status, sid=sid, error_code=int(code) if code else None))
 
 
 # -- raw requests to the webhook ----------------------------------------------------------------
 
 
 @when(parsers.parse("the hosted file is requested {how}"))
-def hosted_file_requested(world: World, how: str) -> None:
-    world.request_hosted_file(how)
+def hosted_file_requested(forged: Forged, how: str) -> None:
+    forged.request_hosted_file(how)
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" is sent to the webhook with method {method}'))
-def form_with_method(world: World, phone: str, method: str) -> None:
-    world.post_webhook(world.inbound_form(phone), method=method)
+def form_with_method(forged: Forged, phone: str, method: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone), method=method)
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" padded past 32 KiB is posted to the webhook'))
-def form_too_large(world: World, phone: str) -> None:
-    world.post_webhook(world.inbound_form(phone), extra_bytes=world.driver.profile.body_limit[0] + 1024)
+def form_too_large(world: World, forged: Forged, phone: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone), extra_bytes=world.driver.profile.body_limit[0] + 1024)
 
 
 @when(
@@ -196,8 +197,8 @@ def form_too_large(world: World, phone: str) -> None:
         "posted to the webhook"
     )
 )
-def form_without_sid(world: World, phone: str) -> None:
-    world.post_inbound_with(phone, MessageSid=None, SmsSid=None, SmsMessageSid=None)
+def form_without_sid(forged: Forged, phone: str) -> None:
+    forged.post_inbound_with(phone, MessageSid=None, SmsSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -205,8 +206,8 @@ def form_without_sid(world: World, phone: str) -> None:
         'a signed inbound form from phone "{phone}" with only SmsSid saying "{body}" is posted to the webhook'
     )
 )
-def form_only_smssid(world: World, phone: str, body: str) -> None:
-    world.post_inbound_with(phone, body, MessageSid=None, SmsMessageSid=None)
+def form_only_smssid(forged: Forged, phone: str, body: str) -> None:
+    forged.post_inbound_with(phone, body, MessageSid=None, SmsMessageSid=None)
 
 
 @when(
@@ -215,13 +216,13 @@ def form_only_smssid(world: World, phone: str, body: str) -> None:
         "to the webhook"
     )
 )
-def form_with_field(world: World, phone: str, body: str, field_name: str, value: str) -> None:
-    world.post_inbound_with(phone, body, **{field_name: json_cell(value)})
+def form_with_field(forged: Forged, phone: str, body: str, field_name: str, value: str) -> None:
+    forged.post_inbound_with(phone, body, **{field_name: json_cell(value)})
 
 
 @when(parsers.parse('an unsigned inbound form from phone "{phone}" saying "{body}" is posted to the webhook'))
-def form_unsigned(world: World, phone: str, body: str) -> None:
-    world.post_webhook(world.inbound_form(phone, body), signed=False)
+def form_unsigned(forged: Forged, phone: str, body: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone, body), signed=False)
 
 
 @when(
@@ -229,8 +230,8 @@ def form_unsigned(world: World, phone: str, body: str) -> None:
         'an inbound form from phone "{phone}" signed with the auth token of "{other}" is posted to the webhook'
     )
 )
-def form_signed_by_other(world: World, phone: str, other: str) -> None:
-    world.post_webhook(world.inbound_form(phone), signer=other)
+def form_signed_by_other(forged: Forged, phone: str, other: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone), signer=other)
 
 
 @when(
@@ -239,62 +240,62 @@ def form_signed_by_other(world: World, phone: str, other: str) -> None:
         'posted to the webhook of "{target}"'
     )
 )
-def form_for_account_signed_by_other(world: World, phone: str, account: str, other: str, target: str) -> None:
-    world.post_webhook(world.inbound_form(phone, account=account), account=target, signer=other)
+def form_for_account_signed_by_other(forged: Forged, phone: str, account: str, other: str, target: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone, account=account), account=target, signer=other)
 
 
 @when(parsers.parse('a signed status callback "{status}" for another AccountSid is posted to the webhook'))
-def foreign_status(world: World, status: str) -> None:
-    world.post_webhook(world.status_form(status, account_sid="AC" + "0" * 32))
+def foreign_status(forged: Forged, status: str) -> None:
+    forged.post_webhook(forged.status_form(status, account_sid="AC" + "0" * 32))
 
 
 @when(parsers.parse('a signed status callback "{status}" from the account is posted to the webhook twice'))
-def status_twice(world: World, status: str) -> None:
-    form = world.status_form(status)
-    world.post_webhook(form)
-    world.post_webhook(form)
+def status_twice(forged: Forged, status: str) -> None:
+    form = forged.status_form(status)
+    forged.post_webhook(form)
+    forged.post_webhook(form)
 
 
 @when(parsers.parse('phone "{phone}" sends one more signed message than the per-sender limit allows'))
-def past_sender_limit(world: World, phone: str) -> None:
-    world.post_many([world.inbound_form(phone, f"message {i}") for i in range(world.limit("perSenderPerMinute") + 1)])
+def past_sender_limit(world: World, forged: Forged, phone: str) -> None:
+    forged.post_many([forged.inbound_form(phone, f"message {i}") for i in range(world.limit("perSenderPerMinute") + 1)])
 
 
 @when(parsers.re(r'phone "(?P<phone>[^"]+)" sends (?P<count>\d+) signed messages?$'))
-def signed_messages(world: World, phone: str, count: str) -> None:
-    world.post_many([world.inbound_form(phone, f"message {i}") for i in range(int(count))])
+def signed_messages(forged: Forged, phone: str, count: str) -> None:
+    forged.post_many([forged.inbound_form(phone, f"message {i}") for i in range(int(count))])
 
 
 @when(parsers.re(r'phone "(?P<phone>[^"]+)" sends (?P<count>\d+) signed messages? to account "(?P<account>[^"]+)"$'))
-def signed_messages_to(world: World, phone: str, count: str, account: str) -> None:
-    world.post_many([world.inbound_form(phone, f"message {i}", account) for i in range(int(count))], account=account)
+def signed_messages_to(forged: Forged, phone: str, count: str, account: str) -> None:
+    forged.post_many([forged.inbound_form(phone, f"message {i}", account) for i in range(int(count))], account=account)
 
 
 @when(parsers.parse('{count:d} other phones send a signed message each to account "{account}"'))
-def one_message_from_many(world: World, count: int, account: str) -> None:
+def one_message_from_many(forged: Forged, count: int, account: str) -> None:
     numbers = [f"+1999{i:07d}" for i in range(count)]  # none twice, none a named phone's (+1555…)
-    world.post_many([world.inbound_form("A", "hi", account, From=n) for n in numbers], account=account)
+    forged.post_many([forged.inbound_form("A", "hi", account, From=n) for n in numbers], account=account)
 
 
 @when(parsers.parse("{phones:d} phones send {each:d} signed messages each"))
-def signed_messages_from_phones(world: World, phones: int, each: int) -> None:
-    world.post_many([world.inbound_form(f"P{p}", f"message {i}") for p in range(phones) for i in range(each)])
+def signed_messages_from_phones(forged: Forged, phones: int, each: int) -> None:
+    forged.post_many([forged.inbound_form(f"P{p}", f"message {i}") for p in range(phones) for i in range(each)])
 
 
 @when(parsers.parse("{count:d} badly signed requests are posted"))
-def badly_signed_requests(world: World, count: int) -> None:
-    world.post_many([world.inbound_form("A", f"bad {i}") for i in range(count)], signed=False)
+def badly_signed_requests(forged: Forged, count: int) -> None:
+    forged.post_many([forged.inbound_form("A", f"bad {i}") for i in range(count)], signed=False)
 
 
 @when(parsers.parse("{count:d} signed status callbacks from the account are posted"))
-def signed_callbacks(world: World, count: int) -> None:
-    world.post_many([world.status_form("sent") for _ in range(count)])
+def signed_callbacks(forged: Forged, count: int) -> None:
+    forged.post_many([forged.status_form("sent") for _ in range(count)])
 
 
 @when("one more unsigned message than the per-sender limit allows comes from as many different phones")
-def past_client_limit(world: World) -> None:
+def past_client_limit(world: World, forged: Forged) -> None:
     count = world.limit("perSenderPerMinute") + 1
-    world.post_many([world.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
+    forged.post_many([forged.inbound_form(f"P{i}", f"message {i}") for i in range(count)], signed=False)
 
 
 @when(
@@ -302,44 +303,44 @@ def past_client_limit(world: World) -> None:
         'a signed inbound form from phone "{phone}" saying "{body}" with an empty pair before its Body is posted to the webhook'
     )
 )
-def empty_pair(world: World, phone: str, body: str) -> None:
-    world.post_webhook(world.inbound_form(phone, body), empty_pair_before="Body")
+def empty_pair(forged: Forged, phone: str, body: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone, body), empty_pair_before="Body")
 
 
 @when(parsers.parse('a signed inbound form from phone "{phone}" with a second Body "{body}" is posted to the webhook'))
-def repeated_key(world: World, phone: str, body: str) -> None:
-    world.post_webhook(world.inbound_form(phone), repeat=("Body", body))
+def repeated_key(forged: Forged, phone: str, body: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone), repeat=("Body", body))
 
 
 @when(parsers.parse('phone "{phone}" sends the signed message "{body}"'))
-def one_signed_message(world: World, phone: str, body: str) -> None:
-    world.post_many([world.inbound_form(phone, body)])
+def one_signed_message(forged: Forged, phone: str, body: str) -> None:
+    forged.post_many([forged.inbound_form(phone, body)])
 
 
 @when("the first of those messages is posted again")
-def replay_first(world: World) -> None:
-    world.post_webhook(world.sent_forms[0])
+def replay_first(forged: Forged) -> None:
+    forged.post_webhook(forged.sent_forms[0])
 
 
 @when("one more badly signed request than the invalid-request limit allows is posted")
-def past_invalid_limit(world: World) -> None:
-    forms = [world.inbound_form("A", f"bad {i}") for i in range(world.limit("invalidPerClientPerMinute") + 1)]
-    world.post_many(forms, signed=False)
+def past_invalid_limit(world: World, forged: Forged) -> None:
+    forms = [forged.inbound_form("A", f"bad {i}") for i in range(world.limit("invalidPerClientPerMinute") + 1)]
+    forged.post_many(forms, signed=False)
 
 
 @when("as many signed status callbacks as the invalid-request limit allows are posted")
-def valid_up_to_invalid_limit(world: World) -> None:
-    world.post_many([world.status_form("sent") for _ in range(world.limit("invalidPerClientPerMinute"))])
+def valid_up_to_invalid_limit(world: World, forged: Forged) -> None:
+    forged.post_many([forged.status_form("sent") for _ in range(world.limit("invalidPerClientPerMinute"))])
 
 
 @when("one more signed status callback than the delivery-callback limit allows is posted")
-def past_callback_limit(world: World) -> None:
-    world.post_many([world.status_form("sent") for _ in range(world.limit("deliveryCallbacksPerMinute") + 1)])
+def past_callback_limit(world: World, forged: Forged) -> None:
+    forged.post_many([forged.status_form("sent") for _ in range(world.limit("deliveryCallbacksPerMinute") + 1)])
 
 
 @when(parsers.parse('a badly signed inbound form from phone "{phone}" is posted to the webhook'))
-def badly_signed(world: World, phone: str) -> None:
-    world.post_webhook(world.inbound_form(phone), signed=False)
+def badly_signed(forged: Forged, phone: str) -> None:
+    forged.post_webhook(forged.inbound_form(phone), signed=False)
 
 
 # -- the Mac (imsg) ---------------------------------------------------------------------------------
@@ -376,8 +377,8 @@ def send_unreadable_file(world: World, text: str, what: str, target: str) -> Non
 
 
 @when("Twilio fetches that message's file again")
-def refetch_sent_file(world: World) -> None:
-    world.request_hosted_file("with GET")
+def refetch_sent_file(forged: Forged) -> None:
+    forged.request_hosted_file("with GET")
 
 
 @when(
@@ -385,10 +386,10 @@ def refetch_sent_file(world: World) -> None:
         'a signed MMS form from phone "{phone}" saying "{body}" with its Media URL on "{origin}" is posted to the webhook'
     )
 )
-def media_url_elsewhere(world: World, phone: str, body: str, origin: str) -> None:
-    world.post_with_media(phone, body, host=origin)
+def media_url_elsewhere(forged: Forged, phone: str, body: str, origin: str) -> None:
+    forged.post_with_media(phone, body, host=origin)
 
 
 @when(parsers.parse('a signed RCS form from phone "{phone}" saying "{body}" with one picture is posted to the webhook'))
-def rcs_form_with_media(world: World, phone: str, body: str) -> None:
-    world.post_rcs_with_media(phone, body)
+def rcs_form_with_media(forged: Forged, phone: str, body: str) -> None:
+    forged.post_rcs_with_media(phone, body)

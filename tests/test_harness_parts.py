@@ -313,6 +313,7 @@ def test_one_table_feeds_the_command_line_the_plugin_and_the_runner(tmp_path: Pa
     from dataclasses import fields
 
     from harness import cli, options
+    from harness.cli.suite import suite_options
     from harness.runner import RunOptions, pytest_argv
 
     assert {o.name for o in options.OPTIONS} - {f.name for f in fields(RunOptions)} == {"quiet_seconds"}
@@ -333,7 +334,7 @@ def test_one_table_feeds_the_command_line_the_plugin_and_the_runner(tmp_path: Pa
             str(tmp_path),
         ]
     )
-    argv = pytest_argv(cli.suite_options(args))
+    argv = pytest_argv(suite_options(args))
     pairs = list(itertools.pairwise(argv))
     for pair in [("-m", "guide"), ("--sms-feature", "pairing"), ("--sms-feature", "mms"), ("-n", "2"), ("-k", "code")]:
         assert pair in pairs, (pair, argv)

@@ -13,7 +13,7 @@ import pytest
 
 from bench import mutation_openclaw as bench
 from bench.mutation import Equivalent, ModuleRun, Outcome, read_report
-from harness import children, runner
+from harness import children, preparation, runner
 from harness.openclaw import install, jsmutants
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is needed to fetch Node and Stryker")
@@ -151,7 +151,7 @@ def test_an_unmutated_run_past_its_time_fails_its_features_and_the_run_goes_on(
 
     def too_slow(options: runner.RunOptions, quiet: bool, timeout: float) -> None:
         calls.append(options.features)
-        raise runner.TimedOut(f"stopped after {timeout:.0f}s")
+        raise children.TimedOut(f"stopped after {timeout:.0f}s")
 
     class Plugin:
         root = tmp_path
@@ -174,8 +174,8 @@ def test_a_run_past_its_time_is_stopped_with_everything_it_started(tmp_path: Pat
         "time.sleep(300)\n"
     )
     # 8 s: the child must start Python and write its token first, which takes seconds on a loaded machine
-    with pytest.raises(runner.TimedOut, match="stopped after 8s"):
-        runner.run_child([sys.executable, "-c", script], tmp_path, subprocess.DEVNULL, timeout=8)
+    with pytest.raises(children.TimedOut, match="stopped after 8s"):
+        children.run_child([sys.executable, "-c", script], tmp_path, subprocess.DEVNULL, timeout=8)
     assert children.carrying(token_file.read_text()) == []
 
 
@@ -184,7 +184,7 @@ def test_a_run_past_its_time_is_stopped_with_everything_it_started(tmp_path: Pat
 def test_a_reached_mutant_is_killed_and_an_unreached_one_survives(tmp_path: Path) -> None:
     options = runner.RunOptions(gateway="openclaw")
     install.install()
-    with runner.private_plugin(options) as plugin:
+    with preparation.private_plugin(options) as plugin:
         package = plugin.packages[0]
         mutants = jsmutants.generate(package, install.node(), jsmutants.tool())
         # sendSmsViaTwilio's body emptied: nothing is sent, the service's first reply never comes

@@ -327,15 +327,16 @@ def test_forged_forms_are_the_forms_the_emulator_posts(emu: EmulatorClient, acco
 
     from faker import Faker
 
-    from harness.forged import ForgedRequests
+    from harness.forged import Forged
 
     emu.send_inbound(FROM_HANDSET, NUMBER, "hi")
     posted = list(MultiDict(sink.wait_for(1)[0].form).keys())
-    forger = ForgedRequests()
-    forger.fake = Faker()
-    forger.account = lambda name="main": SimpleNamespace(sid=account.sid, number=NUMBER)
-    forger.phone = lambda name: FROM_HANDSET
-    forged = forger.inbound_form("A", "hi")
+    world = SimpleNamespace(
+        fake=Faker(),
+        account=lambda name="main": SimpleNamespace(sid=account.sid, number=NUMBER),
+        phone=lambda name: FROM_HANDSET,
+    )
+    forged = Forged(world).inbound_form("A", "hi")  # type: ignore[arg-type]
     assert list(forged) == posted
     assert (forged["From"], forged["To"], forged["AccountSid"], forged["NumSegments"]) == (
         FROM_HANDSET,
