@@ -74,8 +74,9 @@ class CallRecord:
         for name in ("method", "host", "path", "account_sid", "auth"):
             if isinstance(values.get(name), str):
                 values[name] = sys.intern(values[name])
-        for name in ("query", "form"):
-            values[name] = tuple((k, v) for k, v in values[name])
+        for name in ("query", "form"):  # pairs as tuples (a snapshot gives lists)
+            if not isinstance(values[name], tuple):
+                values[name] = tuple((k, v) for k, v in values[name])
         return cls(packed=pack(response), **values)
 
     @property
