@@ -52,7 +52,8 @@ class CallRecord:
 
     The call log grows with every request, so a record is kept small: the answer's JSON text
     deflated (`packed`; `response` gives the text back), its query and form as pairs in tuples,
-    and the method, host, path and account, which thousands of calls repeat, held once (`make`).
+    and what thousands of calls repeat (method, host, path, account, the form's names) held once
+    (`make`).
     """
 
     seq: int
@@ -74,9 +75,8 @@ class CallRecord:
         for name in ("method", "host", "path", "account_sid", "auth"):
             if isinstance(values.get(name), str):
                 values[name] = sys.intern(values[name])
-        for name in ("query", "form"):  # pairs as tuples (a snapshot gives lists)
-            if not isinstance(values[name], tuple):
-                values[name] = tuple((k, v) for k, v in values[name])
+        for name in ("query", "form"):  # pairs as tuples, each name ("To", "Body", ...) held once
+            values[name] = tuple((sys.intern(k), v) for k, v in values[name])
         return cls(packed=pack(response), **values)
 
     @property

@@ -67,7 +67,7 @@ class Message:
     date_created: float = field(default_factory=time.time)
     date_sent: float | None = None
     date_updated: float = field(default_factory=time.time)
-    status_history: list[list[Any]] = field(default_factory=list)
+    status_history: list[tuple[str, float]] = field(default_factory=list)  # (status, when): tuples are smaller
     media_sids: list[str] = field(default_factory=list)  # the Media Twilio holds for it
     send_at: float | None = None  # a scheduled message's SendAt (epoch seconds)
     revision: int = 0  # bumped by every change (State.changed): what a rendering of it is valid for
@@ -250,7 +250,7 @@ class Messages(MessagingServices):
             date_created=now,
             date_sent=now if sent else None,
             date_updated=now,
-            status_history=[[status, now]],
+            status_history=[(status, now)],
             send_at=send_at,
         )
         self.file(message)
@@ -284,7 +284,7 @@ class Messages(MessagingServices):
         if error_code is not None:
             message.error_code = error_code
             message.error_message = error_message
-        message.status_history.append([status, now])
+        message.status_history.append((status, now))
         self.changed(message)
 
     def webhook_failed(self, message: Message, code: int) -> None:
