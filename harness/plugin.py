@@ -17,7 +17,7 @@ import pytest
 from harness import gateways, options
 from harness.cache import ProvisionError
 
-pytest_plugins = ["harness.collection", "harness.fixtures", "harness.verdicts"]
+pytest_plugins = ["harness.collection", "harness.verdicts", "harness.fixtures"]  # verdicts before fixtures, which imports it
 
 # Tags used in features/ become markers; registering them keeps --strict-markers happy.
 TAGS = {
