@@ -17,7 +17,8 @@ import pytest
 from harness import gateways, options
 from harness.cache import ProvisionError
 
-pytest_plugins = ["harness.collection", "harness.verdicts", "harness.fixtures"]  # verdicts before fixtures, which imports it
+# verdicts before fixtures, which imports it (a module imported first cannot be rewritten by pytest)
+pytest_plugins = ["harness.collection", "harness.verdicts", "harness.fixtures"]
 
 # Tags used in features/ become markers; registering them keeps --strict-markers happy.
 TAGS = {
