@@ -273,16 +273,18 @@ async def fetch_account(account: Account, form: Any, AccountSid: str) -> tuple[A
 @rest.route("/2010-04-01/Accounts/<AccountSid>/Messages.json", methods=["POST"])
 @twilio_endpoint
 async def create_message(account: Account, form: Any, AccountSid: str) -> tuple[Any, int]:
-    message = backend().create_message(  # a repeated field counts by its first value, as Twilio's does
+    first = form.to_dict()  # a repeated field counts by its first value, as Twilio's does (and a plain
+    # dict answers a missing name without the exception a form's `get` raises and catches inside)
+    message = backend().create_message(
         account,
-        to=form.get("To", "").strip(),
-        from_=form.get("From", "").strip() or None,
-        body=form.get("Body", ""),
+        to=first.get("To", "").strip(),
+        from_=first.get("From", "").strip() or None,
+        body=first.get("Body", ""),
         media_urls=form.getlist("MediaUrl"),
-        messaging_service_sid=form.get("MessagingServiceSid", "").strip() or None,
-        status_callback=form.get("StatusCallback") or None,
-        schedule_type=form.get("ScheduleType"),
-        send_at=form.get("SendAt"),
+        messaging_service_sid=first.get("MessagingServiceSid", "").strip() or None,
+        status_callback=first.get("StatusCallback") or None,
+        schedule_type=first.get("ScheduleType"),
+        send_at=first.get("SendAt"),
     )
     current_app.config["DISPATCHER"].start(message)
     return render.message_json(message), int(backend().settings.get("send_status", 201))
