@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from emulator.errors import ControlError
-from harness.cache import ProvisionError
 from harness.cli import openclaw, serve, suite
 from harness.cli.usage import UsageError
 
@@ -42,12 +41,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ControlError) as exc:
         print(f"sms-harness: {exc}", file=sys.stderr)
         return 2
-    except ProvisionError as exc:  # nothing could be installed: not a usage mistake, not a failed scenario
-        print(f"sms-harness: {exc}", file=sys.stderr)
-        return PROVISION_FAILED
-    except Exception as exc:  # a suite's own one-line errors (imported only when one comes)
+    except Exception as exc:  # the harness's own one-line errors (imported only when one comes: the
+        # emulator's start-up does not pay for the cache's and the suite's modules)
         from harness import isolation, preparation, runner
+        from harness.cache import ProvisionError
 
+        if isinstance(exc, ProvisionError):  # nothing could be installed: not a usage mistake, not a failed scenario
+            print(f"sms-harness: {exc}", file=sys.stderr)
+            return PROVISION_FAILED
         if isinstance(exc, runner.Interrupted):
             print(f"sms-harness: {exc}", file=sys.stderr)
             return 130

@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.cache import cache_home
-
 
 def cmd_openclaw_install(args: argparse.Namespace) -> int:
+    from harness import cache
     from harness.openclaw import install
 
     if args.check:
@@ -17,7 +16,7 @@ def cmd_openclaw_install(args: argparse.Namespace) -> int:
         for problem in found:
             print(f"sms-harness: {problem}", file=sys.stderr)
         if not found:
-            print(f"openclaw@{args.openclaw_version} and Node {install.NODE_MAJOR} are sound in {cache_home()}")
+            print(f"openclaw@{args.openclaw_version} and Node {install.NODE_MAJOR} are sound in {cache.cache_home()}")
         return 1 if found else 0
     print(install.install(args.openclaw_version, force=args.force).openclaw)
     return 0
