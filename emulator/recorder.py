@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -29,6 +28,21 @@ ANSWER_WORDS = (
     b'/Media.json","feedback":"/2010-04-01/Accounts/AC/Messages/SM/Feedback.json"},"to":"+1",'
     b'"uri":"/2010-04-01/Accounts/AC/Messages/SM.json"}'
 )
+
+
+SHARED_MAX = 4096
+_shared: dict[str, str] = {}
+
+
+def shared(text: str) -> str:
+    """One copy of a string that many records repeat (a path, a host, a form's names), from a table
+    of at most `SHARED_MAX` (bounded: a client chooses these strings; `sys.intern` keeps some for good)."""
+    found = _shared.get(text)
+    if found is not None:
+        return found
+    if len(_shared) < SHARED_MAX:
+        _shared[text] = text
+    return text
 
 
 def pack(text: str | None) -> bytes | None:
@@ -74,9 +88,9 @@ class CallRecord:
         """A record of these values, with the answer's text `response`."""
         for name in ("method", "host", "path", "account_sid", "auth"):
             if isinstance(values.get(name), str):
-                values[name] = sys.intern(values[name])
+                values[name] = shared(values[name])
         for name in ("query", "form"):  # pairs as tuples, each name ("To", "Body", ...) held once
-            values[name] = tuple((sys.intern(k), v) for k, v in values[name])
+            values[name] = tuple((shared(k), v) for k, v in values[name])
         return cls(packed=pack(response), **values)
 
     @property
@@ -92,13 +106,11 @@ class CallRecord:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "packed"} | {"response": self.response}
 
     def view(self) -> dict[str, Any]:
-        """The record as the control API shows it: the answer decoded, in its place among the fields."""
-        return {
-            (f.name if f.name != "packed" else "response"): (
-                getattr(self, f.name) if f.name != "packed" else self.body()
-            )
-            for f in fields(self)
-        }
+        """The record as the control API shows it (and its queries match it): the answer decoded in
+        its place among the fields, query and form as lists of [name, value], as JSON gives them."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["query"], shown["form"] = [list(p) for p in self.query], [list(p) for p in self.form]
+        return {(k if k != "packed" else "response"): (v if k != "packed" else self.body()) for k, v in shown.items()}
 
 
 @dataclass
@@ -214,8 +226,12 @@ class Recorder:
 
 def _load(kind: str, data: dict[str, Any]) -> Any:
     cls = CallRecord if kind == "calls" else KINDS[kind]
-    names = {f.name for f in fields(cls)} | ({"response"} if kind == "calls" else set())
+    names = {f.name for f in fields(cls)}
+    if kind == "calls":  # a snapshot holds the answer's text (an older one its JSON value), never packed
+        names = (names - {"packed"}) | {"response"}
     values = {k: v for k, v in data.items() if k in names}
+    if kind == "calls" and not isinstance(values.get("response"), str | None):
+        values["response"] = json.dumps(values["response"], separators=(",", ":"))
     if cls is Delivery:
         values["attempts"] = [Attempt(**a) for a in values.get("attempts", [])]
     return KINDS[kind](**values)

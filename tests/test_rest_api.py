@@ -274,6 +274,11 @@ def test_a_call_record_keeps_its_answer_through_a_snapshot() -> None:
     again = Recorder(lambda: 0)
     again.load(snapshot)
     assert again["calls"][0].view() == kept.view() and kept.view()["response"] == json.loads(answer)
+    assert kept.view()["form"] == [["Body", "x"]] and kept.view()["query"] == [["a", "1"]]  # as a query matches them
+    older = json.loads(json.dumps(snapshot))  # a snapshot of an older emulator kept the answer as its JSON value
+    older["calls"][0]["response"] = json.loads(answer)
+    again.load(older)
+    assert again["calls"][0].view() == kept.view()
 
 
 def test_the_call_log_keeps_a_listed_page_as_its_sids(

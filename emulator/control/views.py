@@ -23,7 +23,7 @@ def message_view(state: Backend, message: Message) -> dict[str, Any]:
         media_urls=message.media_urls,
         media=[media_view(state.media[sid]) for sid in message.media_sids if sid in state.media],
         status_callback=message.status_callback,
-        status_history=message.status_history,
+        status_history=[list(change) for change in message.status_history],  # [status, when], as JSON gives it
     )
 
 
