@@ -77,8 +77,8 @@ def main() -> None:
     ranked = sorted(real.steps.items(), key=lambda item: -item[1][1])[: args.top]
     for name, (count, seconds) in ranked:
         print(f"  {name:40} {int(count):5d} {seconds:8.1f} s   {ref.steps.get(name, [0, 0.0])[1]:7.1f} s")
-    if args.k is None:  # the goals are about the whole suite
-        goals(reals[-1])
+    if args.k is None:  # the goals are about the whole suite, run as CI runs it (the most workers)
+        goals(max(zip(counts, reals, strict=True), key=lambda pair: pair[0]))
 
 
 # The whole OpenClaw run's CPU work before the second round of performance work: 635-668 s of CPU
@@ -88,14 +88,17 @@ CPU_GOAL = 0.6 * CPU_BEFORE
 WALL_GOAL = 1.15  # the run's wall time over its CPU floor (CPU / cores)
 
 
-def goals(run: SuiteRun) -> None:
-    """The goals for a whole OpenClaw run, each as met or not, with the figure reached."""
+def goals(judged: tuple[int, SuiteRun]) -> None:
+    """The goals for a whole OpenClaw run, each as met or not, with the figure reached. The wall time
+    is judged only on a run with a worker per core: a serial run cannot use the cores it is held to."""
+    workers, run = judged
     floor = run.cpu / CORES
+    parallel = workers >= CORES
     checks = [
         (f"run CPU <= {CPU_GOAL:.0f} s (-40 % of {CPU_BEFORE:.0f} s)", run.cpu, CPU_GOAL),
-        (f"wall <= {WALL_GOAL}x CPU / {CORES} cores", run.wall / floor if floor else None, WALL_GOAL),
+        (f"wall <= {WALL_GOAL}x CPU / {CORES} cores", run.wall / floor if floor and parallel else None, WALL_GOAL),
     ]
-    print("\ngoals (the whole suite against OpenClaw):")
+    print(f"\ngoals (the whole suite against OpenClaw, the run with {workers or 'no'} workers):")
     for name, reached, target in checks:
         verdict = "not measured" if reached is None else ("met" if reached <= target else "NOT met")
         print(f"  {name:40} {verdict:8}" + (f" ({reached:.2f})" if reached is not None else ""))
