@@ -77,6 +77,22 @@ Feature: Replays, status callbacks and rate limits
     And the operator runs the status probe
     Then the probe's recent outbound status is "delivered" with error 30003
 
+  @observed @status_callbacks
+  Scenario: A message's delivery record is kept 30 days after its last status, then forgotten
+    Given the gateway is running
+    When phone "A" texts "reply exactly kept a month"
+    And Twilio has reported the reply as "delivered" to the gateway
+    And 43199 minutes pass on the gateway's clock
+    And a signed status callback "failed" with error 30003 for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "conflicted" with error 30003
+    When 43201 minutes pass on the gateway's clock
+    And the operator runs the status probe
+    Then the probe shows no recent outbound status
+    When a signed status callback "delivered" for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered"
+
   @observed
   Scenario: One sender past the per-sender limit gets 429
     Given the channel's dmPolicy is "disabled" with allowFrom []

@@ -4,7 +4,8 @@ As the plugin keeps it: a status only moves forward (accepted < scheduled < queu
 sending < sent); a terminal status (delivered, undelivered, failed, canceled) wins over any
 non-terminal one; two different terminal statuses make the message `conflicted`, for good.
 The status in the send response counts too. The same observation twice is a duplicate.
-Records are kept 30 days, at most 5000 messages.
+Records are kept 30 days after their last observation (an older one is as good as none), at most
+5000 messages.
 """
 
 from __future__ import annotations
@@ -60,11 +61,18 @@ def reduce(current: dict[str, Any] | None, status: str, error: str) -> dict[str,
     return of(current, conflicted)
 
 
+def kept(record: dict[str, Any], now: float) -> bool:
+    """Whether a record is still within its retention, as the plugin's store reads it."""
+    return now - record["lastObservedAt"] <= RETENTION_SECONDS
+
+
 def observe(
     records: dict[str, Any], key: str, sid: str, status: str, error: str, source: str, now: float, done: str = ""
 ) -> bool:
     """Merge one observation into `records`; False if it was seen before."""
     current = records.get(key)
+    if current and not kept(current, now):  # past its retention: this observation starts it anew
+        current = None
     mark = fingerprint(source, sid, status, error, done)
     if current and mark in current["observations"]:
         return False
@@ -77,7 +85,7 @@ def observe(
         "observations": [*(current["observations"] if current else []), mark][-KEPT_OBSERVATIONS:],
     }
     if len(records) > MAX_MESSAGES:  # the oldest goes; age is checked only then, to keep this O(1)
-        for old in [k for k, v in records.items() if now - v["lastObservedAt"] > RETENTION_SECONDS]:
+        for old in [k for k, v in records.items() if not kept(v, now)]:
             del records[old]
         while len(records) > MAX_MESSAGES:
             del records[min(records, key=lambda k: records[k]["lastObservedAt"])]

@@ -152,8 +152,8 @@ class StateDir:
         return self.deliveries.record(f"{account_id}:{sid}", sid, status, error, source, now)
 
     def latest_delivery(self, account_id: str) -> dict[str, Any] | None:
-        """The most recently observed message's delivery record."""
-        return self.deliveries.latest(f"{account_id}:")
+        """The most recently observed message's delivery record, if it is not past its retention."""
+        return self.deliveries.latest(f"{account_id}:", self.now())
 
     def record_turn(self, account_id: str, sender: str, text: str, now: float) -> None:
         with self.locked("agent-turns.json") as data:
@@ -208,10 +208,10 @@ class DeliveryLog:
             self.read_to = (inode or self.path.stat().st_ino, offset + len(line))
             return True
 
-    def latest(self, prefix: str) -> dict[str, Any] | None:
+    def latest(self, prefix: str, now: float) -> dict[str, Any] | None:
         self.catch_up()
         return max(
-            (v for k, v in self.records.items() if k.startswith(prefix)),
+            (v for k, v in self.records.items() if k.startswith(prefix) and delivery.kept(v, now)),
             key=lambda r: r["lastObservedAt"],
             default=None,
         )
