@@ -85,6 +85,14 @@ Feature: Capabilities and the Twilio-side probe
     And the probe gives a hint mentioning "11200"
 
   @observed
+  Scenario: The probe shows the newest text Twilio received for the number, as Twilio lists it
+    Given the gateway is running
+    When phone "A" texts "hello"
+    And phone "A" gets a pairing reply with an 8-character code
+    And the operator runs the status probe
+    Then the probe's recent inbound message is that text, as Twilio lists it
+
+  @observed
   Scenario: A delivered status callback shows up as the recent outbound status
     Given the gateway is running
     When phone "A" texts "hello"

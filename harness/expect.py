@@ -335,6 +335,22 @@ def probe(world: World, path: str, value: Any, *, negated: bool = False) -> None
     must(world, probed(world), gateway.probe_value(path, value, negated=negated))
 
 
+def probe_recent_inbound(world: World) -> None:
+    """The probe's recent inbound message is the phone's last text, as Twilio lists it: received,
+    with no error, its dates as Twilio gives them."""
+    sid = (world.last_inbound or {}).get("message", {}).get("sid")
+    listed = (world.emu.messages(sid=sid) if sid else [{}])[0]
+    wanted = {
+        "sid": sid,
+        "direction": "inbound",
+        "status": "received",
+        "errorCode": "",
+        "dateCreated": listed.get("date_created"),
+        "dateSent": listed.get("date_sent") or "",
+    }
+    must(world, probed(world), gateway.probe_value("recentInbound", wanted))
+
+
 def probe_mentions(world: World, path: str, text: str) -> None:
     must(world, probed(world), gateway.probe_mentions(path, world.expand(text)))
 

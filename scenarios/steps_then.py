@@ -336,6 +336,11 @@ def probe_recent_outbound(world: World, negated: str | None, status: str, code: 
         expect.probe(world, "recentOutbound.errorCode", code)
 
 
+@then("the probe's recent inbound message is that text, as Twilio lists it")
+def probe_recent_inbound(world: World) -> None:
+    expect.probe_recent_inbound(world)
+
+
 @then("the probe shows no recent outbound status")
 def probe_no_recent_outbound(world: World) -> None:
     expect.probe(world, "recentOutbound", None)
