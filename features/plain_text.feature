@@ -34,6 +34,7 @@ Feature: Replies arrive as exactly this plain text, in exactly these chunks
       | ordered list renumbered | "3. wake up\n7. text the bot\n9. read the reply" | ["3. wake up\n4. text the bot\n5. read the reply"] |
       | loose list | "- one\n\n- two" | ["• one\n\n• two"] |
       | table | "\| Name \| Role \|\n\|------\|------\|\n\| Ada \| admin \|\n\| Bo \| user \|" | ["Ada\n• Role: admin\n\nBo\n• Role: user"] |
+      | one-column table | "\| Name \|\n\|------\|\n\| Ada \|\n\| Bo \|" | ["• Name: Ada\n\n• Name: Bo"] |
       | table with empty cell | "\| Day \| Open \| Close \|\n\|---\|---\|---\|\n\| Mon \| 9 \| 17 \|\n\| Sun \| \| closed \|" | ["Mon\n• Open: 9\n• Close: 17\n\nSun\n• Close: closed"] |
       | image | "See ![the logo](https://ex.com/logo.png) above" | ["See the logo above"] |
       | link | "Read [the guide](https://docs.example.com/sms)." | ["Read the guide (https://docs.example.com/sms)."] |

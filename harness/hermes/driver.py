@@ -118,6 +118,7 @@ PROFILE = Profile(
                 "- one\n\n- two",  # loose list
                 "| Name | Role |\n|------|------|\n| Ada | admin |\n| Bo | user |",  # table
                 "| Day | Open | Close |\n|---|---|---|\n| Mon | 9 | 17 |\n| Sun | | closed |",  # empty cell
+                "| Name |\n|------|\n| Ada |\n| Bo |",  # one-column table
                 "Read [the guide][g].\n\n[g]: https://docs.example.com/sms",  # reference link
                 "Tom &amp; Jerry &lt;3 &copy; 2026",  # entities
                 "Run:\n\n    openclaw channels status\n\nDone.",  # indented code
