@@ -35,6 +35,17 @@ Feature: Several Twilio accounts, each on its own webhookPath
     When phone "A" texts account "support" "reply exactly first one works"
     Then phone "A" gets the reply "first one works"
 
+  @observed
+  Scenario: The top-level account and a named one on one webhookPath: the named one does not start, even one named before "default"
+    Given a Twilio account with an SMS number
+    And a second Twilio account "alerts" on the same webhook path
+    And the SMS channel is configured as in the guide with dmPolicy "open", and account "alerts" on the same webhookPath
+    And the channel's allowFrom is ["*"]
+    And the gateway is running fresh
+    Then the gateway reports an error naming "alerts" and "/webhooks/sms"
+    When phone "A" texts "reply exactly the top-level one works"
+    Then phone "A" gets the reply "the top-level one works"
+
   @guide
   Scenario: Giving a second account the path of a running one leaves the running one serving
     Given the SMS channel has accounts "support" and "sales" with dmPolicy "open" and allowFrom ["*"]

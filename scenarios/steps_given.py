@@ -39,6 +39,11 @@ def second_account(world: World, name: str) -> None:
     world.add_account(name, path=f"/webhooks/sms/{name}")
 
 
+@given(parsers.parse('a second Twilio account "{name}" on the same webhook path'))
+def second_account_same_path(world: World, name: str) -> None:
+    world.add_account(name)
+
+
 @given(parsers.parse('a Twilio trial account "{name}" with an SMS number that has verified phone "{phone}"'))
 def trial_account(world: World, name: str, phone: str) -> None:
     world.add_account(name, trial=True, verified=(world.phone(phone),))
@@ -104,6 +109,18 @@ def guide_config(world: World, policy: str) -> None:
 @given(parsers.parse('the SMS channel is configured as in the guide for account "{account}" with dmPolicy "{policy}"'))
 def guide_config_for(world: World, account: str, policy: str) -> None:
     world.set_channel(world.full_channel(account, dmPolicy=policy))
+
+
+@given(
+    parsers.parse(
+        'the SMS channel is configured as in the guide with dmPolicy "{policy}", and account "{account}" on the same '
+        "webhookPath"
+    )
+)
+def guide_config_and_named(world: World, policy: str, account: str) -> None:
+    world.set_channel(
+        world.full_channel("main", dmPolicy=policy) | {"accounts": {account: world.full_channel(account)}}
+    )
 
 
 @given(
