@@ -48,6 +48,7 @@ Feature: Setting up the channel with config patches
       | configWrites | {"channels": {"sms": {"configWrites": false}}} | succeeds |
       | name | {"channels": {"sms": {"name": "Front desk"}}} | succeeds |
       | unknown key | {"channels": {"sms": {"colour": "blue"}}} | fails mentioning "colour" |
+      | SecretRef without a provider | {"channels": {"sms": {"authToken": {"source": "env", "id": "SMS_TEST_TOKEN"}}}} | fails mentioning "provider" |
 
   @observed
   Scenario: Without a sender the account does not start, and the status says what is required

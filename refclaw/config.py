@@ -258,6 +258,9 @@ def validate(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
         not isinstance(allow, list) or not all(isinstance(v, str | int | float) and v is not True for v in allow)
     ):
         raise ConfigError(f'{where}.allowFrom: must be a list of phone numbers (or "*")')
+    token = section.get("authToken")
+    if isinstance(token, dict) and not all(isinstance(token.get(k), str) for k in ("source", "provider", "id")):
+        raise ConfigError(f"{where}.authToken must include string fields: source, provider, id.")
     limit = section.get("textChunkLimit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"{where}.textChunkLimit: must be a positive whole number")
