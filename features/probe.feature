@@ -31,6 +31,19 @@ Feature: Capabilities and the Twilio-side probe
       |                       | POST   | missing         | false |
 
   @observed
+  Scenario Outline: The probe's webhook shows exactly what Twilio has and what was expected
+    Given the Twilio number's webhook is "<url>" with method <method>
+    And the gateway is running
+    When the operator runs the status probe
+    Then the probe's webhook is exactly <webhook>
+
+    Examples:
+      | id | url | method | webhook |
+      | matches | <public url> | POST | {"status": "matches", "phoneNumber": "<number>", "expectedUrl": "<public url>", "configuredUrl": "<public url>", "configuredMethod": "POST", "voiceUrl": ""} |
+      | url-mismatch | <public url>/other | POST | {"status": "url-mismatch", "phoneNumber": "<number>", "expectedUrl": "<public url>", "configuredUrl": "<public url>/other", "configuredMethod": "POST"} |
+      | missing | | POST | {"status": "missing", "phoneNumber": "<number>", "expectedUrl": "<public url>", "configuredMethod": "POST"} |
+
+  @observed
   Scenario Outline: The probe says in words what is wrong with the number's webhook
     Given the Twilio number's webhook is "<url>" with method <method>
     And the gateway is running

@@ -313,6 +313,11 @@ def probe_state_and_ok(world: World, state: str, ok: str) -> None:
     expect.probe(world, "probe.ok", ok == "true")
 
 
+@then(parsers.re(r"the probe's webhook is exactly (?P<webhook>\{.*\})$"))
+def probe_webhook_exactly(world: World, webhook: str) -> None:
+    expect.probe(world, "webhook", world.expand(json.loads(webhook)))
+
+
 @then(parsers.parse('the probe is not ok and mentions "{text}"'))
 def probe_not_ok(world: World, text: str) -> None:
     expect.probe(world, "probe.ok", False)
