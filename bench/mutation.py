@@ -56,14 +56,15 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "conftest.py"
 # Which features exercise each module (by what the module does; docs/specification.md has one section
 # per feature). A mutant runs only these: a too-narrow list shows up as survivors, a wide one as time.
 # config runs mms too (its media limits are config), which also keeps messaging_service from directly
-# following env_config: that order fails unmutated (the service scenario sees env_config's last send).
+# following env_config: that order fails unmutated (the service scenario sees env_config's last send);
+# and allowlist and replies, where its warnings are pinned (a run without them left both unseen).
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
     "access": ("allowlist", "pairing"),
     "signature": ("signatures",),
     "callback": ("replies", "setup"),
-    "config": ("env_config", "setup", "mms", "messaging_service", "multi_account"),
+    "config": ("env_config", "setup", "mms", "messaging_service", "multi_account", "allowlist", "replies"),
     "delivery": ("delivery", "probe"),
     "media": ("mms",),
     "limits": ("delivery", "webhook"),

@@ -77,6 +77,13 @@ Feature: Allowlist, open and disabled access
     When phone "A" texts "reply exactly open door"
     Then phone "A" gets the reply "open door"
 
+  @observed
+  Scenario: pairing without "*" gets no such warning
+    Given the SMS channel is configured as in the guide with dmPolicy "pairing"
+    And the gateway is running
+    When the operator applies a patch setting dmPolicy to "pairing" with allowFrom ["<phone B>"]
+    Then the command succeeds, not warning 'allowFrom does not include "*"'
+
   @guide
   Scenario: open without "*" is accepted with a warning, and does not open the door
     Given the SMS channel is configured as in the guide with dmPolicy "pairing"

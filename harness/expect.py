@@ -319,6 +319,11 @@ def cli(world: World, ok: bool, says: str | None = None) -> CliResult:
     return must(world, world.last_cli, gateway.cli(ok, says))
 
 
+def cli_quiet_about(world: World, text: str) -> None:
+    """The last command succeeded, and said nothing of `text` (a warning that must not come)."""
+    must(world, cli(world, ok=True), gateway.not_mentioning(world.driver.profile.phrase(text)))
+
+
 def log(world: World, *words: str) -> None:
     """Within the gateway's quiet window (a channel logs its start-up a moment after a reload)."""
     wanted = [world.driver.profile.phrase(w) for w in words]

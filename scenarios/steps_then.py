@@ -274,6 +274,11 @@ def command_succeeds_warning(world: World, text: str) -> None:
     expect.cli(world, ok=True, says=text)
 
 
+@then(parsers.parse("the command succeeds, not warning '{text}'"))
+def command_succeeds_quietly(world: World, text: str) -> None:
+    expect.cli_quiet_about(world, text)
+
+
 @then("the command fails")
 def command_fails(world: World) -> None:
     expect.cli(world, ok=False)

@@ -125,6 +125,15 @@ def cli(ok: bool, says: str | None) -> Matcher[CliResult]:
     )
 
 
+def not_mentioning(text: str) -> Matcher[CliResult]:
+    """The command's output does not mention `text` (any case)."""
+    return that(
+        lambda result: text.lower() not in (result.stdout + result.stderr).lower(),
+        f"the command's output not to mention {text!r}",
+        CliResult.describe,
+    )
+
+
 one_stderr_line: Matcher[CliResult] = that(
     lambda result: len(result.stderr.strip().splitlines()) == 1, "exactly one line on stderr", CliResult.describe
 )
