@@ -66,6 +66,9 @@ Feature: Replies arrive as exactly this plain text, in exactly these chunks
       | newline preferred | 20 | "first line is here\nsecond line\nthird" | ["first line is here\n", "second line\nthird"] |
       | not inside parentheses | 16 | "call (555 0100 or 555 0101) today" | ["call ", "(555 0100 or ", "555 0101) today"] |
       | a closing bracket with none open | 24 | "smile :) see (a\nb) and more words here" | ["smile :) see (a\nb) and ", "more words here"] |
+      | a grapheme longer than the limit | 3 | "a🇫🇷b" | ["a", "🇫", "🇷b"] |
+      | spaces past the limit | 5 | "abcd      efg" | ["abcd", " efg"] |
+      | spaces split between two chunks | 4 | "x    yy" | ["x   ", " yy"] |
       | emoji count two | 6 | "ab😀cd😀ef" | ["ab😀cd", "😀ef"] |
       | emoji never split | 5 | "abcd😀efgh" | ["abcd", "😀efg", "h"] |
       | flags stay whole | 6 | "ab🇫🇷c🇯🇵d" | ["ab🇫🇷", "c🇯🇵d"] |
