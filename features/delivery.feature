@@ -78,6 +78,25 @@ Feature: Replays, status callbacks and rate limits
     Then the probe's recent outbound status is "delivered" with error 30003
 
   @observed @status_callbacks
+  Scenario: A status that is not final only moves forward: queued, sending, sent, and sending again changes nothing
+    Given the channel's publicWebhookUrl is "http://127.0.0.1:9/webhooks/sms"
+    And the channel's dangerouslyDisableSignatureValidation is true
+    And the gateway is running
+    When an unsigned inbound form from phone "A" saying "reply exactly forward only" is posted to the webhook
+    Then phone "A" gets the reply "forward only"
+    When the operator runs the status probe
+    Then the probe's recent outbound status is "queued"
+    When a signed status callback "sending" for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "sending"
+    When a signed status callback "sent" for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "sent"
+    When a signed status callback "sending" for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "sent"
+
+  @observed @status_callbacks
   Scenario: A message's delivery record is kept 30 days after its last status, then forgotten
     Given the gateway is running
     When phone "A" texts "reply exactly kept a month"
