@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,18 +49,20 @@ def carrying(token: str) -> list[int]:
     return found
 
 
-def sweep(token: str, passes: int = 5) -> list[int]:
-    """Kill every process left with this run's mark, again while any appear (one may fork as the
-    sweep runs); returns their pids."""
+def sweep(token: str, within: float = 5.0) -> list[int]:
+    """Kill every process left with this run's mark, and again while any still carries it (one may
+    fork as the sweep runs; a killed one lingers until the kernel has ended it), for at most
+    `within` seconds; returns their pids."""
     killed: list[int] = []
-    for _ in range(passes):
-        left = [pid for pid in carrying(token) if pid not in killed]
-        if not left:
-            break
+    deadline = time.monotonic() + within
+    while left := carrying(token):
         for pid in left:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        killed += left
+        killed += [pid for pid in left if pid not in killed]
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     return killed
 
 
