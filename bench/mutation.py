@@ -57,14 +57,24 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "conftest.py"
 # per feature). A mutant runs only these: a too-narrow list shows up as survivors, a wide one as time.
 # config runs mms too (its media limits are config), which also keeps messaging_service from directly
 # following env_config: that order fails unmutated (the service scenario sees env_config's last send);
-# and allowlist and replies, where its warnings are pinned (a run without them left both unseen).
+# and allowlist, replies and signatures, where its warnings are pinned (runs without them left
+# three unseen).
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
     "access": ("allowlist", "pairing"),
     "signature": ("signatures",),
     "callback": ("replies", "setup"),
-    "config": ("env_config", "setup", "mms", "messaging_service", "multi_account", "allowlist", "replies"),
+    "config": (
+        "env_config",
+        "setup",
+        "mms",
+        "messaging_service",
+        "multi_account",
+        "allowlist",
+        "replies",
+        "signatures",
+    ),
     "delivery": ("delivery", "probe"),
     "media": ("mms",),
     "limits": ("delivery", "webhook"),

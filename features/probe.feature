@@ -70,6 +70,7 @@ Feature: Capabilities and the Twilio-side probe
     And the gateway is running
     When the operator runs the status probe
     Then the probe reports the webhook as "messaging-service-matches" and ok true
+    And the probe's webhook is exactly {"status": "messaging-service-matches", "serviceSid": "<service pool>", "expectedUrl": "<public url>", "configuredUrl": "<public url>", "configuredMethod": "POST"}
 
   @observed
   Scenario: The probe flags a Messaging Service whose inbound webhook uses GET
