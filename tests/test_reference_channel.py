@@ -143,6 +143,17 @@ def test_delivery_status_moves_forward_and_conflicts() -> None:
     )
 
 
+def test_a_delivery_record_is_kept_30_days_after_its_last_observation() -> None:
+    records: dict = {}
+    month = delivery.RETENTION_SECONDS
+    delivery.observe(records, "k", "SM1", "delivered", "", "callback", 0)
+    delivery.observe(records, "k", "SM1", "failed", "30003", "callback", month - 60)
+    assert records["k"]["status"] == "conflicted" and delivery.kept(records["k"], month + 60)  # from the last
+    assert not delivery.kept(records["k"], 2 * month)
+    delivery.observe(records, "k", "SM1", "delivered", "", "callback", 2 * month)  # starts anew
+    assert (records["k"]["status"], records["k"]["firstObservedAt"]) == ("delivered", 2 * month)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -58,7 +58,11 @@ def test_secret_ref_resolves_from_the_runtime_environment(monkeypatch: pytest.Mo
     monkeypatch.delenv("MY_TWILIO_TOKEN")
     assert only(resolve(sms(accountSid=SID, authToken=ref), {})).auth_token is None
     with pytest.raises(ConfigError, match="source 'file' is not supported"):
-        resolve(sms(authToken={"source": "file", "id": "x"}), {})
+        resolve(sms(authToken={"source": "file", "provider": "default", "id": "x"}), {})
+    for missing in ("source", "provider", "id"):  # OpenClaw refuses the patch, naming the three fields
+        partial = {k: v for k, v in ref.items() if k != missing}
+        with pytest.raises(ConfigError, match="must include string fields: source, provider, id"):
+            resolve(sms(authToken=partial), {})
 
 
 def test_extra_env_keys_for_the_default_account() -> None:
