@@ -103,6 +103,8 @@ Feature: Capabilities and the Twilio-side probe
     Given the gateway is running
     When phone "A" texts "hello"
     And phone "A" gets a pairing reply with an 8-character code
+    And phone "B" texts "hello"
+    And phone "B" gets a pairing reply with an 8-character code
     And the operator runs the status probe
     Then the probe's recent inbound message is that text, as Twilio lists it
 

@@ -344,13 +344,13 @@ def probe_recent_inbound(world: World) -> None:
     """The probe's recent inbound message is the phone's last text, as Twilio lists it: received,
     with no error, its dates as Twilio gives them."""
     sid = (world.last_inbound or {}).get("message", {}).get("sid")
-    listed = (world.emu.messages(sid=sid) if sid else [{}])[0]
+    listed = ((world.emu.messages(sid=sid) if sid else []) or [{}])[0]
     wanted = {
         "sid": sid,
         "direction": "inbound",
         "status": "received",
         "errorCode": "",
-        "dateCreated": listed.get("date_created"),
+        "dateCreated": listed.get("date_created") or "",
         "dateSent": listed.get("date_sent") or "",
     }
     must(world, probed(world), gateway.probe_value("recentInbound", wanted))

@@ -34,14 +34,9 @@ def twilio_account_on_path(world: World, name: str, path: str) -> None:
     world.add_account(name, path=path)
 
 
-@given(parsers.parse('a second Twilio account "{name}"'))
-def second_account(world: World, name: str) -> None:
-    world.add_account(name, path=f"/webhooks/sms/{name}")
-
-
-@given(parsers.parse('a second Twilio account "{name}" on the same webhook path'))
-def second_account_same_path(world: World, name: str) -> None:
-    world.add_account(name)
+@given(parsers.re(r'a second Twilio account "(?P<name>[^"]+)"(?P<same> on the same webhook path)?$'))
+def second_account(world: World, name: str, same: str | None) -> None:
+    world.add_account(name, path=None if same else f"/webhooks/sms/{name}")
 
 
 @given(parsers.parse('a Twilio trial account "{name}" with an SMS number that has verified phone "{phone}"'))
