@@ -142,7 +142,7 @@ def signed_with(world: World, algorithm: str) -> None:
 
 def inbound_error(world: World, code: int) -> None:
     """Twilio logged this error code on the last text."""
-    sid = (world.last_inbound or {}).get("message", {}).get("sid")
+    sid = seen.last_text_sid(world)
     must(world, world.emu.messages(sid=sid) if sid else [], twilio.error_code(code, sid))
 
 
@@ -343,7 +343,7 @@ def probe(world: World, path: str, value: Any, *, negated: bool = False) -> None
 def probe_recent_inbound(world: World) -> None:
     """The probe's recent inbound message is the phone's last text, as Twilio lists it: received,
     with no error, its dates as Twilio gives them."""
-    sid = (world.last_inbound or {}).get("message", {}).get("sid")
+    sid = seen.last_text_sid(world)
     listed = ((world.emu.messages(sid=sid) if sid else []) or [{}])[0]
     wanted = {
         "sid": sid,

@@ -43,6 +43,11 @@ def media_requests(world: World) -> tuple[list[dict[str, Any]], list[dict[str, A
     return files, cdn
 
 
+def last_text_sid(world: World) -> str | None:
+    """The MessageSid Twilio gave the last text a phone sent in this scenario."""
+    return (world.last_inbound or {}).get("message", {}).get("sid")
+
+
 def deliveries(world: World) -> list[dict[str, Any]]:
     """The emulator's webhook deliveries of the last text the phone sent."""
     return (world.last_inbound or {}).get("deliveries") or []

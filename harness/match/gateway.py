@@ -116,10 +116,15 @@ def unlisted(phone: str, number: str) -> Matcher[list[PairingEntry]]:
     )
 
 
+def said(result: CliResult) -> str:
+    """All a command printed, in lower case (what its output "mentions" is looked up in)."""
+    return (result.stdout + result.stderr).lower()
+
+
 def cli(ok: bool, says: str | None) -> Matcher[CliResult]:
     """The command succeeded (or failed), its output mentioning `says` (any case)."""
     return that(
-        lambda result: result.ok == ok and (says is None or says.lower() in (result.stdout + result.stderr).lower()),
+        lambda result: result.ok == ok and (says is None or says.lower() in said(result)),
         ("the command to succeed" if ok else "the command to fail") + (f", mentioning {says!r}" if says else ""),
         CliResult.describe,
     )
@@ -128,7 +133,7 @@ def cli(ok: bool, says: str | None) -> Matcher[CliResult]:
 def not_mentioning(text: str) -> Matcher[CliResult]:
     """The command's output does not mention `text` (any case)."""
     return that(
-        lambda result: text.lower() not in (result.stdout + result.stderr).lower(),
+        lambda result: text.lower() not in said(result),
         f"the command's output not to mention {text!r}",
         CliResult.describe,
     )
