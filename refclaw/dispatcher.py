@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine
 from typing import Any
 
-log = logging.getLogger("refclaw.sms")
-
 
 class Background:
-    """Tracks background tasks so shutdown can wait for replies in flight."""
+    """Holds each task until it ends (the event loop keeps only weak references), so a reply in
+    flight is not collected half-way and shutdown can wait for it. A task that fails is dropped
+    like any other, and asyncio logs its exception with the traceback ("Task exception was never
+    retrieved"): the channel catches and logs every failure it expects, so that line means a bug."""
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -19,15 +19,10 @@ class Background:
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background work failed: %r", task.exception())
+        task.add_done_callback(self.tasks.discard)
 
     async def drain(self, timeout: float) -> None:
+        """Waits at most `timeout` for the replies in flight; what is still running then is
+        cancelled by `asyncio.run` as the server's main task returns."""
         if self.tasks:
-            _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
-            for task in pending:
-                task.cancel()
+            await asyncio.wait(set(self.tasks), timeout=timeout)
