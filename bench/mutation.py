@@ -51,14 +51,16 @@ from harness import children
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "bench" / "mutation_equivalent.toml"
-# What a worker's copy needs to run the scenarios: the gateway, the harness, the emulator, the suite.
-TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "conftest.py", "pyproject.toml")
+# What a worker's copy needs to run the scenarios: the gateway, the harness, the emulator, the suite
+# (and refclaw's own tests).
+TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "conftest.py", "pyproject.toml")
 # Which features exercise each module (by what the module does; docs/specification.md has one section
 # per feature). A mutant runs only these: a too-narrow list shows up as survivors, a wide one as time.
 # config runs mms too (its media limits are config), which also keeps messaging_service from directly
 # following env_config: that order fails unmutated (the service scenario sees env_config's last send);
 # and allowlist, replies and signatures, where its warnings are pinned (runs without them left
-# three unseen).
+# three unseen). A `tests/….py` entry runs first: refclaw's own tests of what no gateway shows a
+# scenario (a damaged state file set aside, the turn log's cap, a background task's failure).
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
@@ -80,7 +82,7 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "limits": ("delivery", "webhook"),
     "inbound": ("inbound_forms", "webhook", "mms"),
     "probe": ("probe",),
-    "dispatcher": ("webhook",),
+    "dispatcher": ("tests/test_reference_background.py", "webhook"),
     "channel": (
         "webhook",
         "inbound_forms",
@@ -91,7 +93,7 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
         "multi_account",
         "delivery",
     ),
-    "state": ("pairing", "delivery", "probe"),
+    "state": ("tests/test_reference_state.py", "pairing", "delivery", "probe"),
     "twilio_api": ("outbound", "replies", "messaging_service", "probe", "mms"),
 }
 BASELINE_TIMEOUT = 900  # seconds for one module's features, unmutated
@@ -189,23 +191,17 @@ def sample(mutants: list[Mutant], count: int | None, seed: int) -> list[Mutant]:
 
 
 def command(copy: Path, features: Sequence[str], token: str) -> str:
-    """The scenarios of these features, run from the worker's copy so the gateway imports its refclaw;
-    `token` marks every process they start, for `children.sweep` after a timeout."""
-    argv = [
-        "env",
-        "-C",
-        str(copy),
-        f"PYTHONPATH={copy}",
-        f"{children.MARK}={token}",
-        sys.executable,
-        "-m",
-        "pytest",
-        "scenarios",
-        "-x",
-        "-q",
-    ]
-    argv += [f"--timeout={SCENARIO_TIMEOUT}", *(f"--sms-feature={name}" for name in features)]
-    return shlex.join(argv)
+    """The scenarios of these features (and any of refclaw's own test files among them, first), run
+    from the worker's copy so the gateway imports its refclaw; `token` marks every process they start,
+    for `children.sweep` after a timeout."""
+    tests = [name for name in features if name.endswith(".py")]
+    names = [name for name in features if not name.endswith(".py")]
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", f"--timeout={SCENARIO_TIMEOUT}"]
+    runs = [[*pytest, "-p", "no:cacheprovider", *tests]] if tests else []
+    if names or not tests:
+        runs.append([*pytest, "scenarios", *(f"--sms-feature={name}" for name in names)])
+    script = " && ".join(shlex.join(argv) for argv in runs)
+    return shlex.join(["env", "-C", str(copy), f"PYTHONPATH={copy}", f"{children.MARK}={token}", "sh", "-c", script])
 
 
 @contextmanager

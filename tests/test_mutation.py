@@ -38,6 +38,18 @@ def running_from(copy: Path) -> list[int]:
 
 
 @pytest.mark.slow
+def test_refclaw_s_own_tests_can_kill_a_mutant_no_scenario_reaches(tmp_path: Path) -> None:
+    # `del turns[:-1000]` -> `del turns[:not 1000]`: the turn log grows past its cap
+    capped = pick("state", "core/ReplaceUnaryOperator_USub_Not", "record_turn", tmp_path)
+    run = mutation.ModuleRun("state", ("tests/test_reference_state.py",))
+    with mutation.workspaces(1) as copies:
+        mutation.baseline(copies, run)  # the same command passes unmutated: the kill is the mutant's
+        [outcome] = mutation.run_mutants([(capped, run.features, 120)], copies, workers=1)
+    assert run.baseline_ok
+    assert outcome.status == "killed"
+
+
+@pytest.mark.slow
 def test_a_reached_mutant_is_killed_and_an_unreached_one_survives(tmp_path: Path) -> None:
     # `if sender is None: raise` -> `is not None`: no reply goes out, the feature's first scenario fails
     reached = pick("twilio_api", "core/ReplaceComparisonOperator_Is_IsNot", "send_message", tmp_path)
