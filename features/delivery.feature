@@ -115,6 +115,19 @@ Feature: Replays, status callbacks and rate limits
     And the operator runs the status probe
     Then the probe's recent outbound status is "delivered"
 
+  @observed @status_callbacks
+  Scenario: The same status callback posted again later does not restart its record's 30 days
+    Given the gateway is running
+    When phone "A" texts "reply exactly said once"
+    And a signed status callback "delivered" for the reply to phone "A" is posted to the webhook
+    And 43000 minutes pass on the gateway's clock
+    And a signed status callback "delivered" for the reply to phone "A" is posted to the webhook
+    And the operator runs the status probe
+    Then the probe's recent outbound status is "delivered"
+    When 201 minutes pass on the gateway's clock
+    And the operator runs the status probe
+    Then the probe shows no recent outbound status
+
   @observed
   Scenario: One sender past the per-sender limit gets 429
     Given the channel's dmPolicy is "disabled" with allowFrom []
