@@ -59,8 +59,9 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "con
 # config runs mms too (its media limits are config), which also keeps messaging_service from directly
 # following env_config: that order fails unmutated (the service scenario sees env_config's last send);
 # and allowlist, replies and signatures, where its warnings are pinned (runs without them left
-# three unseen). A `tests/….py` entry runs first: refclaw's own tests of what no gateway shows a
-# scenario (a damaged state file set aside, the turn log's cap, a background task's failure).
+# three unseen). A `tests/…` entry (a file or one test) runs first: refclaw's own tests of what no
+# gateway shows a scenario (a damaged state file set aside, the turn log's cap, a background task's
+# failure, two processes reading the clock in either order), never of what a scenario can see.
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
@@ -77,7 +78,11 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
         "replies",
         "signatures",
     ),
-    "delivery": ("delivery", "probe"),
+    "delivery": (
+        "tests/test_reference_channel.py::test_a_record_observed_just_after_the_reader_took_the_time_is_kept",
+        "delivery",
+        "probe",
+    ),
     "media": ("mms",),
     "limits": ("delivery", "webhook"),
     "inbound": ("inbound_forms", "webhook", "mms"),
@@ -194,8 +199,8 @@ def command(copy: Path, features: Sequence[str], token: str) -> str:
     """The scenarios of these features (and any of refclaw's own test files among them, first), run
     from the worker's copy so the gateway imports its refclaw; `token` marks every process they start,
     for `children.sweep` after a timeout."""
-    tests = [name for name in features if name.endswith(".py")]
-    names = [name for name in features if not name.endswith(".py")]
+    tests = [name for name in features if name.startswith("tests/")]
+    names = [name for name in features if not name.startswith("tests/")]
     pytest = [sys.executable, "-m", "pytest", "-x", "-q", f"--timeout={SCENARIO_TIMEOUT}"]
     runs = [[*pytest, "-p", "no:cacheprovider", *tests]] if tests else []
     if names or not tests:

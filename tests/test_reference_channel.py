@@ -154,6 +154,15 @@ def test_a_delivery_record_is_kept_30_days_after_its_last_observation() -> None:
     assert (records["k"]["status"], records["k"]["firstObservedAt"]) == ("delivered", 2 * month)
 
 
+def test_a_record_observed_just_after_the_reader_took_the_time_is_kept() -> None:
+    # the probe (another process) reads the clock, then the gateway records a callback, then the
+    # probe folds the log: the record's last observation is a moment after the reader's now
+    now = 1_790_000_000.0
+    records: dict = {}
+    delivery.observe(records, "k", "SM1", "delivered", "", "callback", now + 0.5)
+    assert delivery.kept(records["k"], now)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
