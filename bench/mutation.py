@@ -61,7 +61,8 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "con
 # and allowlist, replies and signatures, where its warnings are pinned (runs without them left
 # three unseen). A `tests/…` entry (a file or one test) runs first: refclaw's own tests of what no
 # gateway shows a scenario (a damaged state file set aside, the turn log's cap, a background task's
-# failure, two processes reading the clock in either order), never of what a scenario can see.
+# failure, two processes reading the clock in either order, the view `openclaw parity` compares),
+# never of what a scenario can see.
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
@@ -69,6 +70,7 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "signature": ("signatures",),
     "callback": ("replies", "setup"),
     "config": (
+        "tests/test_parity.py",  # the only reader of Account.comparable(): refclaw beside the plugin
         "env_config",
         "setup",
         "mms",
