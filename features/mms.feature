@@ -113,6 +113,7 @@ Feature: MMS: pictures and files in and out
     Then the gateway answers 404 with body "Not Found"
     When the hosted file is requested with two tokens
     Then the gateway answers 400 with body "Bad Request"
+    And the gateway logs no failed request
 
   @observed
   Scenario: A voice recording goes as one MMS, its file named for its type

@@ -335,6 +335,14 @@ def log(world: World, *words: str) -> None:
     must(world, waits.eventually(world.driver.logs, mentions, world.quiet_seconds, 0.2), mentions)
 
 
+def log_quiet_about(world: World, text: str) -> None:
+    """Through the gateway's quiet window, its log never mentions `text` (a failure it must not report)."""
+    unwanted = world.driver.profile.phrase(text)
+    absent = match.lacks(unwanted, "the gateway's log not to mention")
+    appears = match.holds_all([unwanted], "the gateway's log to mention", fold_case=True)
+    must(world, waits.eventually(world.driver.logs, appears, world.quiet_seconds, 0.2), absent)
+
+
 def probe(world: World, path: str, value: Any, *, negated: bool = False) -> None:
     """The status probe's value at a dotted path (or, `negated`, not it)."""
     must(world, probed(world), gateway.probe_value(path, value, negated=negated))

@@ -42,6 +42,15 @@ def create_app(runtime: channel.Runtime) -> Quart:
     async def too_large(_: Exception) -> Response:
         return Response("Payload too large", status=413, content_type=channel.XML)
 
+    @app.errorhandler(500)
+    async def route_failed(error: Exception) -> Response:
+        """As OpenClaw's gateway answers a plugin route that throws: a warning naming the plugin, and a
+        plain 500 nothing may cache."""
+        log.warning("plugin http route failed (sms): %s", getattr(error, "original_exception", None) or error)
+        response = Response("Internal Server Error", status=500, content_type=channel.PLAIN)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     async def webhook(path: str) -> Response:
         account = runtime.account_for_path(request.path)

@@ -299,6 +299,11 @@ def gateway_warns(world: World, text: str) -> None:
     expect.log(world, text)
 
 
+@then("the gateway logs no failed request")
+def no_failed_request(world: World) -> None:
+    expect.log_quiet_about(world, "plugin http route failed")
+
+
 @then(parsers.parse('the gateway reports an error naming "{first}" and "{second}"'))
 def gateway_error(world: World, first: str, second: str) -> None:
     expect.log(world, first, second)

@@ -50,6 +50,11 @@ def test_count_matchers_show_how_many_and_which() -> None:
 def test_text_matchers_name_what_is_missing() -> None:
     log = match.holds_all(["Started", "sms"], "the gateway's log to mention", fold_case=True)
     assert log("STARTED the channel") == match.Mismatch("the gateway's log to mention ['sms']", "STARTED the channel")
+    quiet = match.lacks("route failed", "the gateway's log not to mention")
+    assert quiet("ready\nall well") is None
+    assert quiet("ready\nplugin http Route Failed (sms): boom\nall well") == match.Mismatch(
+        "the gateway's log not to mention 'route failed'", "plugin http Route Failed (sms): boom"
+    )
     landmarks = texts.in_order(["first", "second"])
     assert landmarks("first then second") is None
     assert landmarks("second then first") is not None

@@ -1,5 +1,6 @@
-"""refclaw's background work: replies in flight are kept until they end, waited for at shutdown
-within a bound, and a failure no code path expected still reaches the log."""
+"""refclaw's failures no scenario can cause: a reply in flight is kept until it ends and waited for
+at shutdown within a bound, a background failure no code path expected still reaches the log, and a
+webhook route that throws is answered and reported as OpenClaw's gateway does."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import asyncio
 import gc
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
+from refclaw import channel
+from refclaw.app import create_app
 from refclaw.dispatcher import Background
 
 
@@ -59,3 +63,24 @@ def test_drain_gives_up_at_its_timeout() -> None:
 
     waited = asyncio.run(run())  # asyncio.run cancels the sleeper as it returns, as refclaw's serve does
     assert 0.15 <= waited < 2, f"drain waited {waited:.2f} s for a 0.2 s timeout"
+
+
+def test_a_webhook_route_that_throws_answers_500_and_warns_as_openclaw_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = channel.Runtime(tmp_path / "conf.json5", tmp_path / "state", {})
+
+    def broken(path: str) -> None:
+        raise RuntimeError("a bug in the route")
+
+    monkeypatch.setattr(runtime, "account_for_path", broken)
+
+    async def post() -> tuple[int, bytes, dict[str, str]]:
+        response = await create_app(runtime).test_client().post("/webhooks/sms", form={"Body": "hi"})
+        return response.status_code, await response.get_data(), {k.lower(): v for k, v in response.headers.items()}
+
+    with caplog.at_level(logging.WARNING, logger="refclaw.http"):
+        status, body, headers = asyncio.run(post())
+    assert (status, body, headers.get("cache-control")) == (500, b"Internal Server Error", "no-store")
+    assert headers["content-type"].startswith("text/plain")
+    assert "plugin http route failed (sms): a bug in the route" in caplog.text

@@ -76,3 +76,13 @@ def holds_all(
         return Mismatch(f"{says} {missing}", show(text)) if missing else None
 
     return matcher
+
+
+def lacks(word: str, says: str) -> Matcher[str]:
+    """The text does not hold `word` (case folded); the failure shows the lines that do."""
+
+    def matcher(text: str) -> Mismatch | None:
+        lines = [line for line in text.splitlines() if word.lower() in line.lower()]
+        return Mismatch(f"{says} {word!r}", "\n".join(lines)[-3000:]) if lines else None
+
+    return matcher
