@@ -32,7 +32,7 @@ KINDS: dict[str, str] = {
     "status_out_of_order": "send a message's status callbacks in reverse order",
     "message_outcome": "end outbound messages as params.status (failed|undelivered) with params.error_code",
     "rest_error": "answer REST calls with params.status and Twilio code params.code, or with the HTML params.page "
-    "(params.path_contains, params.method)",
+    "(params.path_contains, params.method; params.body_contains: only a request whose Body holds it)",
     "rest_latency": "delay REST answers by params.delay_ms",
     "model_latency": "delay the scripted model's answers by params.delay_ms (any account)",
 }
@@ -105,6 +105,7 @@ PARAMS: dict[str, dict[str, Param]] = {
         "page": Param(str),
         "path_contains": Param(str),
         "method": Param(str, choices=HTTP_METHODS),
+        "body_contains": Param(str),
     },
     "rest_latency": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},
     "model_latency": {"delay_ms": Param(int, 0, MAX_DELAY_MS)},

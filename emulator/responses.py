@@ -73,7 +73,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
                 "rest_error",
                 account_sid=account.sid,
                 numbers=numbers,
-                predicate=lambda f: _fault_matches_request(f.params),
+                predicate=lambda f: _fault_matches_request(f.params, form.getlist("Body")),
             )
             if error and "page" in error.params:  # an HTML error page, as Twilio's edge answers when it is down
                 body, status = Response(error.params["page"], content_type="text/html"), int(error.params["status"])
@@ -121,10 +121,15 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
     return wrapper
 
 
-def _fault_matches_request(params: dict[str, Any]) -> bool:
+def _fault_matches_request(params: dict[str, Any], bodies: list[str]) -> bool:
     method = params.get("method")
     fragment = params.get("path_contains")
-    return (not method or method.upper() == request.method) and (not fragment or fragment in request.path)
+    text = params.get("body_contains")
+    return (
+        (not method or method.upper() == request.method)
+        and (not fragment or fragment in request.path)
+        and (text is None or any(text in body for body in bodies))
+    )
 
 
 def _redact(body: Any) -> Any:

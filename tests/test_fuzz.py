@@ -93,6 +93,7 @@ def fault_body(rng: random.Random, account: str) -> dict[str, Any]:
         "copies",
         "path_contains",
         "method",
+        "body_contains",
     ]
     body: dict[str, Any] = {"kind": rng.choice([*KINDS, "nope", 5, None]), "params": odd_object(rng, params_keys)}
     if rng.random() < 0.3:

@@ -259,6 +259,10 @@ def test_rest_faults(emu: EmulatorClient, account: Provisioned) -> None:
         emu.add_fault("rest_error", {"status": 400, "code": 21610}, phone_number=FROM_HANDSET)
         refused = http.post(url, data={"To": FROM_HANDSET, "From": NUMBER, "Body": "x"})
         assert refused.json()["code"] == 21610
+        emu.add_fault("rest_error", {"status": 400, "code": 21610, "body_contains": "second"})
+        bodies = ["first part", "second part", "second again"]
+        codes = [http.post(url, data={"To": FROM_HANDSET, "From": NUMBER, "Body": b}).status_code for b in bodies]
+        assert codes == [201, 400, 201]  # only the matching create, and only once
         emu.add_fault("rest_latency", {"delay_ms": 300})
         assert http.get(url).elapsed.total_seconds() >= 0.3
 
