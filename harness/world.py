@@ -130,11 +130,14 @@ class World:
         params = {"status": status, "code": 20404 if status == 404 else 20500, "path_contains": "/Media/ME"}
         self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
 
-    def fail_sends(self, status: int, times: int | None = None, page: str | None = None) -> None:
-        """Twilio refuses the account's Messages.json creates (`times` of them, or all): with its JSON
-        error (21610), or with an error `page` of its edge instead."""
+    def fail_sends(
+        self, status: int, times: int | None = None, page: str | None = None, holding: str | None = None
+    ) -> None:
+        """Twilio refuses the account's Messages.json creates (`times` of them, or all; only those whose
+        Body is `holding`, if given): with its JSON error (21610), or with an error `page` of its edge."""
         params: dict[str, Any] = {"status": status, "path_contains": "/Messages.json", "method": "POST"}
         params.update({"page": page} if page is not None else {"code": 21610})
+        params.update({"body_contains": holding} if holding is not None else {})
         self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
 
     def account(self, name: str = "main") -> TwilioAccount:

@@ -12,7 +12,8 @@ built on OpenClaw's markdown-it projection:
 - Then CRLF -> LF, 3+ newlines -> 2, trim.
 Chunks are measured in UTF-16 code units (JavaScript's `.length`), break at the last newline
 outside parentheses, else the last whitespace, never inside a grapheme, and keep the
-whitespace at their edges (the chunks join back into the text).
+whitespace at their edges (the chunks join back into the text). An operator's send is first cut
+by OpenClaw's own outbound delivery (`outbound_pieces`), each piece then chunked as a reply.
 """
 
 from __future__ import annotations
@@ -341,6 +342,35 @@ class Units:
     def space(self, index: int) -> bool:
         return 0 <= index < len(self.units) and self.units[index] in js.SPACE
 
+    def cluster(self, index: int) -> tuple[int, int]:
+        """The grapheme holding the unit at `index`: its start and end."""
+        first = self.grapheme_start[index]
+        end = index + 1
+        while end < len(self.units) and self.grapheme_start[end] == first:
+            end += 1
+        return first, end
+
+    def blank(self, start: int, end: int) -> bool:
+        return all(unit in js.SPACE for unit in self.units[start:end])
+
+    def trim_end_spaces(self, start: int, end: int) -> int:
+        """`end` moved back over whole whitespace graphemes, not past `start`."""
+        while end > start:
+            first, last = self.cluster(end - 1)
+            if last > end or first < start or not self.blank(first, last):
+                break
+            end = first
+        return end
+
+    def skip_spaces(self, start: int) -> int:
+        """`start` moved on over whole whitespace graphemes (not a space that carries a mark)."""
+        while start < len(self.units):
+            first, last = self.cluster(start)
+            if first != start or not self.blank(first, last):
+                break
+            start = last
+        return start
+
     def cut(self, start: int, max_end: int, preferred: int | None = None, partial: bool = True) -> int:
         """A cut at a grapheme boundary within the budget, honouring a usable preference."""
         hard = min(max_end, len(self.units))
@@ -455,3 +485,35 @@ def sms_chunks(reply: str, chunk_limit: int) -> list[str]:
     """The messages one reply becomes: plain text, chunked at min(textChunkLimit, 1600)."""
     plain = to_plain(reply)
     return chunk(plain, min(chunk_limit, MAX_SMS_BODY)) if plain else []
+
+
+def outbound_pieces(text: str, limit: int) -> list[str]:
+    """What OpenClaw's own outbound delivery cuts an operator's send into before the channel sees it
+    (its `chunkTextForOutbound`): at the window's last newline (not at its start), else its last
+    space, else the limit, never inside a grapheme; each piece loses the whitespace at the cut on
+    both sides, so the pieces do not join back into the text."""
+    if not text:
+        return []
+    units = Units(text)
+    limit = max(1, int(limit))
+    if len(units) <= limit:
+        return [text]
+    pieces, start = [], 0
+    while len(units) - start > limit:
+        window = units.units[start : start + limit]
+        newline = "".join(window).rfind("\n")
+        soft = newline if newline > 0 else "".join(window).rfind(" ")
+        end = units.cut(start, start + limit, start + soft if soft > 0 else None)
+        kept = units.trim_end_spaces(start, end)
+        if kept > start:
+            pieces.append(units.text(start, kept))
+        start = units.skip_spaces(end)
+    last = units.trim_end_spaces(start, len(units))
+    return [*pieces, units.text(start, last)] if last > start else pieces
+
+
+def send_chunks(message: str, chunk_limit: int) -> list[str]:
+    """The messages an operator's send becomes: OpenClaw's outbound pieces, each then made plain
+    text and chunked by the channel as a reply is."""
+    limit = min(chunk_limit, MAX_SMS_BODY)
+    return [c for piece in outbound_pieces(message, limit) for c in sms_chunks(piece, chunk_limit)]

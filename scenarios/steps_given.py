@@ -219,6 +219,11 @@ def messages_refused(world: World, times: str, status: str) -> None:
     world.fail_sends(int(status), times=int(times))
 
 
+@given(parsers.parse('Twilio refuses the Messages.json request whose Body holds "{text}" with {status:d}'))
+def message_refused(world: World, text: str, status: int) -> None:
+    world.fail_sends(status, holding=text)
+
+
 @given("Twilio serves media files without redirecting to its CDN")
 def media_without_redirect(world: World) -> None:
     world.twilio_setting(media_redirect=False)

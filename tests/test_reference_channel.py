@@ -264,6 +264,13 @@ def test_markdown_to_plain_text_as_the_plugin() -> None:
     )
 
 
+def test_an_operator_send_is_cut_as_openclaw_s_outbound_delivery_cuts_it() -> None:
+    assert text.send_chunks("first part here. second part here.", 20) == ["first part here.", "second part here."]
+    assert text.outbound_pieces("\nabc def", 4) == ["\nabc", "def"]  # a newline at the very start is no break
+    assert text.outbound_pieces("ab\ncd ef gh", 8) == ["ab", "cd ef gh"]  # the newline before the space
+    assert text.outbound_pieces("short", 40) == ["short"]
+
+
 def test_chunks_are_within_limit_in_order_and_lossless() -> None:
     plain = text.to_plain(agent_script.LONG_MARKDOWN)
     for limit in (1, 7, 160, 1500, 1600):

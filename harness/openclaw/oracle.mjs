@@ -56,6 +56,10 @@ const ops = {
     const plain = smsPlugin.outbound.sanitizeText({ text: c.text });
     return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
   },
+  sendChunks: (c) => sdk.chunkTextForOutbound(c.text, Math.min(c.limit, 1600)).flatMap((piece) => {
+    const plain = smsPlugin.outbound.sanitizeText({ text: piece });
+    return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
+  }),
   number: (c) => need("normalizeSmsPhoneNumber")(c.value),
   looksLikeNumber: (c) => need("looksLikeSmsPhoneNumber")(c.value),
   allowEntry: (c) => need("normalizeSmsAllowFrom")(c.value),

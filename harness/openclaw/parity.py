@@ -283,6 +283,11 @@ AREAS = [
         lambda rng: {"op": "chunks", "text": plain_text(rng), "limit": rng.choice([1, 2, 3, 5, 8, 13, 40])},
         lambda c: text.chunk(c["text"], c["limit"]),
     ),
+    Area(
+        "send chunks",
+        lambda rng: {"op": "sendChunks", "text": plain_text(rng), "limit": rng.choice([1, 2, 3, 5, 8, 13, 40])},
+        lambda c: text.send_chunks(c["text"], c["limit"]),
+    ),
     Area("number", lambda rng: {"op": "number", "value": number(rng)}, lambda c: numbers.normalize(c["value"])),
     Area(
         "allow entry",
