@@ -131,6 +131,15 @@ Feature: Replies: plain text, chunked, through the configured sender
       | public IPv6 address | https://[2606:4700:4700::1111]/webhooks/sms |
       | plain http | http://gateway.example.test/webhooks/sms |
 
+  @observed
+  Scenario: A reply whose second chunk Twilio refuses: the first chunk arrives once, and nothing is sent again
+    Given the channel's textChunkLimit is 20
+    And Twilio refuses the Messages.json request whose Body holds "second" with 400
+    And the gateway is running
+    When phone "A" texts "reply exactly first part here. second part here."
+    Then phone "A" gets the messages ["first part here. "]
+    And the gateway made 2 Messages.json requests to phone "A"
+
   @observed @plain_text_retry
   Scenario: A reply Twilio refuses is sent once more as plain text, and only once
     Given the gateway is running
