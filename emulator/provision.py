@@ -59,13 +59,14 @@ MILLISECONDS = {"type": "integer", "minimum": 0}
 # media_redirect: true (Twilio's way) answers a Media file with a redirect to mms.twiliocdn.com;
 # false serves the file at api.twilio.com itself, to test a gateway's media handling past the redirect.
 # media_redirect_status: that redirect's status (307 as Twilio's; any other redirect, to test a gateway).
-# send_status: the status of Messages.json's answer to a send (201 as Twilio's; 200 or 202 to test a gateway).
+# send_status: the status of Messages.json's answer to a send (201 as Twilio's; 200 or 202 to test a gateway,
+# and 300, just past 2xx, a status a gateway must not count as sent though the message exists).
 SETTINGS = obj(
     status_pace_ms=MILLISECONDS,
     webhook_timeout_ms=MILLISECONDS,
     media_redirect="boolean",
     media_redirect_status={"enum": [301, 302, 303, 307, 308]},
-    send_status={"enum": [200, 201, 202]},
+    send_status={"enum": [200, 201, 202, 300]},
     max_records={"type": "integer", "minimum": 0},
 )
 SPEC = obj(seed="integer", settings=SETTINGS, accounts=array(ACCOUNT), routes=array(ROUTE))

@@ -59,6 +59,12 @@ Feature: Sending SMS from the CLI and from automation
     And phone "A" gets the messages ["first part here."]
 
   @observed
+  Scenario: A send Twilio answers with 300, just past success, fails naming the status
+    Given Twilio answers the gateway's sends with 300 instead of 201
+    When the operator sends "answered 300" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "300"
+
+  @observed
   Scenario Outline: A send Twilio answers with another success status than 201 is sent
     Given Twilio answers the gateway's sends with <status> instead of 201
     When the operator sends "answered <status>" with --channel sms to "sms:<phone A>"
