@@ -60,9 +60,10 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "con
 # following env_config: that order fails unmutated (the service scenario sees env_config's last send);
 # and allowlist, replies and signatures, where its warnings are pinned (runs without them left
 # three unseen). A `tests/…` entry (a file or one test) runs first: refclaw's own tests of what no
-# gateway shows a scenario (a damaged state file set aside, the turn log's cap, a background task's
-# failure, two processes reading the clock in either order, the view `openclaw parity` compares),
-# never of what a scenario can see.
+# gateway shows a scenario or that a scenario cannot make in its time (a damaged state file set aside,
+# the turn log's cap, a background task's failure, two processes reading the clock in either order,
+# the 1,000 routes and 20,000 MessageSids the limiters keep, Twilio unreachable, the view `openclaw
+# parity` compares), never of what a scenario can see.
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
     "text": ("plain_text", "replies"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
@@ -86,7 +87,12 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
         "probe",
     ),
     "media": ("mms",),
-    "limits": ("delivery", "webhook"),
+    "limits": (
+        "tests/test_reference_channel.py::test_the_replay_memory_keeps_its_newest_sids_and_reads_the_clock_in_either_order",
+        "tests/test_reference_channel.py::test_the_route_limiter_keeps_a_thousand_routes",
+        "delivery",
+        "webhook",
+    ),
     "inbound": ("inbound_forms", "webhook", "mms"),
     "probe": ("probe",),
     "dispatcher": ("tests/test_reference_background.py", "webhook"),
@@ -101,7 +107,14 @@ MODULE_FEATURES: dict[str, tuple[str, ...]] = {
         "delivery",
     ),
     "state": ("tests/test_reference_state.py", "pairing", "delivery", "probe"),
-    "twilio_api": ("outbound", "replies", "messaging_service", "probe", "mms"),
+    "twilio_api": (
+        "tests/test_reference_channel.py::test_twilio_unreachable_is_a_clear_send_error",
+        "outbound",
+        "replies",
+        "messaging_service",
+        "probe",
+        "mms",
+    ),
 }
 BASELINE_TIMEOUT = 900  # seconds for one module's features, unmutated
 SCENARIO_TIMEOUT = 60  # pytest-timeout per scenario: a mutant that hangs one fails it fast

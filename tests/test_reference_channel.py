@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from emulator import agent_script, signing
-from refclaw import access, channel, config, delivery, js, numbers, signature, text
+from refclaw import access, channel, config, delivery, js, numbers, signature, text, twilio_api
 from refclaw.limits import FixedWindow, Seen
 from refclaw.state import CODE_ALPHABET, PAIRING_TTL_SECONDS, StateDir
 
@@ -203,6 +205,36 @@ def test_window_and_seen_are_bounded() -> None:
     assert [seen.first_time(s, 0) for s in ("a", "a", "b", "c", "a")] == [True, False, True, True, True]
     day = Seen(seconds=10)
     assert [day.first_time("a", t) for t in (0, 10, 10.5, 11)] == [True, False, True, False]
+
+
+def test_the_replay_memory_keeps_its_newest_sids_and_reads_the_clock_in_either_order() -> None:
+    seen = Seen(size=2)
+    assert [seen.first_time(s, 0) for s in ("a", "b", "a", "b")] == [True, True, False, False]  # two kept
+    assert seen.first_time("c", 0) and not seen.first_time("c", 0) and not seen.first_time("b", 0)
+    day, now = Seen(), 1_790_000_000.0
+    assert day.first_time("SM1", now + 0.5)  # admitted by one request that read the clock a moment later
+    assert not day.first_time("SM1", now), "a replay checked with an earlier reading is still a replay"
+
+
+def test_the_route_limiter_keeps_a_thousand_routes(tmp_path: Path) -> None:
+    def r0_limited_after(others: int) -> bool:
+        limiter = channel.Runtime(tmp_path / "conf.json5", tmp_path / f"state{others}", {}).route_limit
+        assert [limiter.is_limited("r0", 0) for _ in range(301)][-1]  # r0 is past its 300 a minute
+        for index in range(others):
+            limiter.is_limited(f"r{index + 1}", 0)
+        return limiter.is_limited("r0", 0)
+
+    assert r0_limited_after(999), "r0 forgotten with 1000 routes tracked"
+    assert not r0_limited_after(1000), "r0 still tracked as the 1001st route"
+
+
+def test_twilio_unreachable_is_a_clear_send_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("REFCLAW_TWILIO_API_BASE", f"http://127.0.0.1:{port}")
+    with pytest.raises(twilio_api.TwilioCallError, match=r"^Twilio unreachable: ConnectError$"):
+        asyncio.run(twilio_api.send_message(account(), "+15557654321", "hi"))
 
 
 @pytest.mark.parametrize(
