@@ -8,7 +8,8 @@ mutant cosmic-ray makes of refclaw's behaviour modules (or a seeded sample per m
 mutates files on disk, which is what the gateway *subprocess* needs: each worker owns a copy of the
 tree, put first on PYTHONPATH, so the `python -m refclaw.cli gateway` that the scenarios start imports
 the mutated file and the checkout is never touched. Each mutant runs only the features that exercise
-its module (MODULE_FEATURES), with `-x` and a timeout scaled from that selection's unmutated run; at most
+its module (MODULE_FEATURES; refclaw's own tests first, for what no scenario can reach), with `-x` and a
+timeout scaled from that selection's unmutated run; at most
 two workers, and no new mutant starts after the budget. The sessions stay in DIR/sessions/MODULE.sqlite
 (`cr-report`, `cr-html` read them); DIR/mutation.md and .json hold the score per module, every survivor
 with its diff, and the mutants judged equivalent by hand in bench/mutation_equivalent.toml. Mutants inside
@@ -65,7 +66,7 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "con
 # the 1,000 routes and 20,000 MessageSids the limiters keep, Twilio unreachable, the view `openclaw
 # parity` compares), never of what a scenario can see.
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
-    "text": ("plain_text", "replies"),
+    "text": ("plain_text", "replies", "outbound"),
     "numbers": ("allowlist", "outbound", "inbound_forms"),
     "access": ("allowlist", "pairing"),
     "signature": ("signatures",),
@@ -217,7 +218,7 @@ def command(copy: Path, features: Sequence[str], token: str) -> str:
     tests = [name for name in features if name.startswith("tests/")]
     names = [name for name in features if not name.startswith("tests/")]
     pytest = [sys.executable, "-m", "pytest", "-x", "-q", f"--timeout={SCENARIO_TIMEOUT}"]
-    runs = [[*pytest, "-p", "no:cacheprovider", *tests]] if tests else []
+    runs = [[*pytest, *tests]] if tests else []
     if names or not tests:
         runs.append([*pytest, "scenarios", *(f"--sms-feature={name}" for name in names)])
     script = " && ".join(shlex.join(argv) for argv in runs)

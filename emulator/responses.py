@@ -128,7 +128,7 @@ def _fault_matches_request(params: dict[str, Any], bodies: list[str]) -> bool:
     return (
         (not method or method.upper() == request.method)
         and (not fragment or fragment in request.path)
-        and (text is None or any(text in body for body in bodies))
+        and (not text or any(text in body for body in bodies))
     )
 
 

@@ -53,7 +53,7 @@ Feature: Sending SMS from the CLI and from automation
   @observed
   Scenario: A send whose second chunk Twilio refuses fails naming Twilio's error, after the first went out
     Given the channel's textChunkLimit is 20
-    And Twilio refuses the Messages.json request whose Body holds "second" with 400
+    And Twilio refuses every Messages.json request whose Body holds "second" with 400
     When the operator sends "first part here. second part here." with --channel sms to "sms:<phone A>"
     Then the command fails mentioning "Attempt to send to unsubscribed recipient"
     And phone "A" gets the messages ["first part here."]

@@ -134,7 +134,7 @@ Feature: Replies: plain text, chunked, through the configured sender
   @observed
   Scenario: A reply whose second chunk Twilio refuses: the first chunk arrives once, and nothing is sent again
     Given the channel's textChunkLimit is 20
-    And Twilio refuses the Messages.json request whose Body holds "second" with 400
+    And Twilio refuses every Messages.json request whose Body holds "second" with 400
     And the gateway is running
     When phone "A" texts "reply exactly first part here. second part here."
     Then phone "A" gets the messages ["first part here. "]

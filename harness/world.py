@@ -134,7 +134,7 @@ class World:
         self, status: int, times: int | None = None, page: str | None = None, holding: str | None = None
     ) -> None:
         """Twilio refuses the account's Messages.json creates (`times` of them, or all; only those whose
-        Body is `holding`, if given): with its JSON error (21610), or with an error `page` of its edge."""
+        Body holds `holding`, if given): with its JSON error (21610), or with an error `page` of its edge."""
         params: dict[str, Any] = {"status": status, "path_contains": "/Messages.json", "method": "POST"}
         params.update({"page": page} if page is not None else {"code": 21610})
         params.update({"body_contains": holding} if holding is not None else {})

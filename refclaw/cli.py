@@ -290,7 +290,8 @@ def send(account: config.Account, state: StateDir, to: str, message: str, files:
             content, kind = media.check_outbound(Path(name), message)
             urls.append(media.host(state.hosted_media(account.id), account, content, kind, state.now()))
         sids = []
-        for piece in text.send_chunks(message, account.text_chunk_limit) or [""]:
+        cut = text.sms_chunks if files else text.send_chunks  # a caption goes whole to the channel, as OpenClaw
+        for piece in cut(message, account.text_chunk_limit) or [""]:
             sent = await twilio_api.send_message(account, to, piece, urls if not sids else None)
             sids.append(sent.sid)
             status = delivery.normalize_status(sent.status)

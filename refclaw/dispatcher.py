@@ -11,7 +11,8 @@ class Background:
     """Holds each task until it ends (the event loop keeps only weak references), so a reply in
     flight is not collected half-way and shutdown can wait for it. A task that fails is dropped
     like any other, and asyncio logs its exception with the traceback ("Task exception was never
-    retrieved"): the channel catches and logs every failure it expects, so that line means a bug."""
+    retrieved") once the task is collected: the channel catches and logs every failure it expects,
+    so that line means a bug."""
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()

@@ -12,8 +12,8 @@ built on OpenClaw's markdown-it projection:
 - Then CRLF -> LF, 3+ newlines -> 2, trim.
 Chunks are measured in UTF-16 code units (JavaScript's `.length`), break at the last newline
 outside parentheses, else the last whitespace, never inside a grapheme, and keep the
-whitespace at their edges (the chunks join back into the text). An operator's send is first cut
-by OpenClaw's own outbound delivery (`outbound_pieces`), each piece then chunked as a reply.
+whitespace at their edges (the chunks join back into the text). An operator's text-only send is
+first cut by OpenClaw's own outbound delivery (`outbound_pieces`), each piece then chunked as a reply.
 """
 
 from __future__ import annotations
@@ -351,9 +351,9 @@ class Units:
         return first, end
 
     def blank(self, start: int, end: int) -> bool:
-        return all(unit in js.SPACE for unit in self.units[start:end])
+        return all(self.space(index) for index in range(start, end))
 
-    def trim_end_spaces(self, start: int, end: int) -> int:
+    def trim_end_whitespace(self, start: int, end: int) -> int:
         """`end` moved back over whole whitespace graphemes, not past `start`."""
         while end > start:
             first, last = self.cluster(end - 1)
@@ -362,7 +362,7 @@ class Units:
             end = first
         return end
 
-    def skip_spaces(self, start: int) -> int:
+    def skip_whitespace(self, start: int) -> int:
         """`start` moved on over whole whitespace graphemes (not a space that carries a mark)."""
         while start < len(self.units):
             first, last = self.cluster(start)
@@ -488,32 +488,27 @@ def sms_chunks(reply: str, chunk_limit: int) -> list[str]:
 
 
 def outbound_pieces(text: str, limit: int) -> list[str]:
-    """What OpenClaw's own outbound delivery cuts an operator's send into before the channel sees it
+    """What OpenClaw's own outbound delivery cuts a text-only send into before the channel sees it
     (its `chunkTextForOutbound`): at the window's last newline (not at its start), else its last
-    space, else the limit, never inside a grapheme; each piece loses the whitespace at the cut on
-    both sides, so the pieces do not join back into the text."""
-    if not text:
-        return []
-    units = Units(text)
-    limit = max(1, int(limit))
-    if len(units) <= limit:
-        return [text]
-    pieces, start = [], 0
-    while len(units) - start > limit:
-        window = units.units[start : start + limit]
-        newline = "".join(window).rfind("\n")
-        soft = newline if newline > 0 else "".join(window).rfind(" ")
-        end = units.cut(start, start + limit, start + soft if soft > 0 else None)
-        kept = units.trim_end_spaces(start, end)
-        if kept > start:
-            pieces.append(units.text(start, kept))
-        start = units.skip_spaces(end)
-    last = units.trim_end_spaces(start, len(units))
-    return [*pieces, units.text(start, last)] if last > start else pieces
+    space, else the limit, never inside a grapheme of what is left; each piece loses the
+    whitespace at the cut on both sides, so the pieces do not join back into the text."""
+    if not text or limit <= 0 or len(Units(text)) <= limit:
+        return [text] if text else []
+    pieces, rest = [], Units(text)
+    while len(rest) > limit:
+        window = "".join(rest.units[:limit])
+        newline = window.rfind("\n")
+        soft = newline if newline > 0 else window.rfind(" ")
+        end = rest.cut(0, limit, soft if soft > 0 else None)
+        kept = rest.trim_end_whitespace(0, end)
+        if kept > 0:
+            pieces.append(rest.text(0, kept))
+        rest = Units(rest.text(rest.skip_whitespace(end), len(rest)))  # graphemes measured anew, as OpenClaw
+    last = rest.trim_end_whitespace(0, len(rest))
+    return [*pieces, rest.text(0, last)] if last > 0 else pieces
 
 
 def send_chunks(message: str, chunk_limit: int) -> list[str]:
-    """The messages an operator's send becomes: OpenClaw's outbound pieces, each then made plain
-    text and chunked by the channel as a reply is."""
-    limit = min(chunk_limit, MAX_SMS_BODY)
-    return [c for piece in outbound_pieces(message, limit) for c in sms_chunks(piece, chunk_limit)]
+    """The messages an operator's text-only send becomes: OpenClaw's outbound pieces at the account's
+    textChunkLimit (uncapped there), each then made plain text and chunked by the channel as a reply."""
+    return [c for piece in outbound_pieces(message, chunk_limit) for c in sms_chunks(piece, chunk_limit)]

@@ -219,8 +219,8 @@ def messages_refused(world: World, times: str, status: str) -> None:
     world.fail_sends(int(status), times=int(times))
 
 
-@given(parsers.parse('Twilio refuses the Messages.json request whose Body holds "{text}" with {status:d}'))
-def message_refused(world: World, text: str, status: int) -> None:
+@given(parsers.parse('Twilio refuses every Messages.json request whose Body holds "{text}" with {status:d}'))
+def messages_holding_refused(world: World, text: str, status: int) -> None:
     world.fail_sends(status, holding=text)
 
 

@@ -25,7 +25,8 @@ def test_a_failed_task_is_dropped_and_its_exception_logged(caplog: pytest.LogCap
     async def run() -> int:
         background = Background()
         background.spawn(fail())
-        await asyncio.sleep(0.05)
+        await asyncio.wait(set(background.tasks), timeout=5)
+        await asyncio.sleep(0)  # the done callbacks run on the next turn of the loop
         return len(background.tasks)
 
     with caplog.at_level(logging.ERROR, logger="asyncio"):

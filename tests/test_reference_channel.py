@@ -300,7 +300,10 @@ def test_an_operator_send_is_cut_as_openclaw_s_outbound_delivery_cuts_it() -> No
     assert text.send_chunks("first part here. second part here.", 20) == ["first part here.", "second part here."]
     assert text.outbound_pieces("\nabc def", 4) == ["\nabc", "def"]  # a newline at the very start is no break
     assert text.outbound_pieces("ab\ncd ef gh", 8) == ["ab", "cd ef gh"]  # the newline before the space
-    assert text.outbound_pieces("short", 40) == ["short"]
+    assert text.outbound_pieces("short ", 40) == ["short "]  # a text within the limit goes as it is
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 11 UTF-16 units, one grapheme
+    assert text.outbound_pieces(family, 5) == [family[:3], "\u200d", family[4:]]  # graphemes of what is left
+    assert len(text.send_chunks("x " * 1000, 5000)[0]) == 1600  # the cut is at 5000, the channel's at 1600
 
 
 def test_chunks_are_within_limit_in_order_and_lossless() -> None:

@@ -24,8 +24,10 @@ def test_a_damaged_file_is_set_aside_and_read_as_empty(tmp_path: Path) -> None:
 
 def test_the_turn_log_keeps_the_last_thousand(tmp_path: Path) -> None:
     state = StateDir(tmp_path)
-    for index in range(1001):
-        state.record_turn("default", "+15557654321", "x" * (index % 7), now=float(index))
+    turns = [{"accountId": "default", "sender": "+15557654321", "chars": 1, "at": float(i)} for i in range(999)]
+    (tmp_path / "agent-turns.json").write_text(json.dumps({"turns": turns}), encoding="utf-8")
+    for index in (999, 1000):
+        state.record_turn("default", "+15557654321", "x", now=float(index))
     turns = state.turns()
     assert len(turns) == 1000, f"{len(turns)} turns kept"
     assert (turns[0]["at"], turns[-1]["at"]) == (1.0, 1000.0), "the oldest turn goes first"

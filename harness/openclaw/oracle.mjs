@@ -56,7 +56,7 @@ const ops = {
     const plain = smsPlugin.outbound.sanitizeText({ text: c.text });
     return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
   },
-  sendChunks: (c) => sdk.chunkTextForOutbound(c.text, Math.min(c.limit, 1600)).flatMap((piece) => {
+  sendChunks: (c) => sdk.chunkTextForOutbound(c.text, c.limit).flatMap((piece) => {
     const plain = smsPlugin.outbound.sanitizeText({ text: piece });
     return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
   }),

@@ -150,7 +150,7 @@ def markdown(rng: random.Random) -> str:
 
 
 def plain_text(rng: random.Random) -> str:
-    pieces = [*WORDS, " ", "  ", "\n", "\n\n", "(", ")", "word", "longerword", "\t", "👨‍👩‍👧", "🇫🇷"]
+    pieces = [*WORDS, " ", "  ", "\n", "\n\n", "\r\n", "(", ")", "word", "longerword", "\t", "👨‍👩‍👧", "👨‍👩‍👧‍👦", "🇫🇷"]
     return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60)))
 
 
