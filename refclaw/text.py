@@ -451,32 +451,48 @@ def chunk(text: str, limit: int) -> list[str]:
         end = units.cut(cursor, min(len(units), cursor + limit), preferred_break(units, cursor, limit))
         ranges.append((cursor, end))
         cursor = end
-    return [units.text(a, b) for a, b in coalesce_blank(units, ranges, limit) if b > a]
+    pieces = ["".join(units.text(a, b) for a, b in parts) for parts in coalesce_blank(units, ranges, limit)]
+    return [piece for piece in pieces if piece]
 
 
-def coalesce_blank(units: Units, ranges: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
-    """A chunk of only whitespace joins its neighbour where it fits, else is split between them, else dropped."""
-    done: list[tuple[int, int]] = []
+Parts = list[tuple[int, int]]
+
+
+def coalesce_blank(units: Units, ranges: list[tuple[int, int]], limit: int) -> list[Parts]:
+    """A chunk of only whitespace joins its neighbour where it fits, else is split between them, else
+    dropped. A chunk is the ranges it kept: one dropped between two blank ones leaves a gap, and a
+    chunk's size is what it kept (as the plugin measures its rendered text)."""
+    done: list[Parts] = []
     pending = list(ranges)
+
+    def size(parts: Parts) -> int:
+        return sum(b - a for a, b in parts)
+
+    def joined(parts: Parts) -> Parts:
+        out: Parts = []
+        for a, b in parts:
+            out = [*out[:-1], (out[-1][0], b)] if out and out[-1][1] == a else [*out, (a, b)]
+        return out
+
     for index, (start, end) in enumerate(pending):
         if js.trim(units.text(start, end)):
-            done.append((start, end))
+            done.append([(start, end)])
             continue
         following = pending[index + 1] if index + 1 < len(pending) else None
-        if done and end - done[-1][0] <= limit:
-            done[-1] = (done[-1][0], end)
+        if done and size(done[-1]) + end - start <= limit:
+            done[-1] = joined([*done[-1], (start, end)])
             continue
         if following and following[1] - start <= limit:
             pending[index + 1] = (start, following[1])
             continue
         if done and following:
-            for size in range(end - start - 1, 0, -1):
-                size = units.cut(start, start + size, start + size, partial=False) - start
-                if size <= 0:
+            for prefix in range(end - start - 1, 0, -1):
+                prefix = units.cut(start, start + prefix, start + prefix, partial=False) - start
+                if prefix <= 0:
                     break
-                if start + size - done[-1][0] <= limit and following[1] - (start + size) <= limit:
-                    done[-1] = (done[-1][0], start + size)
-                    pending[index + 1] = (start + size, following[1])
+                if size(done[-1]) + prefix <= limit and following[1] - (start + prefix) <= limit:
+                    done[-1] = joined([*done[-1], (start, start + prefix)])
+                    pending[index + 1] = (start + prefix, following[1])
                     break
     return done
 

@@ -318,6 +318,10 @@ def test_chunks_are_within_limit_in_order_and_lossless() -> None:
             assert "".join(squeezed.split()) == "".join(plain.split())
     assert text.chunk("short", 1500) == ["short"]
     assert len(text.chunk(plain, 1500)) >= 3
+    # a run of spaces longer than the limit: its middle chunk fits nowhere and is dropped, and the
+    # next blank chunk still joins the text before it (measured by what that chunk kept), as the plugin
+    assert text.chunk("x      é", 3) == ["x  ", " é"]
+    assert text.chunk("ab      c", 3) == ["ab ", "  c"]
 
 
 def test_agent_script() -> None:
