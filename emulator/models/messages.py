@@ -143,7 +143,11 @@ class Messages(MessagingServices):
     def file(self, message: Message) -> None:
         """Hold a message, and in its account's list in seq order (what pages are cut from)."""
         self.messages[message.sid] = message
-        bisect.insort(self.by_account.setdefault(message.account_sid, []), message, key=lambda m: m.seq)
+        filed = self.by_account.setdefault(message.account_sid, [])
+        if not filed or filed[-1].seq < message.seq:  # a new message is the newest: no search
+            filed.append(message)
+        else:  # one restored from a snapshot or a journal, in any order
+            bisect.insort(filed, message, key=lambda m: m.seq)
 
     def unfile(self, sid: str) -> Message | None:
         message = self.messages.pop(sid, None)
