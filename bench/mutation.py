@@ -66,7 +66,7 @@ TREE = ("refclaw", "harness", "emulator", "scenarios", "features", "tests", "con
 # the 1,000 routes and 20,000 MessageSids the limiters keep, Twilio unreachable, the view `openclaw
 # parity` compares), never of what a scenario can see.
 MODULE_FEATURES: dict[str, tuple[str, ...]] = {
-    "text": ("plain_text", "replies", "outbound"),
+    "text": ("tests/test_parity.py", "plain_text", "replies", "outbound"),  # parity: chunking's edge cases
     "numbers": ("allowlist", "outbound", "inbound_forms"),
     "access": ("allowlist", "pairing"),
     "signature": ("signatures",),
