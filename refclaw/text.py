@@ -508,9 +508,10 @@ def outbound_pieces(text: str, limit: int) -> list[str]:
     (its `chunkTextForOutbound`): at the window's last newline (not at its start), else its last
     space, else the limit, never inside a grapheme of what is left; each piece loses the
     whitespace at the cut on both sides, so the pieces do not join back into the text."""
-    if not text or limit <= 0 or len(Units(text)) <= limit:
+    rest = Units(text)
+    if not text or limit <= 0 or len(rest) <= limit:
         return [text] if text else []
-    pieces, rest = [], Units(text)
+    pieces: list[str] = []
     while len(rest) > limit:
         window = "".join(rest.units[:limit])
         newline = window.rfind("\n")
