@@ -56,10 +56,8 @@ const ops = {
     const plain = smsPlugin.outbound.sanitizeText({ text: c.text });
     return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
   },
-  sendChunks: (c) => sdk.chunkTextForOutbound(c.text, c.limit).flatMap((piece) => {
-    const plain = smsPlugin.outbound.sanitizeText({ text: piece });
-    return plain ? chunks(plain, Math.min(c.limit, 1600)) : [];
-  }),
+  // OpenClaw's outbound delivery cuts a text-only send first; the channel chunks each piece as a reply
+  sendChunks: (c) => sdk.chunkTextForOutbound(c.text, c.limit).flatMap((piece) => ops.replyChunks({ text: piece, limit: c.limit })),
   number: (c) => need("normalizeSmsPhoneNumber")(c.value),
   looksLikeNumber: (c) => need("looksLikeSmsPhoneNumber")(c.value),
   allowEntry: (c) => need("normalizeSmsAllowFrom")(c.value),
