@@ -42,6 +42,8 @@ Feature: Sending SMS from the CLI and from automation
       | prefix twice | sms:sms:<phone A> |
       | sms then twilio-sms | sms:twilio-sms:<phone A> |
       | twilio-sms then sms | twilio-sms:sms:<phone A> |
+      | the sms prefix alone | sms: |
+      | the twilio-sms prefix alone | twilio-sms: |
 
   @observed
   Scenario: A send Twilio answers with an HTML error page fails, naming the HTTP status

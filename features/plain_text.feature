@@ -69,6 +69,8 @@ Feature: Replies arrive as exactly this plain text, in exactly these chunks
       | a grapheme longer than the limit | 3 | "a🇫🇷b" | ["a", "🇫", "🇷b"] |
       | spaces past the limit | 5 | "abcd      efg" | ["abcd", " efg"] |
       | spaces split between two chunks | 4 | "x    yy" | ["x   ", " yy"] |
+      | three spaces at a limit of three | 3 | "a   c" | ["a  ", " c"] |
+      | a double space after the last word that fits | 6 | "to be  or" | ["to be", "  or"] |
       | emoji count two | 6 | "ab😀cd😀ef" | ["ab😀cd", "😀ef"] |
       | emoji never split | 5 | "abcd😀efgh" | ["abcd", "😀efg", "h"] |
       | flags stay whole | 6 | "ab🇫🇷c🇯🇵d" | ["ab🇫🇷", "c🇯🇵d"] |
