@@ -67,6 +67,14 @@ Feature: Sending SMS from the CLI and from automation
     Then the command fails mentioning "300"
 
   @observed
+  Scenario: A send the channel cuts in two, past 1600 characters, whose second message Twilio refuses fails naming Twilio's error
+    Given the channel's textChunkLimit is 2000
+    And Twilio refuses every Messages.json request whose Body holds "second" with 400
+    When the operator sends a 1700-character message that ends with "second part" with --channel sms to "sms:<phone A>"
+    Then the command fails mentioning "Attempt to send to unsubscribed recipient"
+    And the gateway made 2 Messages.json requests to phone "A"
+
+  @observed
   Scenario Outline: A send Twilio answers with another success status than 201 is sent
     Given Twilio answers the gateway's sends with <status> instead of 201
     When the operator sends "answered <status>" with --channel sms to "sms:<phone A>"
@@ -132,10 +140,10 @@ Feature: Sending SMS from the CLI and from automation
     Then the command fails mentioning "auth"
 
   @observed
-  Scenario: A body over 1600 characters is refused before sending
+  Scenario: A message over 1600 characters is sent in chunks of textChunkLimit
     When the operator sends a 1601-character message with --channel sms to "sms:<phone A>"
-    Then the command fails
-    And no Messages.json request was made
+    Then the command succeeds
+    And phone "A" gets messages of 1500 and 101 characters, in order
 
   @observed
   Scenario: After the recipient texts STOP, sends fail (Twilio error 21610)

@@ -283,8 +283,6 @@ def send(account: config.Account, state: StateDir, to: str, message: str, files:
     """Send a message, chunked; local files ride on the first chunk as MMS, hosted for Twilio to fetch."""
 
     async def go() -> list[str]:
-        if len(message) > twilio_api.MAX_BODY:
-            raise CliError(f"message is {len(message)} characters; SMS bodies are at most {twilio_api.MAX_BODY}")
         urls = []
         for name in files:
             content, kind = media.check_outbound(Path(name), message)

@@ -139,7 +139,16 @@ def send_without_target(world: World, text: str) -> None:
 
 @when(parsers.parse('the operator sends a {length:d}-character message with --channel sms to "{target}"'))
 def send_long(world: World, length: int, target: str) -> None:
-    world.send_message(world.expand(target), "x" * length, "sms")
+    world.send_message(world.expand(target), unbreakable(length), "sms")
+
+
+@when(
+    parsers.parse(
+        'the operator sends a {length:d}-character message that ends with "{tail}" with --channel sms to "{target}"'
+    )
+)
+def send_long_ending(world: World, length: int, tail: str, target: str) -> None:
+    world.send_message(world.expand(target), unbreakable(length - len(tail) - 1) + " " + tail, "sms")
 
 
 @when(parsers.parse('an automation delivers "{text}" without a target'))

@@ -102,10 +102,13 @@ def test_message_send_targets(home: Path, capsys: pytest.CaptureFixture[str], em
     ]:
         code, _, err = run(capsys, "message", "send", *argv, "--message", "x")
         assert code == 1 and needle in err and "Traceback" not in err
-    code, _, err = run(
-        capsys, "message", "send", "--channel", "sms", "--target", "+15557654321", "--message", "x" * 1601
+    long = "".join(str(i % 10) for i in range(1601))  # cut as OpenClaw does, never refused
+    code, out, _ = run(
+        capsys, "message", "send", "--channel", "sms", "--target", "+15557654321", "--message", long, "--json"
     )
-    assert code == 1 and "1601 characters" in err
+    assert code == 0
+    bodies = [emu.messages(sid=sid)[0]["body"] for sid in json.loads(out)["messageIds"]]
+    assert [len(b) for b in bodies] == [1500, 101] and "".join(bodies) == long
 
 
 def test_twilio_errors_surface_in_one_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
