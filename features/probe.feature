@@ -89,13 +89,6 @@ Feature: Capabilities and the Twilio-side probe
     Then the probe reports the webhook as "unavailable" and ok false
     And the probe is not ok and mentions "defers inbound webhooks"
 
-  @observed
-  Scenario: A Twilio that answers too late is reported as the probe's own timeout
-    Given the gateway is running
-    And Twilio takes 15 seconds to answer the gateway's requests
-    When the operator runs the status probe
-    Then the probe is not ok and mentions "timed out after 9900ms"
-
   @guide
   Scenario: A recent 11200 becomes a probe error with a hint
     Given the Twilio number's webhook is "<public url>/not-exposed" with method POST

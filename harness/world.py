@@ -140,10 +140,6 @@ class World:
         params.update({"body_contains": holding} if holding is not None else {})
         self.add_fault("rest_error", params, account_sid=self.account().sid, times=times)
 
-    def slow_twilio(self, seconds: int) -> None:
-        """Twilio answers every REST request of the account `seconds` late (a probe's timeout)."""
-        self.add_fault("rest_latency", {"delay_ms": seconds * 1000}, account_sid=self.account().sid, times=None)
-
     def account(self, name: str = "main") -> TwilioAccount:
         if name not in self.accounts:
             raise AssertionError(f"the scenario has no Twilio account {name!r} (has: {', '.join(self.accounts)})")

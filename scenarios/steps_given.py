@@ -244,11 +244,6 @@ def sends_get_error_page(world: World, status: int) -> None:
     world.fail_sends(status, page=ERROR_PAGE)
 
 
-@given(parsers.parse("Twilio takes {seconds:d} seconds to answer the gateway's requests"))
-def slow_twilio(world: World, seconds: int) -> None:
-    world.slow_twilio(seconds)
-
-
 @given(parsers.parse("the agent takes {seconds:d} seconds to answer"))
 def slow_agent(world: World, seconds: int) -> None:
     world.add_fault("model_latency", {"delay_ms": seconds * 1000}, times=None)
