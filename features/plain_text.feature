@@ -65,6 +65,7 @@ Feature: Replies arrive as exactly this plain text, in exactly these chunks
       | words keep their spaces | 10 | "one two three four five six" | ["one two ", "three ", "four five ", "six"] |
       | newline preferred | 20 | "first line is here\nsecond line\nthird" | ["first line is here\n", "second line\nthird"] |
       | not inside parentheses | 16 | "call (555 0100 or 555 0101) today" | ["call ", "(555 0100 or ", "555 0101) today"] |
+      | parentheses three deep | 18 | "see (a (b (c) d) e) f g" | ["see ", "(a (b (c) d) e) f ", "g"] |
       | a closing bracket with none open | 24 | "smile :) see (a\nb) and more words here" | ["smile :) see (a\nb) and ", "more words here"] |
       | a grapheme longer than the limit | 3 | "a🇫🇷b" | ["a", "🇫", "🇷b"] |
       | spaces past the limit | 5 | "abcd      efg" | ["abcd", " efg"] |
