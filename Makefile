@@ -8,6 +8,7 @@ BIN    := $(VENV)/bin
 REPORT ?= report
 CHROMIUM ?= /usr/bin/chromium
 WRK    ?= /usr/bin/wrk
+VALGRIND ?= /usr/bin/valgrind
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # $(call debian,PACKAGE,WHAT-IF-NOT): install a Debian package with apt-get, or say what is missed without it
@@ -74,9 +75,14 @@ mutation-openclaw: $(VENV)/.installed
 $(WRK):
 	$(call debian,wrk,the benchmarks need wrk (install it or set WRK=path))
 
-bench: $(VENV)/.installed $(WRK)
+# instruction counts (bench/instructions.py) come from Debian's valgrind: the same for the same code on any load
+$(VALGRIND):
+	$(call debian,valgrind,bench/instructions.py needs valgrind (install it or set VALGRIND=path))
+
+bench: $(VENV)/.installed $(WRK) $(VALGRIND)
 	$(BIN)/python bench/emulator_throughput.py
 	$(BIN)/python bench/peers.py
+	VALGRIND=$(VALGRIND) $(BIN)/python bench/instructions.py
 	$(BIN)/python bench/suite_time.py
 
 clean:

@@ -79,3 +79,10 @@ Feature: Replies arrive as exactly this plain text, in exactly these chunks
       | CJK | 4 | "日本語のテキストです" | ["日本語の", "テキスト", "です"] |
       | no break at all | 8 | "abcdefghijklmnopqrstuvwxyz" | ["abcdefgh", "ijklmnop", "qrstuvwx", "yz"] |
       | markdown then chunks | 12 | "**Step one:** text\n\n**Step two:** wait" | ["Step one: ", "text\n\n", "Step two: ", "wait"] |
+
+  @observed
+  Scenario: A run of spaces longer than the limit is split between its words, the first message full
+    Given the channel's textChunkLimit is 300
+    And the gateway is running
+    When the agent answers phone "A" with "a", 302 spaces and "b"
+    Then phone "A" gets "a" and 299 spaces, then 3 spaces and "b"

@@ -92,6 +92,11 @@ def gets_reply(world: World, phone: str, text: str) -> None:
     waits.reply(world, phone, exactly=text)
 
 
+@then(parsers.parse('phone "{phone}" gets "{first}" and {before:d} spaces, then {after:d} spaces and "{last}"'))
+def gets_spaces_split(world: World, phone: str, first: str, before: int, after: int, last: str) -> None:
+    expect.messages(world, phone, [first + " " * before, " " * after + last])
+
+
 @then(parsers.parse('phone "{phone}" gets the messages {messages}'))
 def gets_messages(world: World, phone: str, messages: str) -> None:
     expect.messages(world, phone, json_cell(messages))

@@ -31,6 +31,11 @@ def phone_texts_service(world: World, phone: str, service: str, body: str) -> No
     world.text(phone, body, to=world.account().services[service])
 
 
+@when(parsers.parse('the agent answers phone "{phone}" with "{first}", {count:d} spaces and "{last}"'))
+def agent_answers_with_spaces(world: World, phone: str, first: str, count: int, last: str) -> None:
+    world.ask_agent(phone, first + " " * count + last)
+
+
 @when(parsers.parse('phone "{phone}" gets the agent to answer {answer}'))
 def asks_agent(world: World, phone: str, answer: str) -> None:
     world.ask_agent(phone, json_cell(answer))

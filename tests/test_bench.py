@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import wrk
+from bench import instructions, wrk
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8080/
   1 threads and 32 connections
@@ -37,3 +37,8 @@ def test_wrk_output_without_figures_is_an_error() -> None:
 def test_load_goes_to_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback only"):
         wrk.run("http://example.com/", seconds=1, count=1, connections=1)
+
+
+def test_the_instruction_count_workload_runs_on_this_checkout() -> None:
+    """bench/instructions.py's requests, without valgrind: a create that is not answered 201 stops it."""
+    instructions.workload(instructions.ROOT, 3, 2)
