@@ -214,6 +214,10 @@ def test_the_replay_memory_keeps_its_newest_sids_and_reads_the_clock_in_either_o
     day, now = Seen(), 1_790_000_000.0
     assert day.first_time("SM1", now + 0.5)  # admitted by one request that read the clock a moment later
     assert not day.first_time("SM1", now), "a replay checked with an earlier reading is still a replay"
+    # the plugin's ingress queue keeps a handled MessageSid for a day (completedTtlMs 864e5); OpenClaw
+    # 2026.9.6 refuses a replay a day later still, so no scenario can show this edge, only refclaw's model
+    assert not day.first_time("SM1", now + 24 * 3600), "forgotten before its day is over"
+    assert day.first_time("SM1", now + 24 * 3600 + 1), "still remembered a second past its day"
 
 
 def test_the_route_limiter_keeps_a_thousand_routes(tmp_path: Path) -> None:
