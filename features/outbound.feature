@@ -119,6 +119,18 @@ Feature: Sending SMS from the CLI and from automation
     And phone "B" gets the reply "scheduled digest"
 
   @observed
+  Scenario Outline: An automation delivery to a target goes there, and to the prefix alone goes to defaultTo
+    Given the channel's defaultTo is "<phone B>"
+    When an automation delivers "reply exactly <id>" to "<target>"
+    Then the command succeeds
+    And phone "<who>" gets the reply "<id>"
+
+    Examples:
+      | id | target | who |
+      | to phone A | sms:<phone A> | A |
+      | to the prefix alone | sms: | B |
+
+  @observed
   Scenario: Automation sends without a target and without defaultTo deliver nothing
     When an automation delivers "reply exactly lost" without a target
     Then the command succeeds

@@ -313,10 +313,10 @@ class World:
         self.act()
         return self.run(self.driver.message_send(target, text, channel))
 
-    def automation_send(self, text: str) -> CliResult:
-        """An automation delivers a text to the default target (a new action)."""
+    def automation_send(self, text: str, target: str | None = None) -> CliResult:
+        """An automation delivers a text, to `target` or else to the default target (a new action)."""
         self.act()
-        return self.run(self.driver.automation_send(text))
+        return self.run(self.driver.automation_send(text, target))
 
     def capabilities(self) -> CliResult:
         return self.run(self.driver.capabilities())

@@ -332,7 +332,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
     if not args.deliver:
         print(reply)
         return 0
-    to = automation_target(account, numbers.normalize(args.to) if args.to else None)
+    given = args.reply_to if args.reply_to is not None else args.to  # --reply-to overrides, as OpenClaw's
+    to = automation_target(account, numbers.normalize(given) if given else None)
     rt.state.record_turn(account.id, "automation", args.message, rt.state.now())
     if not to:  # as OpenClaw: the run succeeds and nothing is delivered
         print(reply)
@@ -483,6 +484,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--message", required=True)
     a.add_argument("--deliver", action="store_true")
     a.add_argument("--to")
+    a.add_argument("--reply-to")
     a.add_argument("--account")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_agent)

@@ -161,6 +161,11 @@ def automation_send(world: World, text: str) -> None:
     world.automation_send(text)
 
 
+@when(parsers.parse('an automation delivers "{text}" to "{target}"'))
+def automation_send_to(world: World, text: str, target: str) -> None:
+    world.automation_send(text, world.expand(target))
+
+
 @when("the operator asks for the channel's capabilities")
 def capabilities(world: World) -> None:
     world.capabilities()

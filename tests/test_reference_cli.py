@@ -209,6 +209,11 @@ def test_automation_send_uses_default_to(home: Path, capsys: pytest.CaptureFixtu
     after = emu.cursor()
     assert run(capsys, "agent", "--message", "reply exactly automated", "--deliver")[0] == 0
     assert emu.wait(after=after, match={"to": "+15550009999", "body": "automated"}, timeout=5)
+    for override, to in [("sms:+15557654321", "+15557654321"), ("sms:", "+15550009999")]:  # the prefix alone: defaultTo
+        after = emu.cursor()
+        argv = ["agent", "--message", f"reply exactly to {override}", "--deliver", "--to", "+15551110000"]
+        assert run(capsys, *argv, "--reply-to", override)[0] == 0  # --reply-to overrides --to
+        assert emu.wait(after=after, match={"to": to, "body": f"to {override}"}, timeout=5)
 
 
 def test_gateway_with_invalid_config_exits_with_one_line(tmp_path: Path) -> None:

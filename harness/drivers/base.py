@@ -322,8 +322,9 @@ class GatewayDriver(abc.ABC):
         """`message send`; `media` is a local file to attach (an MMS)."""
 
     @abc.abstractmethod
-    def automation_send(self, message: str) -> CliResult:
-        """An agent-initiated delivery that names no target (goes to defaultTo)."""
+    def automation_send(self, message: str, target: str | None = None) -> CliResult:
+        """An agent-initiated delivery: to `target` when given (the run's delivery override), else to
+        defaultTo."""
 
     @abc.abstractmethod
     def capabilities(self) -> CliResult: ...

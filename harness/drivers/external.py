@@ -22,6 +22,7 @@ pairing_approve_notify = "mygw pairing approve sms {code} --notify"   # optional
 message_send = "mygw message send {channel} {target} --message {message} --json"
 message_send_media = "mygw message send {channel} {target} --message {message} --media {media} --json"  # optional
 automation_send = "mygw agent --channel sms --message {message} --deliver --json"
+automation_send_to = "mygw agent --channel sms --message {message} --deliver {target} --json"  # optional
 capabilities = "mygw channels capabilities --channel sms"
 status_probe = "mygw channels status --channel sms --probe --json"
 advance_clock = "mygw clock advance {seconds}"           # optional
@@ -191,7 +192,9 @@ class ExternalDriver(ProcessDriver):
             return self.cli("message_send_media", target=target, message=message, channel=channel, media=media)
         return self.cli("message_send", target=target, message=message, channel=channel, account=account or "")
 
-    def automation_send(self, message: str) -> CliResult:
+    def automation_send(self, message: str, target: str | None = None) -> CliResult:
+        if target is not None:
+            return self.cli("automation_send_to", message=message, target=target)
         return self.cli("automation_send", message=message)
 
     def capabilities(self) -> CliResult:

@@ -49,8 +49,9 @@ class GuideCli:
         args += ["--media", media] if media else []
         return self.cli(*args)
 
-    def automation_send(self, message: str) -> CliResult:
-        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", "--json")
+    def automation_send(self, message: str, target: str | None = None) -> CliResult:
+        override = ["--reply-to", target] if target is not None else []
+        return self.cli("agent", "--channel", "sms", "--message", message, "--deliver", *override, "--json")
 
     def capabilities(self) -> CliResult:
         return self.cli("channels", "capabilities", "--channel", "sms", *self.capabilities_flags)

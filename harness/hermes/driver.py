@@ -317,7 +317,7 @@ class HermesDriver(ProcessDriver):
         to = target if target and target.startswith("sms:") else f"sms:{target or ''}"
         return self.cli("send", "--to", to, message)
 
-    def automation_send(self, message: str) -> CliResult:
+    def automation_send(self, message: str, target: str | None = None) -> CliResult:
         raise NotApplicable(self.name, "automation_send", "an agent-initiated delivery to defaultTo")
 
     def config_patch(self, patch: dict[str, Any], dry_run: bool = False) -> CliResult:
