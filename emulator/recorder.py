@@ -49,7 +49,9 @@ def pack(text: str | None) -> bytes | None:
     """An answer's text, deflated against `ANSWER_WORDS` (a few microseconds a call)."""
     if text is None:
         return None
-    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 2, zdict=ANSWER_WORDS)
+    # a 4 KiB window holds the words and an answer; with a hash of memLevel 6 a page of random SIDs
+    # deflates twice as fast as with 32 KiB and memLevel 2, and no slower for a created message
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -12, 6, zdict=ANSWER_WORDS)
     return deflate.compress(text.encode()) + deflate.flush()
 
 

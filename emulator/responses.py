@@ -20,6 +20,7 @@ from quart import Blueprint, Response, abort, current_app, request
 
 from emulator import media, render
 from emulator.errors import TwilioError
+from emulator.faults import Fault
 from emulator.models import Backend
 from emulator.models.accounts import Account
 from emulator.models.messages import Message, NewestFirst
@@ -56,25 +57,10 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         username, password = basic_credentials()
         auth_result = "missing" if username is None else "invalid"
         account_sid = username if username in state.accounts else None
-        numbers = tuple(
-            form.getlist("From")
-            + form.getlist("To")
-            + request.args.getlist("PhoneNumber")
-            + request.args.getlist("To")
-            + request.args.getlist("From")
-        )
         try:
             account = state.authenticate(path.get("AccountSid"), username, password)
             auth_result = "ok"
-            latency = state.faults.take("rest_latency", account_sid=account.sid, numbers=numbers)
-            if latency:
-                await asyncio.sleep(float(latency.params.get("delay_ms", 0)) / 1000)
-            error = state.faults.take(
-                "rest_error",
-                account_sid=account.sid,
-                numbers=numbers,
-                predicate=lambda f: _fault_matches_request(f.params, form.getlist("Body")),
-            )
+            error = await _rest_faults(state, account.sid, form) if state.faults.faults else None
             if error and "page" in error.params:  # an HTML error page, as Twilio's edge answers when it is down
                 body, status = Response(error.params["page"], content_type="text/html"), int(error.params["status"])
             elif error:
@@ -119,6 +105,27 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         return response
 
     return wrapper
+
+
+async def _rest_faults(state: Backend, account_sid: str, form: Any) -> Fault | None:
+    """Wait out a REST latency fault of this request, and take its REST error fault (None if none):
+    faults are scoped by account and by the numbers the request names."""
+    numbers = tuple(
+        form.getlist("From")
+        + form.getlist("To")
+        + request.args.getlist("PhoneNumber")
+        + request.args.getlist("To")
+        + request.args.getlist("From")
+    )
+    latency = state.faults.take("rest_latency", account_sid=account_sid, numbers=numbers)
+    if latency:
+        await asyncio.sleep(float(latency.params.get("delay_ms", 0)) / 1000)
+    return state.faults.take(
+        "rest_error",
+        account_sid=account_sid,
+        numbers=numbers,
+        predicate=lambda f: _fault_matches_request(f.params, form.getlist("Body")),
+    )
 
 
 def _fault_matches_request(params: dict[str, Any], bodies: list[str]) -> bool:
