@@ -172,6 +172,10 @@ class FaultBook:
             return fault
         return None
 
+    def __len__(self) -> int:
+        """How many faults are active: a request with none to match skips matching altogether."""
+        return len(self.faults)
+
     def remove(self, fault_id: str) -> bool:
         before = len(self.faults)
         self.faults = [f for f in self.faults if f.id != fault_id]

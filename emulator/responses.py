@@ -60,7 +60,7 @@ def twilio_endpoint(handler: Handler) -> Callable[..., Awaitable[Response]]:
         try:
             account = state.authenticate(path.get("AccountSid"), username, password)
             auth_result = "ok"
-            error = await _rest_faults(state, account.sid, form) if state.faults.faults else None
+            error = await _rest_faults(state, account.sid, form) if state.faults else None
             if error and "page" in error.params:  # an HTML error page, as Twilio's edge answers when it is down
                 body, status = Response(error.params["page"], content_type="text/html"), int(error.params["status"])
             elif error:
